@@ -1,0 +1,2 @@
+// Package alert evaluates Prometheus alerting rules over the store.
+package alert

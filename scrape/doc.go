@@ -1,0 +1,2 @@
+// Package scrape pulls metrics from Prometheus exporters into the store.
+package scrape

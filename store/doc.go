@@ -1,0 +1,2 @@
+// Package store is vigil's embedded time-series database.
+package store

@@ -1,0 +1,2 @@
+// Package tui is vigil's terminal console.
+package tui
