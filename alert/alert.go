@@ -19,8 +19,8 @@ const (
 // Alert is one active or recently resolved alert instance, a copy safe to
 // keep and read from any goroutine.
 type Alert struct {
-	Rule        string        // the alerting rule's name (alertname)
-	Group       string        // the rule group's name
+	Rule        string // the alerting rule's name (alertname)
+	Group       string // the rule group's name
 	State       State
 	Labels      labels.Labels // including alertname, after templating
 	Annotations labels.Labels // after templating
