@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// options are the command line of the console (DESIGN.md, "Command line").
+type options struct {
+	config           string
+	rules            []string
+	alerts           []string
+	scrapeInterval   time.Duration
+	evalInterval     time.Duration
+	retention        time.Duration
+	maxSeries        int
+	dataDir          string
+	snapshotInterval time.Duration
+	headless         bool
+	events           string
+	alertmanagers    []string
+	targets          []string
+
+	// set records which flags were given, so a config file's values are
+	// only overridden by flags the operator typed.
+	set map[string]bool
+}
+
+const usageHead = `vigil: a monitoring console for one operator in one terminal.
+
+Usage:
+  vigil [flags] [TARGET...]        TARGET: host:port or a URL; bare targets form job "node"
+  vigil check config FILE          validate a prometheus.yml like promtool check config
+  vigil check rules FILE...        validate rule files like promtool check rules
+  vigil query [--data-dir DIR] [--time T] [--json] EXPR
+                                   evaluate PromQL over the last snapshot
+
+With no TARGET and no --config, vigil watches the machine it runs on.
+
+Flags:
+`
+
+// defaultDataDir is $XDG_STATE_HOME/vigil, else ~/.local/state/vigil; empty
+// (no snapshots) when neither can be found.
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "vigil")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "vigil")
+	}
+	return ""
+}
+
+func newFlagSet(o *options) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("vigil", pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.StringVarP(&o.config, "config", "c", "", "a prometheus.yml: global, scrape_configs, rule_files, alerting.alertmanagers")
+	fs.StringArrayVarP(&o.rules, "rules", "r", nil, "a Prometheus rule file; repeatable (default: built-in node rules when no rule is given)")
+	fs.StringArrayVarP(&o.alerts, "alert", "a", nil, "a threshold rule in one line, 'NAME: EXPR [for DUR]'; repeatable")
+	fs.DurationVar(&o.scrapeInterval, "scrape-interval", 5*time.Second, "scrape interval when no config sets one")
+	fs.DurationVar(&o.evalInterval, "eval-interval", 5*time.Second, "rule evaluation interval when no config sets one")
+	fs.DurationVar(&o.retention, "retention", time.Hour, "how much history the ring keeps")
+	fs.IntVar(&o.maxSeries, "max-series", 1_000_000, "memory bound: past it new series are refused and counted")
+	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir(), `directory for snapshots; "" turns them off`)
+	fs.DurationVar(&o.snapshotInterval, "snapshot-interval", time.Minute, "how often to snapshot (also on every clean exit)")
+	fs.BoolVar(&o.headless, "headless", false, "no TUI: events on stdout, logs on stderr (for systemd, cron, CI)")
+	fs.StringVar(&o.events, "events", "", "what goes to stdout: json, text or none (default json when stdout is not a terminal, else none)")
+	fs.StringArrayVar(&o.alertmanagers, "alertmanager", nil, "also post alerts to this Alertmanager (API v2); repeatable")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHead)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses the console's command line.
+func parseFlags(args []string) (*options, *pflag.FlagSet, error) {
+	o := &options{set: map[string]bool{}}
+	fs := newFlagSet(o)
+	if err := fs.Parse(args); err != nil {
+		return nil, fs, err
+	}
+	fs.Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
+	o.targets = fs.Args()
+	switch o.events {
+	case "", "json", "text", "none":
+	default:
+		return nil, fs, fmt.Errorf("--events %q: want json, text or none", o.events)
+	}
+	for name, d := range map[string]time.Duration{
+		"scrape-interval": o.scrapeInterval, "eval-interval": o.evalInterval,
+		"retention": o.retention, "snapshot-interval": o.snapshotInterval,
+	} {
+		if d <= 0 {
+			return nil, fs, fmt.Errorf("--%s %v: must be positive", name, d)
+		}
+	}
+	if o.maxSeries <= 0 {
+		return nil, fs, fmt.Errorf("--max-series %d: must be positive", o.maxSeries)
+	}
+	return o, fs, nil
+}
