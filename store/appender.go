@@ -2,6 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"sync"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
@@ -36,3 +39,159 @@ var (
 	// ErrTooOld: the sample is older than the retention allows.
 	ErrTooOld = errors.New("sample too old for the retention")
 )
+
+// pendingSample is one sample appended and not yet committed.
+type pendingSample struct {
+	s *memSeries
+	t int64
+	v float64
+}
+
+var pendingPool = sync.Pool{New: func() any { return new([]pendingSample) }}
+
+// appender is the DB's Appender. It holds samples until Commit; the series
+// they go to are created at Append (and collected later if nothing lands).
+type appender struct {
+	db      *DB
+	pending *[]pendingSample
+}
+
+// Appender returns a new transaction. It is cheap; take one per scrape or
+// rule evaluation. It is not safe for concurrent use, but any number of
+// appenders may run at once.
+func (db *DB) Appender() Appender {
+	return &appender{db: db}
+}
+
+// Append adds a sample to the transaction after checking it against the
+// series: a sample older than the newest one is refused with ErrOutOfOrder,
+// one at the same timestamp with another value with ErrDuplicate (with the
+// same value it is accepted and ignored), one past the retention with
+// ErrTooOld, a new series beyond MaxSeries with ErrTooManySeries. Refusals
+// are counted in Stats. On success it returns the series ref.
+func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	db := a.db
+	if db.closed.Load() {
+		return 0, ErrClosed
+	}
+	if t < db.minValidTime() {
+		db.refused.tooOld.Add(1)
+		return 0, fmt.Errorf("append %s at %d: %w", l, t, ErrTooOld)
+	}
+	s, sh, created, err := db.getOrCreate(ref, l)
+	if err != nil {
+		if errors.Is(err, ErrInvalidSeries) {
+			db.refused.invalid.Add(1)
+		}
+		return 0, err
+	}
+	lastT, lastV := s.maxt, 0.0
+	if s.txn == a && s.txnT > lastT {
+		lastT, lastV = s.txnT, s.txnV
+	} else if t == lastT {
+		lastV = s.lastValue()
+	}
+	switch {
+	case t < lastT:
+		sh.mu.Unlock()
+		db.refused.outOfOrder.Add(1)
+		return s.ref, fmt.Errorf("append %s at %d (newest %d): %w", s.lset, t, lastT, ErrOutOfOrder)
+	case t == lastT:
+		sh.mu.Unlock()
+		if math.Float64bits(v) == math.Float64bits(lastV) {
+			return s.ref, nil
+		}
+		db.refused.duplicate.Add(1)
+		return s.ref, fmt.Errorf("append %s at %d: %w", s.lset, t, ErrDuplicate)
+	}
+	s.pending++
+	s.txn, s.txnT, s.txnV = a, t, v
+	sh.mu.Unlock()
+	if created {
+		db.index.add(s.ref, s.lset)
+	}
+	if a.pending == nil {
+		a.pending = pendingPool.Get().(*[]pendingSample)
+	}
+	*a.pending = append(*a.pending, pendingSample{s: s, t: t, v: v})
+	return s.ref, nil
+}
+
+// Commit makes the transaction's samples visible. A sample that became out
+// of order since Append (another appender wrote the same series meanwhile)
+// is refused and counted; Commit then returns those errors joined, after
+// committing the rest.
+func (a *appender) Commit() error {
+	if a.pending == nil {
+		return nil
+	}
+	db := a.db
+	var errs []error
+	var n uint64
+	maxT := int64(math.MinInt64)
+	for _, p := range *a.pending {
+		s := p.s
+		sh := db.shardOf(s.ref)
+		sh.mu.Lock()
+		s.pending--
+		if s.txn == a {
+			s.txn = nil
+		}
+		switch {
+		case p.t < s.maxt:
+			db.refused.outOfOrder.Add(1)
+			errs = append(errs, fmt.Errorf("commit %s at %d (newest %d): %w", s.lset, p.t, s.maxt, ErrOutOfOrder))
+		case p.t == s.maxt:
+			if math.Float64bits(p.v) != math.Float64bits(s.lastValue()) {
+				db.refused.duplicate.Add(1)
+				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, ErrDuplicate))
+			}
+		default:
+			fresh := s.head == nil || s.head.NumSamples() >= samplesPerChunk
+			grew, err := s.append(p.t, p.v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, err))
+				break
+			}
+			if fresh {
+				sh.chunks++
+			}
+			sh.samples++
+			sh.chunkBytes += int64(grew)
+			n++
+			maxT = max(maxT, p.t)
+		}
+		sh.mu.Unlock()
+	}
+	a.release()
+	db.appended.Add(n)
+	if n > 0 {
+		db.advance(maxT)
+	}
+	return errors.Join(errs...)
+}
+
+// Rollback drops the transaction's samples.
+func (a *appender) Rollback() error {
+	if a.pending == nil {
+		return nil
+	}
+	for _, p := range *a.pending {
+		sh := a.db.shardOf(p.s.ref)
+		sh.mu.Lock()
+		p.s.pending--
+		if p.s.txn == a {
+			p.s.txn = nil
+		}
+		sh.mu.Unlock()
+	}
+	a.release()
+	return nil
+}
+
+func (a *appender) release() {
+	clear(*a.pending)
+	*a.pending = (*a.pending)[:0]
+	pendingPool.Put(a.pending)
+	a.pending = nil
+}

@@ -1,2 +1,85 @@
-// Package store is vigil's embedded time-series database.
+// Package store is vigil's embedded time-series database: an in-memory,
+// compressed ring buffer of recent samples that the PromQL engine queries
+// directly and that survives restarts through snapshots.
+//
+// # What it owns
+//
+// Series are identified by their labels.Labels. Each keeps its samples in
+// Gorilla-compressed chunks from Prometheus' tsdb/chunkenc (EncXOR), cut at
+// 120 samples; its chunks form a ring, the oldest dropped once wholly older
+// than the store's newest sample minus Options.Retention (measured from the
+// data, not the wall clock, so a restored store keeps what it had). A series
+// with nothing left inside the retention leaves the store and its index.
+// Options.MaxSeries bounds the number of series: past it new series are
+// refused and counted, existing ones go on.
+//
+// Series live in 256 lock stripes chosen by label hash (as Prometheus'
+// stripeSeries); a series ref carries its stripe in the low bits and is never
+// reused, so a stale ref (the series was collected) falls back to the labels.
+// An inverted index with its own lock answers =, !=, =~ and !~ matchers,
+// label names and label values; only creating and collecting series write
+// it, so appends to existing series never wait for a query.
+//
+// # What it promises
+//
+//   - Append is safe from many goroutines. An Appender is one transaction:
+//     nothing is visible before Commit, Rollback drops it all.
+//   - Out-of-order samples (ErrOutOfOrder), samples at the newest timestamp
+//     with another value (ErrDuplicate), samples past the retention
+//     (ErrTooOld) and new series beyond MaxSeries (ErrTooManySeries) are
+//     refused with those errors and counted in Stats, never merged. The same
+//     sample appended twice is accepted once, as in Prometheus.
+//   - Staleness markers (value.StaleNaN) are stored bit for bit and honoured
+//     by queries, as in Prometheus.
+//   - DB implements storage.Queryable: a Select copies what it needs under
+//     each series' stripe lock for a moment and evaluates outside it, so a
+//     query never blocks scraping for more than that.
+//   - Memory is bounded by retention × series, within about 1/16 of the
+//     retention (collection runs each time the newest sample moves on by
+//     that much) plus one chunk per series.
+//
+// A sample far in the future moves the retention window with it: the store
+// trusts the timestamps it is given (vigil's scrape loop stamps samples with
+// the scrape time).
+//
+// # Snapshots
+//
+// A DB from Open keeps its data in a directory (0700) with a lock file
+// (LOCK, flock(2)ed, holding the owner's pid: a second Open fails with a
+// *LockedError naming it) and one snapshot, vigil.snapshot (0600), written
+// every Options.SnapshotInterval and on Close. A snapshot is written to a
+// temporary file in the same directory, fsynced, renamed over the old one,
+// and the directory fsynced: a crash at any moment leaves the old snapshot
+// or the new one, never a mix; stale temporary files are removed on Open.
+// Each stripe's chunk list and open head chunks are copied under its lock
+// and encoded after, so appends go on while a snapshot is written. A failed
+// write (read-only or full disk) leaves the store running and the old
+// snapshot intact; the error is in Stats().LastSnapshot.
+//
+// The format, version 1. Integers are little-endian; varint and uvarint are
+// encoding/binary's; checksums are CRC32C (Castagnoli).
+//
+//	file    = header record* trailer
+//	header  = "VIGILSNP" | version u16 = 1 | chunk encoding u8 | 0 u8 | 0 u32 |
+//	          series u64 | samples u64 | mint i64 | maxt i64 |
+//	          written unix ms i64 | crc32c of the 56 bytes before   (60 bytes)
+//	record  = type u8 | length uvarint | payload | crc32c of type, length and payload u32
+//	series  = type 1; payload = labels uvarint | (len uvarint | name | len uvarint | value)* |
+//	          chunks uvarint | (mint varint | maxt-mint uvarint | len uvarint | chunk)*
+//	trailer = type 2; payload = series u64 | samples u64 | records u64 | "VIGILEND"
+//
+// Labels are sorted by name; chunks are tsdb/chunkenc bytes in the header's
+// encoding, in time order, not overlapping; the last one is the open head
+// chunk when it holds fewer than 120 samples. The header is written last,
+// so it holds the counts of the whole file.
+//
+// Restoring drops what is past the retention, measured from the header's
+// newest sample. A damaged file never fails Open and is never loaded
+// silently: a bad header loses everything; a record whose checksum or
+// content fails is skipped by its length (two in a row end the read); a
+// truncation or a missing trailer ends it. What verified is loaded, the file
+// is renamed to vigil.snapshot.damaged-<UTC time>, and Stats().Restore says
+// how many series and samples were lost (RestoreReport.Warning is the line
+// for the operator). OpenSnapshot reads the same file without the lock and
+// without writing anything, for `vigil query` beside a running vigil.
 package store

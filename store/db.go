@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// ErrClosed is returned by appends and snapshots after Close.
+var ErrClosed = errors.New("store is closed")
+
+// ErrInvalidSeries: the label set is empty or names a label twice.
+var ErrInvalidSeries = errors.New("invalid series labels")
+
+// DB is the store. Its methods are safe for concurrent use.
+type DB struct {
+	opts        Options
+	retentionMs int64 // -1: unbounded
+
+	shards [numShards]shard
+	index  *index
+
+	nextRef   atomic.Uint64 // ref counter, shifted left by shardBits
+	numSeries atomic.Int64
+	maxT      atomic.Int64 // newest committed sample in the store
+	nextGC    atomic.Int64 // maxT at which the next collection runs
+	gcMu      sync.Mutex
+
+	appended atomic.Uint64
+	refused  struct {
+		outOfOrder, duplicate, tooManySeries, tooOld, invalid atomic.Uint64
+	}
+	seriesCreated, seriesRemoved atomic.Uint64
+
+	closed atomic.Bool
+
+	// Persistence; zero for a DB from New.
+	dir      string
+	readOnly bool // from OpenSnapshot
+	lock     *dirLock
+	fs       fileSystem
+	snapMu   sync.Mutex // one snapshot at a time
+	statsMu  sync.Mutex
+	lastSnap SnapshotStats
+	lastGood time.Time
+	snaps    uint64
+	snapErrs uint64
+	restore  RestoreReport
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+var (
+	_ storage.Queryable = (*DB)(nil)
+	_ Appendable        = (*DB)(nil)
+)
+
+// New returns an empty in-memory store with no data dir: it takes no
+// snapshots and starts no goroutines. Close is still the way to retire it.
+func New(opts Options) *DB {
+	opts = opts.withDefaults()
+	db := &DB{
+		opts:        opts,
+		retentionMs: opts.retentionMs(),
+		index:       newIndex(),
+		fs:          osFS{},
+	}
+	for i := range db.shards {
+		db.shards[i].init()
+	}
+	db.maxT.Store(math.MinInt64)
+	db.nextGC.Store(math.MinInt64)
+	return db
+}
+
+// minValidTime is the oldest timestamp the retention still admits.
+func (db *DB) minValidTime() int64 {
+	maxT := db.maxT.Load()
+	if db.retentionMs < 0 || maxT == math.MinInt64 || maxT < math.MinInt64+db.retentionMs {
+		return math.MinInt64
+	}
+	return maxT - db.retentionMs
+}
+
+func (db *DB) shardOf(ref storage.SeriesRef) *shard {
+	return &db.shards[uint64(ref)&shardMask]
+}
+
+// advance raises maxT to t and collects expired data when the retention
+// window has moved far enough since the last collection.
+func (db *DB) advance(t int64) {
+	for {
+		cur := db.maxT.Load()
+		if t <= cur || db.maxT.CompareAndSwap(cur, t) {
+			break
+		}
+	}
+	if db.retentionMs < 0 {
+		return
+	}
+	next := db.nextGC.Load()
+	if db.maxT.Load() < next {
+		return
+	}
+	if !db.gcMu.TryLock() {
+		return // another committer is collecting
+	}
+	defer db.gcMu.Unlock()
+	maxT := db.maxT.Load()
+	if maxT < db.nextGC.Load() {
+		return
+	}
+	// Collect every 1/16 of the retention (at least every second of sample
+	// time), so memory overshoots the bound by about 6%.
+	step := max(db.retentionMs/16, 1000)
+	db.nextGC.Store(maxT + step)
+	db.gc(db.minValidTime())
+}
+
+// gc drops the chunks wholly older than mint and the series left with
+// nothing, from their shards and the index.
+func (db *DB) gc(mint int64) {
+	if mint == math.MinInt64 {
+		return
+	}
+	var gone []*memSeries
+	for i := range db.shards {
+		sh := &db.shards[i]
+		sh.mu.Lock()
+		for _, s := range sh.byRef {
+			before := len(s.closed)
+			samples, bytes := s.dropBefore(mint)
+			sh.samples -= int64(samples)
+			sh.chunkBytes -= int64(bytes)
+			sh.chunks -= int64(before - len(s.closed))
+			if s.pending > 0 || s.maxt >= mint {
+				continue
+			}
+			if s.head != nil {
+				sh.samples -= int64(s.head.NumSamples())
+				sh.chunkBytes -= int64(len(s.head.Bytes()))
+				sh.chunks--
+				s.head, s.app = nil, nil
+			}
+			sh.remove(s.lset.Hash(), s)
+			gone = append(gone, s)
+		}
+		sh.mu.Unlock()
+	}
+	db.index.remove(gone)
+	db.numSeries.Add(-int64(len(gone)))
+	db.seriesRemoved.Add(uint64(len(gone)))
+}
+
+// getOrCreate returns the series for ref (if it still lives) or for l,
+// creating it when new, with its shard locked. created says whether the
+// caller must add it to the index once the shard is unlocked.
+func (db *DB) getOrCreate(ref storage.SeriesRef, l labels.Labels) (s *memSeries, sh *shard, created bool, err error) {
+	if ref != 0 {
+		sh = db.shardOf(ref)
+		sh.mu.Lock()
+		if s = sh.byRef[ref]; s != nil {
+			return s, sh, false, nil
+		}
+		sh.mu.Unlock()
+	}
+	hash := l.Hash()
+	sh = &db.shards[hash&shardMask]
+	sh.mu.Lock()
+	if s = sh.get(hash, l); s != nil {
+		return s, sh, false, nil
+	}
+	if l.IsEmpty() {
+		sh.mu.Unlock()
+		return nil, nil, false, fmt.Errorf("append: %w: empty label set", ErrInvalidSeries)
+	}
+	if name, dup := l.HasDuplicateLabelNames(); dup {
+		sh.mu.Unlock()
+		return nil, nil, false, fmt.Errorf("append %s: %w: label %q twice", l, ErrInvalidSeries, name)
+	}
+	if n := db.numSeries.Add(1); db.opts.MaxSeries > 0 && n > int64(db.opts.MaxSeries) {
+		db.numSeries.Add(-1)
+		sh.mu.Unlock()
+		db.refused.tooManySeries.Add(1)
+		return nil, nil, false, fmt.Errorf("append %s: %w (limit %d)", l, ErrTooManySeries, db.opts.MaxSeries)
+	}
+	ref = storage.SeriesRef(db.nextRef.Add(1)<<shardBits | hash&shardMask)
+	s = newMemSeries(ref, l.Copy())
+	sh.put(hash, s)
+	db.seriesCreated.Add(1)
+	return s, sh, true, nil
+}
+
+// Close stops the periodic snapshots, writes a last snapshot when the DB has
+// a data dir, and releases the lock. Later appends fail with ErrClosed.
+// Closing twice is a no-op.
+func (db *DB) Close() error {
+	if !db.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if db.cancel != nil {
+		db.cancel()
+		db.wg.Wait()
+	}
+	var err error
+	if db.dir != "" && !db.readOnly {
+		err = db.snapshot()
+	}
+	if db.lock != nil {
+		err = errors.Join(err, db.lock.release())
+	}
+	return err
+}
+
+// snapshotLoop writes a snapshot every interval until ctx ends.
+func (db *DB) snapshotLoop(ctx context.Context, every time.Duration) {
+	defer db.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = db.snapshot() // recorded in Stats
+		}
+	}
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/stretchr/testify/require"
+)
+
+type sample struct {
+	t int64
+	v float64
+}
+
+// readAll returns every sample of every series matching ms in [mint, maxt].
+func readAll(t testing.TB, q storage.Queryable, mint, maxt int64, ms ...*labels.Matcher) map[string][]sample {
+	t.Helper()
+	qr, err := q.Querier(mint, maxt)
+	require.NoError(t, err)
+	defer qr.Close()
+	out := map[string][]sample{}
+	ss := qr.Select(context.Background(), true, nil, ms...)
+	for ss.Next() {
+		s := ss.At()
+		it := s.Iterator(nil)
+		var got []sample
+		for it.Next() == chunkenc.ValFloat {
+			ts, v := it.At()
+			got = append(got, sample{ts, v})
+		}
+		require.NoError(t, it.Err())
+		out[s.Labels().String()] = got
+	}
+	require.NoError(t, ss.Err())
+	return out
+}
+
+func TestAppendAndSelect(t *testing.T) {
+	db := New(Options{Retention: -1})
+	defer db.Close()
+	a := db.Appender()
+	l1 := labels.FromStrings("__name__", "up", "job", "node", "instance", "a:9100")
+	l2 := labels.FromStrings("__name__", "up", "job", "node", "instance", "b:9100")
+	var ref1 storage.SeriesRef
+	for i := range int64(300) {
+		var err error
+		ref1, err = a.Append(ref1, l1, i*1000, float64(i))
+		require.NoError(t, err)
+		_, err = a.Append(0, l2, i*1000, float64(-i))
+		require.NoError(t, err)
+	}
+	// Nothing is visible before Commit.
+	require.Empty(t, readAll(t, db, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "up")))
+	require.NoError(t, a.Commit())
+
+	got := readAll(t, db, 10_000, 250_000, labels.MustNewMatcher(labels.MatchRegexp, "instance", "a:.*"))
+	require.Len(t, got, 1)
+	s := got[l1.String()]
+	require.Len(t, s, 241)
+	require.Equal(t, sample{10_000, 10}, s[0])
+	require.Equal(t, sample{250_000, 250}, s[len(s)-1])
+
+	st := db.Stats()
+	require.EqualValues(t, 2, st.Series)
+	require.EqualValues(t, 600, st.Samples)
+	require.EqualValues(t, 6, st.Chunks)
+}
+
+func TestRefusals(t *testing.T) {
+	db := New(Options{Retention: time.Minute, MaxSeries: 2})
+	defer db.Close()
+	l := labels.FromStrings("__name__", "x")
+	app := func(l labels.Labels, ts int64, v float64) error {
+		a := db.Appender()
+		if _, err := a.Append(0, l, ts, v); err != nil {
+			require.NoError(t, a.Rollback())
+			return err
+		}
+		return a.Commit()
+	}
+	require.NoError(t, app(l, 100_000, 1))
+	require.ErrorIs(t, app(l, 99_000, 1), ErrOutOfOrder)
+	require.ErrorIs(t, app(l, 100_000, 2), ErrDuplicate)
+	require.NoError(t, app(l, 100_000, 1), "same sample again is ignored")
+	require.ErrorIs(t, app(labels.FromStrings("__name__", "y"), 30_000, 1), ErrTooOld)
+	require.NoError(t, app(labels.FromStrings("__name__", "y"), 50_000, 1))
+	require.ErrorIs(t, app(labels.FromStrings("__name__", "z"), 100_000, 1), ErrTooManySeries)
+	require.ErrorIs(t, app(labels.EmptyLabels(), 100_000, 1), ErrInvalidSeries)
+
+	// Within one transaction too.
+	a := db.Appender()
+	_, err := a.Append(0, l, 101_000, 1)
+	require.NoError(t, err)
+	_, err = a.Append(0, l, 100_500, 1)
+	require.ErrorIs(t, err, ErrOutOfOrder)
+	require.NoError(t, a.Commit())
+
+	st := db.Stats().Refused
+	require.Equal(t, Refused{OutOfOrder: 2, Duplicate: 1, TooOld: 1, TooManySeries: 1, Invalid: 1}, st)
+}
+
+func TestRetentionDropsChunksAndSeries(t *testing.T) {
+	db := New(Options{Retention: 10 * time.Minute})
+	defer db.Close()
+	old := labels.FromStrings("__name__", "old")
+	live := labels.FromStrings("__name__", "live")
+	var refOld, refLive storage.SeriesRef
+	for i := range int64(3600) {
+		a := db.Appender()
+		var err error
+		if i < 600 {
+			refOld, err = a.Append(refOld, old, i*1000, 1)
+			require.NoError(t, err)
+		}
+		refLive, err = a.Append(refLive, live, i*1000, float64(i))
+		require.NoError(t, err)
+		require.NoError(t, a.Commit())
+	}
+	st := db.Stats()
+	require.EqualValues(t, 1, st.Series, "the old series left the index")
+	require.EqualValues(t, 1, st.SeriesRemoved)
+	// 10 minutes = 600 samples, plus at most a chunk and 1/16 of the
+	// retention of slack.
+	require.LessOrEqual(t, st.Samples, int64(600+120+40))
+	got := readAll(t, db, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+"))
+	require.Len(t, got, 1)
+
+	// A stale ref falls back to the labels.
+	a := db.Appender()
+	ref, err := a.Append(refOld, old, 3600_000, 5)
+	require.NoError(t, err)
+	require.NotEqual(t, refOld, ref)
+	require.NoError(t, a.Commit())
+}
+
+func TestRollback(t *testing.T) {
+	db := New(Options{})
+	defer db.Close()
+	a := db.Appender()
+	_, err := a.Append(0, labels.FromStrings("__name__", "x"), 1, 1)
+	require.NoError(t, err)
+	require.NoError(t, a.Rollback())
+	require.Empty(t, readAll(t, db, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "x")))
+	require.Zero(t, db.Stats().Samples)
+}
+
+func TestStalenessThroughPromQL(t *testing.T) {
+	db := New(Options{Retention: -1})
+	defer db.Close()
+	l := labels.FromStrings("__name__", "up", "job", "x")
+	a := db.Appender()
+	for i := range int64(10) {
+		_, err := a.Append(0, l, i*15_000, 1)
+		require.NoError(t, err)
+	}
+	_, err := a.Append(0, l, 150_000, math.Float64frombits(value.StaleNaN))
+	require.NoError(t, err)
+	require.NoError(t, a.Commit())
+
+	eng := promql.NewEngine(promql.EngineOpts{MaxSamples: 1e6, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})
+	at := func(sec int64) int {
+		q, err := eng.NewInstantQuery(context.Background(), db, nil, "up", time.Unix(sec, 0))
+		require.NoError(t, err)
+		defer q.Close()
+		r := q.Exec(context.Background())
+		require.NoError(t, r.Err)
+		v, err := r.Vector()
+		require.NoError(t, err)
+		return len(v)
+	}
+	require.Equal(t, 1, at(140))
+	require.Equal(t, 0, at(151), "the staleness marker ends the series")
+}
+
+func TestOpenLockAndSnapshot(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+
+	_, err = Open(dir, Options{})
+	require.ErrorIs(t, err, ErrLocked)
+	var le *LockedError
+	require.True(t, errors.As(err, &le))
+	require.Positive(t, le.PID)
+	require.Contains(t, err.Error(), "pid")
+
+	a := db.Appender()
+	for i := range int64(500) {
+		_, err := a.Append(0, labels.FromStrings("__name__", "m", "i", "1"), i*1000, float64(i%7))
+		require.NoError(t, err)
+		_, err = a.Append(0, labels.FromStrings("__name__", "m", "i", "2"), i*1000, float64(i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, a.Commit())
+	want := readAll(t, db, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "m"))
+	require.NoError(t, db.Close())
+	require.NoError(t, db.Stats().LastSnapshot.Err)
+
+	ro, err := OpenSnapshot(dir, Options{Retention: -1})
+	require.NoError(t, err)
+	require.Equal(t, want, readAll(t, ro, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "m")))
+	require.NoError(t, ro.Close())
+
+	db, err = Open(dir, Options{Retention: 100 * time.Second, SnapshotInterval: -1})
+	require.NoError(t, err)
+	rep := db.Stats().Restore
+	require.NoError(t, rep.Damage)
+	require.EqualValues(t, 2, rep.Series)
+	// 100s back from 499s: the chunks ending at 119s, 239s and 359s go.
+	require.EqualValues(t, 2*360, rep.ExpiredSamples)
+	require.EqualValues(t, 2*140, rep.Samples)
+	// Appends continue the restored head chunks.
+	a = db.Appender()
+	_, err = a.Append(0, labels.FromStrings("__name__", "m", "i", "1"), 500_000, 1)
+	require.NoError(t, err)
+	_, err = a.Append(0, labels.FromStrings("__name__", "m", "i", "1"), 499_000, 1)
+	require.ErrorIs(t, err, ErrOutOfOrder)
+	require.NoError(t, a.Commit())
+	require.NoError(t, db.Close())
+}

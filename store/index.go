@@ -1,0 +1,239 @@
+package store
+
+import (
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+)
+
+// index is the inverted index: for every label name and value, the sorted
+// refs of the series that carry it. Refs grow with creation, so postings are
+// appended at the end in the common case.
+//
+// It has its own lock, apart from the shards: only creating and collecting
+// series write it, so appends to existing series never wait for a query.
+type index struct {
+	mu       sync.RWMutex
+	postings map[string]map[string][]storage.SeriesRef
+	all      []storage.SeriesRef
+}
+
+func newIndex() *index {
+	return &index{postings: map[string]map[string][]storage.SeriesRef{}}
+}
+
+func insertRef(list []storage.SeriesRef, ref storage.SeriesRef) []storage.SeriesRef {
+	if n := len(list); n == 0 || list[n-1] < ref {
+		return append(list, ref)
+	}
+	i, found := slices.BinarySearch(list, ref)
+	if found {
+		return list
+	}
+	return slices.Insert(list, i, ref)
+}
+
+// add indexes one series.
+func (ix *index) add(ref storage.SeriesRef, l labels.Labels) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.addLocked(ref, l)
+}
+
+func (ix *index) addLocked(ref storage.SeriesRef, l labels.Labels) {
+	ix.all = insertRef(ix.all, ref)
+	l.Range(func(lb labels.Label) {
+		vals := ix.postings[lb.Name]
+		if vals == nil {
+			vals = map[string][]storage.SeriesRef{}
+			ix.postings[lb.Name] = vals
+		}
+		vals[lb.Value] = insertRef(vals[lb.Value], ref)
+	})
+}
+
+// remove drops a batch of series from the index, filtering each touched
+// postings list once.
+func (ix *index) remove(gone []*memSeries) {
+	if len(gone) == 0 {
+		return
+	}
+	dead := make(map[storage.SeriesRef]struct{}, len(gone))
+	type key struct{ name, value string }
+	touched := map[key]struct{}{}
+	for _, s := range gone {
+		dead[s.ref] = struct{}{}
+		s.lset.Range(func(lb labels.Label) { touched[key{lb.Name, lb.Value}] = struct{}{} })
+	}
+	keep := func(list []storage.SeriesRef) []storage.SeriesRef {
+		return slices.DeleteFunc(list, func(r storage.SeriesRef) bool { _, d := dead[r]; return d })
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.all = keep(ix.all)
+	for k := range touched {
+		vals := ix.postings[k.name]
+		list := keep(vals[k.value])
+		if len(list) == 0 {
+			delete(vals, k.value)
+			if len(vals) == 0 {
+				delete(ix.postings, k.name)
+			}
+		} else {
+			vals[k.value] = list
+		}
+	}
+}
+
+// match returns the sorted refs of the series that match every matcher.
+//
+// A matcher that does not match the empty string selects the union of the
+// postings of the values it matches; one that does (l!="x", l=~".*", l="")
+// also matches series without the label, so it subtracts the union of the
+// values it does not match instead.
+func (ix *index) match(ms ...*labels.Matcher) []storage.SeriesRef {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+
+	var its, subs [][]storage.SeriesRef
+	for _, m := range ms {
+		vals := ix.postings[m.Name]
+		if m.Matches("") {
+			var minus []storage.SeriesRef
+			if m.Type == labels.MatchNotEqual {
+				minus = vals[m.Value]
+			} else {
+				minus = unionMatching(vals, func(v string) bool { return !m.Matches(v) })
+			}
+			if len(minus) > 0 {
+				subs = append(subs, minus)
+			}
+			continue
+		}
+		var list []storage.SeriesRef
+		if m.Type == labels.MatchEqual {
+			list = vals[m.Value]
+		} else if set := m.SetMatches(); m.Type == labels.MatchRegexp && len(set) > 0 {
+			lists := make([][]storage.SeriesRef, 0, len(set))
+			for _, v := range set {
+				if l := vals[v]; len(l) > 0 {
+					lists = append(lists, l)
+				}
+			}
+			list = union(lists)
+		} else {
+			list = unionMatching(vals, m.Matches)
+		}
+		if len(list) == 0 {
+			return nil
+		}
+		its = append(its, list)
+	}
+
+	var res []storage.SeriesRef
+	if len(its) == 0 {
+		res = slices.Clone(ix.all)
+	} else {
+		sort.Slice(its, func(i, j int) bool { return len(its[i]) < len(its[j]) })
+		res = slices.Clone(its[0])
+		for _, l := range its[1:] {
+			res = intersect(res, l)
+		}
+	}
+	for _, l := range subs {
+		res = subtract(res, l)
+	}
+	return res
+}
+
+// labelValues returns the sorted values of name over all series.
+func (ix *index) labelValues(name string) []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	vals := make([]string, 0, len(ix.postings[name]))
+	for v := range ix.postings[name] {
+		vals = append(vals, v)
+	}
+	slices.Sort(vals)
+	return vals
+}
+
+// labelNames returns the sorted label names over all series.
+func (ix *index) labelNames() []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	names := make([]string, 0, len(ix.postings))
+	for n := range ix.postings {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func unionMatching(vals map[string][]storage.SeriesRef, match func(string) bool) []storage.SeriesRef {
+	var lists [][]storage.SeriesRef
+	for v, l := range vals {
+		if match(v) {
+			lists = append(lists, l)
+		}
+	}
+	return union(lists)
+}
+
+// union merges sorted lists into a new sorted list without duplicates.
+func union(lists [][]storage.SeriesRef) []storage.SeriesRef {
+	switch len(lists) {
+	case 0:
+		return nil
+	case 1:
+		return lists[0]
+	}
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	res := make([]storage.SeriesRef, 0, n)
+	for _, l := range lists {
+		res = append(res, l...)
+	}
+	slices.Sort(res)
+	return slices.Compact(res)
+}
+
+// intersect keeps in a (which it owns) the refs also in b.
+func intersect(a, b []storage.SeriesRef) []storage.SeriesRef {
+	out := a[:0]
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// subtract drops from a (which it owns) the refs in b.
+func subtract(a, b []storage.SeriesRef) []storage.SeriesRef {
+	out := a[:0]
+	j := 0
+	for _, r := range a {
+		for j < len(b) && b[j] < r {
+			j++
+		}
+		if j < len(b) && b[j] == r {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}

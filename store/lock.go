@@ -1,0 +1,72 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrLocked: another process (or another DB in this one) holds the data dir.
+// Open returns it wrapped in a *LockedError that names the holder.
+var ErrLocked = errors.New("data dir is in use")
+
+// LockedError says who holds a data dir. errors.Is(err, ErrLocked) is true.
+type LockedError struct {
+	Dir string
+	PID int // 0 when the lock file does not say
+}
+
+func (e *LockedError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("data dir %s is in use by pid %d (one vigil per data dir; stop it or pass another --data-dir)", e.Dir, e.PID)
+	}
+	return fmt.Sprintf("data dir %s is in use by another process (one vigil per data dir; stop it or pass another --data-dir)", e.Dir)
+}
+
+func (*LockedError) Is(target error) bool { return target == ErrLocked }
+
+// lockFileName is the data-dir lock: an flock(2)ed file holding the pid of
+// its owner. The kernel drops the lock when the owner dies, so a stale file
+// never blocks a restart.
+const lockFileName = "LOCK"
+
+type dirLock struct{ f *os.File }
+
+func acquireLock(dir string) (*dirLock, error) {
+	path := filepath.Join(dir, lockFileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		b, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			return nil, &LockedError{Dir: dir, PID: pid}
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write pid to %s: %w", path, err)
+	}
+	return &dirLock{f: f}, nil
+}
+
+// release unlocks by closing; the file stays (removing it would race with
+// the next owner opening it).
+func (l *dirLock) release() error {
+	if err := l.f.Close(); err != nil {
+		return fmt.Errorf("release data dir lock: %w", err)
+	}
+	return nil
+}

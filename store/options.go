@@ -1,0 +1,55 @@
+package store
+
+import "time"
+
+// Options configure a DB. A zero field takes its value from DefaultOptions;
+// a negative one switches the bound off.
+type Options struct {
+	// Retention is how much history the ring keeps, measured back from the
+	// newest sample in the store (not the wall clock). A chunk wholly older
+	// than that is dropped, and samples older than that are refused with
+	// ErrTooOld. Default 1h; negative keeps everything.
+	Retention time.Duration
+
+	// MaxSeries bounds the number of series held at once. Past it new
+	// series are refused with ErrTooManySeries (and counted); existing
+	// series go on. Default 1,000,000; negative means no bound.
+	MaxSeries int
+
+	// SnapshotInterval is how often a DB opened with Open writes a
+	// snapshot. Close always writes a last one. Default 1m; negative turns
+	// the periodic snapshots off (Snapshot and Close still write).
+	SnapshotInterval time.Duration
+}
+
+// DefaultOptions returns the defaults DESIGN.md names for the command line:
+// one hour of retention, a million series, a snapshot every minute.
+func DefaultOptions() Options {
+	return Options{
+		Retention:        time.Hour,
+		MaxSeries:        1_000_000,
+		SnapshotInterval: time.Minute,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Retention == 0 {
+		o.Retention = d.Retention
+	}
+	if o.MaxSeries == 0 {
+		o.MaxSeries = d.MaxSeries
+	}
+	if o.SnapshotInterval == 0 {
+		o.SnapshotInterval = d.SnapshotInterval
+	}
+	return o
+}
+
+// retentionMs is the retention in milliseconds, or -1 when unbounded.
+func (o Options) retentionMs() int64 {
+	if o.Retention < 0 {
+		return -1
+	}
+	return o.Retention.Milliseconds()
+}

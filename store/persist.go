@@ -1,0 +1,368 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+)
+
+// ErrNoSnapshot: OpenSnapshot found no snapshot in the dir.
+var ErrNoSnapshot = errors.New("no snapshot")
+
+// errNoDir is returned by Snapshot on a DB without a data dir.
+var errNoDir = errors.New("snapshot: the store has no data dir")
+
+// Open opens the store kept in dir: it creates dir (0700) when missing, takes
+// the data-dir lock (a second Open of the same dir fails with a *LockedError,
+// errors.Is ErrLocked, naming the holder's pid), removes temporary files a
+// crash left, loads the last snapshot, and starts writing a snapshot every
+// opts.SnapshotInterval until Close.
+//
+// A damaged snapshot does not fail Open: what is intact is loaded, the file
+// is moved aside and Stats().Restore says what was lost (its Warning is the
+// line to show the operator). Open fails only when the dir cannot be used.
+func Open(dir string, opts Options) (*DB, error) {
+	if dir == "" {
+		return nil, errors.New("open store: empty data dir")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: create data dir: %w", err)
+	}
+	lock, err := acquireLock(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db := New(opts)
+	db.dir, db.lock = dir, lock
+	sweepTemp(dir)
+	if err := db.restoreFrom(filepath.Join(dir, SnapshotFileName), true); err != nil {
+		lock.release()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if every := db.opts.SnapshotInterval; every > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		db.cancel = cancel
+		db.wg.Add(1)
+		go db.snapshotLoop(ctx, every)
+	}
+	return db, nil
+}
+
+// OpenSnapshot loads the last snapshot in dir without taking the lock and
+// without ever writing, for `vigil query` beside a running vigil. It fails
+// with ErrNoSnapshot when there is none; a damaged one is loaded as far as
+// it is intact and reported in Stats().Restore, as for Open. The DB accepts
+// appends but Snapshot refuses; Close only drops it.
+func OpenSnapshot(dir string, opts Options) (*DB, error) {
+	db := New(opts)
+	db.dir, db.readOnly = dir, true
+	path := filepath.Join(dir, SnapshotFileName)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open snapshot: %w in %s (vigil writes one every --snapshot-interval and on exit)", ErrNoSnapshot, dir)
+	}
+	if err := db.restoreFrom(path, false); err != nil {
+		return nil, fmt.Errorf("open snapshot: %w", err)
+	}
+	return db, nil
+}
+
+// sweepTemp removes snapshot temporaries left by a crash.
+func sweepTemp(dir string) {
+	tmps, _ := filepath.Glob(filepath.Join(dir, SnapshotFileName+".*.tmp"))
+	for _, p := range tmps {
+		_ = os.Remove(p)
+	}
+}
+
+// restoreFrom loads the snapshot at path into the empty db. A missing file
+// is an empty store. moveAside says whether a damaged file is renamed.
+func (db *DB) restoreFrom(path string, moveAside bool) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read snapshot: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("read snapshot: %w", err)
+	}
+	rep := RestoreReport{Path: path}
+	res, err := decodeSnapshot(f, fi.Size(), func(h *snapshotHeader, l labels.Labels, cs []chunk) error {
+		// The retention is measured back from the newest sample in the
+		// snapshot, as the ring would have done had vigil kept running.
+		mint := int64(math.MinInt64)
+		if db.retentionMs >= 0 && h.maxt >= math.MinInt64+db.retentionMs {
+			mint = h.maxt - db.retentionMs
+		}
+		db.insertRestored(l, cs, h.encoding, mint, &rep)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	if res.headerOK {
+		rep.Written = time.UnixMilli(res.header.written)
+	}
+	if res.damage != nil {
+		rep.Damage = res.damage
+		if res.headerOK {
+			rep.LostSeries = max(int64(res.header.series)-res.series, 0)
+			rep.LostSamples = max(int64(res.header.samples)-res.samples, 0)
+		} else {
+			rep.LostSeries, rep.LostSamples = -1, -1
+		}
+		if moveAside {
+			to := fmt.Sprintf("%s.damaged-%s", path, time.Now().UTC().Format("20060102T150405Z"))
+			if err := db.fs.Rename(path, to); err == nil {
+				rep.MovedTo = to
+				_ = db.fs.SyncDir(filepath.Dir(path))
+			}
+		}
+	}
+	db.nextGC.Store(db.maxT.Load())
+	db.statsMu.Lock()
+	db.restore = rep
+	db.statsMu.Unlock()
+	return nil
+}
+
+// insertRestored adds one series read from a snapshot, without the chunks
+// older than mint. It reports whether the series was added.
+func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding, mint int64, rep *RestoreReport) bool {
+	i := 0
+	for i < len(cs) && cs[i].maxt < mint {
+		rep.ExpiredSamples += int64(cs[i].numSamples())
+		i++
+	}
+	cs = cs[i:]
+	if len(cs) == 0 {
+		rep.ExpiredSeries++
+		return false
+	}
+	if enc != chunkEncoding {
+		var err error
+		if cs, err = transcode(cs, chunkEncoding); err != nil {
+			rep.DroppedSeries++
+			return false
+		}
+	}
+	hash := l.Hash()
+	sh := &db.shards[hash&shardMask]
+	sh.mu.Lock()
+	if sh.get(hash, l) != nil {
+		sh.mu.Unlock()
+		rep.DroppedSeries++ // a series twice: keep the first
+		return false
+	}
+	if n := db.numSeries.Add(1); db.opts.MaxSeries > 0 && n > int64(db.opts.MaxSeries) {
+		db.numSeries.Add(-1)
+		sh.mu.Unlock()
+		rep.DroppedSeries++
+		db.refused.tooManySeries.Add(1)
+		return false
+	}
+	ref := storage.SeriesRef(db.nextRef.Add(1)<<shardBits | hash&shardMask)
+	s := newMemSeries(ref, l)
+	last := cs[len(cs)-1]
+	s.maxt = last.maxt
+	var samples, bytes int64
+	for _, c := range cs {
+		samples += int64(c.numSamples())
+		bytes += int64(len(c.data))
+	}
+	if last.numSamples() < samplesPerChunk {
+		// The open head chunk: a private copy, appended to in place later.
+		data := make([]byte, len(last.data), len(last.data)+64)
+		copy(data, last.data)
+		c, err := chunkenc.FromData(chunkEncoding, data)
+		if err == nil {
+			s.head, s.headMint = c, last.mint
+			cs = cs[:len(cs)-1]
+		}
+	}
+	if len(cs) > 0 {
+		s.closed = cs
+	}
+	sh.samples += samples
+	sh.chunkBytes += bytes
+	sh.chunks += int64(len(cs))
+	if s.head != nil {
+		sh.chunks++
+	}
+	sh.put(hash, s)
+	sh.mu.Unlock()
+	db.index.add(ref, l)
+	for {
+		cur := db.maxT.Load()
+		if s.maxt <= cur || db.maxT.CompareAndSwap(cur, s.maxt) {
+			break
+		}
+	}
+	rep.Series++
+	rep.Samples += samples
+	return true
+}
+
+// transcode re-encodes chunks written in another float encoding.
+func transcode(cs []chunk, enc chunkenc.Encoding) ([]chunk, error) {
+	out := make([]chunk, 0, len(cs))
+	for _, c := range cs {
+		src, err := chunkenc.FromData(otherEncoding(enc), c.data)
+		if err != nil {
+			return nil, err
+		}
+		dst, err := chunkenc.NewEmptyChunk(enc)
+		if err != nil {
+			return nil, err
+		}
+		app, err := dst.Appender()
+		if err != nil {
+			return nil, err
+		}
+		it := src.Iterator(nil)
+		for it.Next() == chunkenc.ValFloat {
+			t, v := it.At()
+			app.Append(0, t, v)
+		}
+		if err := it.Err(); err != nil {
+			return nil, err
+		}
+		out = append(out, chunk{mint: c.mint, maxt: c.maxt, data: dst.Bytes()})
+	}
+	return out, nil
+}
+
+func otherEncoding(e chunkenc.Encoding) chunkenc.Encoding {
+	if e == chunkenc.EncXOR {
+		return chunkenc.EncXOR2
+	}
+	return chunkenc.EncXOR
+}
+
+// Snapshot writes a snapshot now (the periodic loop and Close call it too).
+// A failure leaves the previous snapshot intact and is also recorded in
+// Stats().LastSnapshot.
+func (db *DB) Snapshot() error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	return db.snapshot()
+}
+
+func (db *DB) snapshot() error {
+	if db.dir == "" {
+		return errNoDir
+	}
+	if db.readOnly {
+		return fmt.Errorf("snapshot: %s was opened read-only", db.dir)
+	}
+	db.snapMu.Lock()
+	defer db.snapMu.Unlock()
+	st := SnapshotStats{Time: time.Now(), Path: filepath.Join(db.dir, SnapshotFileName)}
+	err := db.writeSnapshot(&st)
+	st.Duration = time.Since(st.Time)
+	if err != nil {
+		st.Err = fmt.Errorf("write snapshot %s: %w", st.Path, err)
+	}
+	db.statsMu.Lock()
+	db.lastSnap = st
+	if err != nil {
+		db.snapErrs++
+	} else {
+		db.snaps++
+		db.lastGood = st.Time
+	}
+	db.statsMu.Unlock()
+	return st.Err
+}
+
+// writeSnapshot writes the whole store to a temporary file beside the
+// snapshot, fsyncs it, renames it over the snapshot and fsyncs the dir. The
+// temporary file is removed on any failure.
+//
+// Each shard's chunks are copied under its lock (closed chunks are
+// immutable, so only their list and the open head chunks are copied) and
+// encoded after it is released, so appends go on meanwhile.
+func (db *DB) writeSnapshot(st *SnapshotStats) (err error) {
+	f, err := db.fs.CreateTemp(db.dir, SnapshotFileName+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			db.fs.Remove(tmp)
+		}
+	}()
+	sw, err := newSnapshotWriter(f)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		lset labels.Labels
+		from int // chunk index in cs
+	}
+	var (
+		entries []entry
+		cs      []chunk
+	)
+	for i := range db.shards {
+		sh := &db.shards[i]
+		entries, cs = entries[:0], cs[:0]
+		mint := db.minValidTime()
+		sh.mu.Lock()
+		for _, s := range sh.byRef {
+			n := len(cs)
+			cs = s.chunksIn(cs, mint, math.MaxInt64)
+			if len(cs) > n {
+				entries = append(entries, entry{lset: s.lset, from: n})
+			}
+		}
+		sh.mu.Unlock()
+		for j, e := range entries {
+			to := len(cs)
+			if j+1 < len(entries) {
+				to = entries[j+1].from
+			}
+			if err := sw.writeSeries(e.lset, cs[e.from:to]); err != nil {
+				return err
+			}
+		}
+	}
+	hdr, err := sw.finish(time.Now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(hdr, 0); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := db.fs.Rename(tmp, st.Path); err != nil {
+		return err
+	}
+	st.Size, st.Series, st.Samples = sw.n, int64(sw.series), int64(sw.samples)
+	// The new snapshot is in place; a failed dir sync only risks the
+	// rename on power loss, still whole old or whole new.
+	if err := db.fs.SyncDir(db.dir); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package store
+
+import (
+	"encoding/binary"
+	"math"
+	"sync"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+)
+
+// samplesPerChunk is where a head chunk is cut, as in Prometheus' head.
+const samplesPerChunk = 120
+
+// chunkEncoding is the float encoding of every chunk. EncXOR was chosen over
+// EncXOR2 by BenchmarkCompression and BenchmarkAppend (see the package doc);
+// it is a variable only so those benchmarks can measure the alternative.
+var chunkEncoding = chunkenc.EncXOR
+
+// chunk is one closed (full, immutable) chunk: its bytes are never written
+// again, so readers may keep the slice after the shard lock is released.
+type chunk struct {
+	mint, maxt int64
+	data       []byte
+}
+
+func (c chunk) numSamples() int {
+	if len(c.data) < 2 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint16(c.data))
+}
+
+// memSeries is one series. Everything but ref and lset is guarded by the lock
+// of the shard that holds it.
+type memSeries struct {
+	ref  storage.SeriesRef
+	lset labels.Labels
+
+	closed []chunk // full chunks, oldest first: the ring
+
+	head     chunkenc.Chunk    // open chunk, nil before the first sample
+	app      chunkenc.Appender // appender on head, nil until needed (lazy after a restore)
+	headMint int64
+
+	maxt      int64   // newest sample, math.MinInt64 when there is none
+	lastV     float64 // its value, valid when lastKnown
+	lastKnown bool
+
+	// Transaction bookkeeping: the number of samples appended but not yet
+	// committed or rolled back (the series is not collected while >0), and
+	// the newest of them for the appender that owns txn.
+	pending int32
+	txn     *appender
+	txnT    int64
+	txnV    float64
+}
+
+func newMemSeries(ref storage.SeriesRef, l labels.Labels) *memSeries {
+	return &memSeries{ref: ref, lset: l, maxt: math.MinInt64}
+}
+
+// lastValue returns the value of the newest sample, decoding it when the
+// series was restored from a snapshot.
+func (s *memSeries) lastValue() float64 {
+	if s.lastKnown || s.maxt == math.MinInt64 {
+		return s.lastV
+	}
+	var data []byte
+	if s.head != nil {
+		data = s.head.Bytes()
+	} else if n := len(s.closed); n > 0 {
+		data = s.closed[n-1].data
+	}
+	if c, err := chunkenc.FromData(chunkEncoding, data); err == nil {
+		it := c.Iterator(nil)
+		for it.Next() != chunkenc.ValNone {
+			_, s.lastV = it.At()
+		}
+	}
+	s.lastKnown = true
+	return s.lastV
+}
+
+// append adds one sample, which the caller has checked is newer than maxt.
+// It returns the growth of the chunk bytes.
+func (s *memSeries) append(t int64, v float64) (grew int, err error) {
+	if s.head != nil && s.head.NumSamples() >= samplesPerChunk {
+		grew += s.cut()
+	}
+	if s.head == nil {
+		c, err := chunkenc.NewEmptyChunk(chunkEncoding)
+		if err != nil {
+			return grew, err
+		}
+		s.head, s.app, s.headMint = c, nil, t
+	}
+	if s.app == nil {
+		app, err := s.head.Appender()
+		if err != nil {
+			return grew, err
+		}
+		s.app = app
+	}
+	before := len(s.head.Bytes())
+	s.app.Append(0, t, v)
+	grew += len(s.head.Bytes()) - before
+	s.maxt, s.lastV, s.lastKnown = t, v, true
+	return grew, nil
+}
+
+// cut closes the head chunk into the ring, copying its bytes to an exactly
+// sized slice. It returns the change in chunk bytes (≤ 0).
+func (s *memSeries) cut() int {
+	b := s.head.Bytes()
+	data := make([]byte, len(b))
+	copy(data, b)
+	s.closed = append(s.closed, chunk{mint: s.headMint, maxt: s.maxt, data: data})
+	s.head, s.app = nil, nil
+	return 0
+}
+
+// dropBefore drops closed chunks wholly older than mint. It returns how many
+// samples and bytes went.
+func (s *memSeries) dropBefore(mint int64) (samples, bytes int) {
+	n := 0
+	for n < len(s.closed) && s.closed[n].maxt < mint {
+		samples += s.closed[n].numSamples()
+		bytes += len(s.closed[n].data)
+		n++
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	// Shift in place so the ring does not pin what it dropped; readers hold
+	// copies of the entries, never the slice itself.
+	m := copy(s.closed, s.closed[n:])
+	clear(s.closed[m:])
+	s.closed = s.closed[:m]
+	if m == 0 {
+		s.closed = nil
+	}
+	return samples, bytes
+}
+
+// chunksIn appends to dst the chunks overlapping [mint, maxt], the open head
+// chunk as a copy, and returns dst.
+func (s *memSeries) chunksIn(dst []chunk, mint, maxt int64) []chunk {
+	for _, c := range s.closed {
+		if c.maxt >= mint && c.mint <= maxt {
+			dst = append(dst, c)
+		}
+	}
+	if s.head != nil && s.maxt >= mint && s.headMint <= maxt {
+		b := s.head.Bytes()
+		data := make([]byte, len(b))
+		copy(data, b)
+		dst = append(dst, chunk{mint: s.headMint, maxt: s.maxt, data: data})
+	}
+	return dst
+}
+
+// numShards is the number of lock stripes. A series lives in the shard its
+// label hash picks; its ref carries the shard in the low bits.
+const (
+	shardBits = 8
+	numShards = 1 << shardBits
+	shardMask = numShards - 1
+)
+
+// shard is one lock stripe of series.
+type shard struct {
+	mu        sync.Mutex
+	byHash    map[uint64]*memSeries
+	conflicts map[uint64][]*memSeries // label-hash collisions, rare
+	byRef     map[storage.SeriesRef]*memSeries
+
+	// Figures for Stats, guarded by mu.
+	samples    int64
+	chunkBytes int64
+	chunks     int64
+
+	_ [40]byte // keep neighbouring shards' locks off one cache line
+}
+
+func (sh *shard) init() {
+	sh.byHash = map[uint64]*memSeries{}
+	sh.byRef = map[storage.SeriesRef]*memSeries{}
+}
+
+// get returns the series with these labels and hash, or nil. Caller holds mu.
+func (sh *shard) get(hash uint64, l labels.Labels) *memSeries {
+	if s := sh.byHash[hash]; s != nil && labels.Equal(s.lset, l) {
+		return s
+	}
+	for _, s := range sh.conflicts[hash] {
+		if labels.Equal(s.lset, l) {
+			return s
+		}
+	}
+	return nil
+}
+
+// put adds a new series. Caller holds mu.
+func (sh *shard) put(hash uint64, s *memSeries) {
+	if _, taken := sh.byHash[hash]; taken {
+		if sh.conflicts == nil {
+			sh.conflicts = map[uint64][]*memSeries{}
+		}
+		sh.conflicts[hash] = append(sh.conflicts[hash], s)
+	} else {
+		sh.byHash[hash] = s
+	}
+	sh.byRef[s.ref] = s
+}
+
+// remove takes a series out. Caller holds mu.
+func (sh *shard) remove(hash uint64, s *memSeries) {
+	delete(sh.byRef, s.ref)
+	if sh.byHash[hash] == s {
+		delete(sh.byHash, hash)
+		if c := sh.conflicts[hash]; len(c) > 0 {
+			sh.byHash[hash] = c[0]
+			if len(c) == 1 {
+				delete(sh.conflicts, hash)
+			} else {
+				sh.conflicts[hash] = c[1:]
+			}
+		}
+		return
+	}
+	c := sh.conflicts[hash]
+	for i, o := range c {
+		if o == s {
+			c = append(c[:i], c[i+1:]...)
+			break
+		}
+	}
+	if len(c) == 0 {
+		delete(sh.conflicts, hash)
+	} else {
+		sh.conflicts[hash] = c
+	}
+}

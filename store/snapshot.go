@@ -1,0 +1,457 @@
+package store
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+)
+
+// The snapshot format, version 1. All integers are little-endian; varint and
+// uvarint are encoding/binary's. CRC32C is the Castagnoli polynomial.
+//
+//	file    = header record* trailer
+//	header  = magic "VIGILSNP" [8] | version u16 (1) | chunk encoding u8 |
+//	          reserved u8 | reserved u32 | series u64 | samples u64 |
+//	          mint i64 | maxt i64 | written (unix ms) i64 | crc32c of the
+//	          preceding 56 bytes u32                                   = 60 bytes
+//	record  = type u8 | length uvarint | payload [length] |
+//	          crc32c of type, length and payload u32
+//	series  = record type 1, payload:
+//	          labels uvarint | (name len uvarint | name | value len uvarint | value)* |
+//	          chunks uvarint | (mint varint | maxt-mint uvarint | len uvarint | chunk bytes)*
+//	trailer = record type 2, payload:
+//	          series u64 | samples u64 | records u64 | "VIGILEND" [8]
+//
+// The chunk bytes are tsdb/chunkenc's for the header's encoding; a series'
+// chunks are in time order and do not overlap, and the last one is the open
+// head chunk when it holds fewer than 120 samples. The header's counts and
+// time range are written last (the file is filled in, then its header, then
+// fsynced), so a reader knows how much a damaged file should have held.
+const (
+	snapshotMagic   = "VIGILSNP"
+	trailerMagic    = "VIGILEND"
+	snapshotVersion = 1
+	headerSize      = 60
+
+	recSeries  = 1
+	recTrailer = 2
+
+	trailerSize = 8 + 8 + 8 + 8
+)
+
+// SnapshotFileName is the name of the snapshot in the data dir.
+const SnapshotFileName = "vigil.snapshot"
+
+// ErrDamagedSnapshot: a snapshot file failed its checks. Restores report it
+// (RestoreReport.Damage wraps it), they do not fail on it.
+var ErrDamagedSnapshot = errors.New("damaged snapshot")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type snapshotHeader struct {
+	encoding   chunkenc.Encoding
+	series     uint64
+	samples    uint64
+	mint, maxt int64
+	written    int64 // unix ms
+}
+
+func (h snapshotHeader) encode() []byte {
+	b := make([]byte, headerSize)
+	copy(b, snapshotMagic)
+	binary.LittleEndian.PutUint16(b[8:], snapshotVersion)
+	b[10] = byte(h.encoding)
+	binary.LittleEndian.PutUint64(b[16:], h.series)
+	binary.LittleEndian.PutUint64(b[24:], h.samples)
+	binary.LittleEndian.PutUint64(b[32:], uint64(h.mint))
+	binary.LittleEndian.PutUint64(b[40:], uint64(h.maxt))
+	binary.LittleEndian.PutUint64(b[48:], uint64(h.written))
+	binary.LittleEndian.PutUint32(b[56:], crc32.Checksum(b[:56], castagnoli))
+	return b
+}
+
+func decodeHeader(b []byte) (snapshotHeader, error) {
+	var h snapshotHeader
+	if len(b) < headerSize {
+		return h, fmt.Errorf("header: truncated at %d of %d bytes", len(b), headerSize)
+	}
+	if string(b[:8]) != snapshotMagic {
+		return h, fmt.Errorf("header: not a vigil snapshot (magic %q)", b[:8])
+	}
+	if got, want := crc32.Checksum(b[:56], castagnoli), binary.LittleEndian.Uint32(b[56:]); got != want {
+		return h, fmt.Errorf("header: checksum mismatch")
+	}
+	if v := binary.LittleEndian.Uint16(b[8:]); v != snapshotVersion {
+		return h, fmt.Errorf("header: version %d, this vigil reads version %d", v, snapshotVersion)
+	}
+	h.encoding = chunkenc.Encoding(b[10])
+	if h.encoding != chunkenc.EncXOR && h.encoding != chunkenc.EncXOR2 {
+		return h, fmt.Errorf("header: unknown chunk encoding %d", b[10])
+	}
+	h.series = binary.LittleEndian.Uint64(b[16:])
+	h.samples = binary.LittleEndian.Uint64(b[24:])
+	h.mint = int64(binary.LittleEndian.Uint64(b[32:]))
+	h.maxt = int64(binary.LittleEndian.Uint64(b[40:]))
+	h.written = int64(binary.LittleEndian.Uint64(b[48:]))
+	return h, nil
+}
+
+// snapshotWriter encodes records onto w, counting what it wrote.
+type snapshotWriter struct {
+	w       *bufio.Writer
+	buf     []byte
+	n       int64 // bytes written, the header included
+	records uint64
+	series  uint64
+	samples uint64
+	mint    int64
+	maxt    int64
+}
+
+func newSnapshotWriter(w io.Writer) (*snapshotWriter, error) {
+	sw := &snapshotWriter{w: bufio.NewWriterSize(w, 1<<20), mint: math.MaxInt64, maxt: math.MinInt64}
+	// A placeholder: the real header is written at offset 0 once the
+	// counts are known.
+	if _, err := sw.w.Write(make([]byte, headerSize)); err != nil {
+		return nil, err
+	}
+	sw.n = headerSize
+	return sw, nil
+}
+
+func (sw *snapshotWriter) record(typ byte, payload []byte) error {
+	var hdr [1 + binary.MaxVarintLen64]byte
+	hdr[0] = typ
+	n := 1 + binary.PutUvarint(hdr[1:], uint64(len(payload)))
+	crc := crc32.Update(crc32.Checksum(hdr[:n], castagnoli), castagnoli, payload)
+	var sum [4]byte
+	binary.LittleEndian.PutUint32(sum[:], crc)
+	for _, b := range [][]byte{hdr[:n], payload, sum[:]} {
+		if _, err := sw.w.Write(b); err != nil {
+			return err
+		}
+	}
+	sw.n += int64(n + len(payload) + 4)
+	sw.records++
+	return nil
+}
+
+// series writes one series record; chunks must be non-empty and in order.
+func (sw *snapshotWriter) writeSeries(l labels.Labels, cs []chunk) error {
+	b := sw.buf[:0]
+	b = binary.AppendUvarint(b, uint64(l.Len()))
+	l.Range(func(lb labels.Label) {
+		b = binary.AppendUvarint(b, uint64(len(lb.Name)))
+		b = append(b, lb.Name...)
+		b = binary.AppendUvarint(b, uint64(len(lb.Value)))
+		b = append(b, lb.Value...)
+	})
+	b = binary.AppendUvarint(b, uint64(len(cs)))
+	for _, c := range cs {
+		b = binary.AppendVarint(b, c.mint)
+		b = binary.AppendUvarint(b, uint64(c.maxt-c.mint))
+		b = binary.AppendUvarint(b, uint64(len(c.data)))
+		b = append(b, c.data...)
+		sw.samples += uint64(c.numSamples())
+	}
+	sw.buf = b
+	sw.series++
+	sw.mint = min(sw.mint, cs[0].mint)
+	sw.maxt = max(sw.maxt, cs[len(cs)-1].maxt)
+	return sw.record(recSeries, b)
+}
+
+// finish writes the trailer and flushes, and returns the header to put at
+// offset 0.
+func (sw *snapshotWriter) finish(written int64) ([]byte, error) {
+	b := make([]byte, 0, trailerSize)
+	b = binary.LittleEndian.AppendUint64(b, sw.series)
+	b = binary.LittleEndian.AppendUint64(b, sw.samples)
+	b = binary.LittleEndian.AppendUint64(b, sw.records)
+	b = append(b, trailerMagic...)
+	if err := sw.record(recTrailer, b); err != nil {
+		return nil, err
+	}
+	if err := sw.w.Flush(); err != nil {
+		return nil, err
+	}
+	h := snapshotHeader{encoding: chunkEncoding, series: sw.series, samples: sw.samples, mint: sw.mint, maxt: sw.maxt, written: written}
+	if sw.series == 0 {
+		h.mint, h.maxt = 0, 0
+	}
+	return h.encode(), nil
+}
+
+// decodeResult is what a read of a snapshot found.
+type decodeResult struct {
+	header   snapshotHeader
+	headerOK bool
+
+	series, samples int64 // in records that passed every check
+	badRecords      int   // records skipped: checksum mismatch or invalid content
+	trailer         bool  // a valid trailer ended the file
+
+	// damage is the first thing found wrong (nil for a whole file), with
+	// the offset where it was found.
+	damage error
+	offset int64
+}
+
+func (r *decodeResult) damaged(off int64, format string, args ...any) {
+	if r.damage == nil {
+		r.damage = fmt.Errorf("%w: offset %d: %s", ErrDamagedSnapshot, off, fmt.Sprintf(format, args...))
+		r.offset = off
+	}
+}
+
+// maxRecord bounds a record's length when the file size is unknown.
+const maxRecord = 256 << 20
+
+// decodeSnapshot reads a snapshot of size bytes (or unknown when size < 0)
+// from r and calls fn with the header and each series record that passes its checksum and
+// its checks. Damage never makes it fail: it is described in the result,
+// and decoding goes on where it can (a record with a bad checksum is
+// skipped by its length; a bad length or a truncation ends the read). The
+// error is for I/O failures and for fn's own.
+//
+// The chunk slices passed to fn alias a buffer that fn may keep.
+func decodeSnapshot(r io.Reader, size int64, fn func(h *snapshotHeader, l labels.Labels, cs []chunk) error) (decodeResult, error) {
+	var res decodeResult
+	br := bufio.NewReaderSize(r, 1<<20)
+	hb := make([]byte, headerSize)
+	n, err := io.ReadFull(br, hb)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return res, err
+	}
+	res.header, err = decodeHeader(hb[:n])
+	if err != nil {
+		res.damaged(0, "%v", err)
+		return res, nil
+	}
+	res.headerOK = true
+	off := int64(headerSize)
+	remaining := func() int64 {
+		if size < 0 {
+			return maxRecord
+		}
+		return size - off
+	}
+	var (
+		sb      labels.ScratchBuilder
+		records uint64
+		prevBad bool
+	)
+	for {
+		recOff := off
+		typ, err := br.ReadByte()
+		if errors.Is(err, io.EOF) {
+			res.damaged(recOff, "truncated: no trailer")
+			return res, nil
+		} else if err != nil {
+			return res, err
+		}
+		length, err := binary.ReadUvarint(br)
+		if err != nil {
+			switch {
+			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+				res.damaged(recOff, "truncated in a record header")
+			case strings.Contains(err.Error(), "overflow"):
+				res.damaged(recOff, "record length unreadable")
+			default:
+				return res, err
+			}
+			return res, nil
+		}
+		var lb [binary.MaxVarintLen64]byte
+		ln := binary.PutUvarint(lb[:], length)
+		off += int64(1 + ln)
+		if length > uint64(max(remaining()-4, 0)) {
+			res.damaged(recOff, "record length %d runs past the end of the file", length)
+			return res, nil
+		}
+		payload := make([]byte, length+4)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				res.damaged(recOff, "truncated in a record")
+				return res, nil
+			}
+			return res, err
+		}
+		off += int64(length + 4)
+		payload, sum := payload[:length], binary.LittleEndian.Uint32(payload[length:])
+		crc := crc32.Update(crc32.Update(0, castagnoli, []byte{typ}), castagnoli, lb[:ln])
+		crc = crc32.Update(crc, castagnoli, payload)
+		if crc != sum {
+			res.damaged(recOff, "record %d: checksum mismatch", records+1)
+			res.badRecords++
+			records++
+			if prevBad {
+				// Two in a row: the lengths cannot be trusted any more.
+				return res, nil
+			}
+			prevBad = true
+			continue
+		}
+		prevBad = false
+		records++
+		switch typ {
+		case recSeries:
+			l, cs, err := decodeSeries(&sb, payload, res.header.encoding)
+			if err != nil {
+				res.damaged(recOff, "record %d: %v", records, err)
+				res.badRecords++
+				continue
+			}
+			if err := fn(&res.header, l, cs); err != nil {
+				return res, err
+			}
+			res.series++
+			for _, c := range cs {
+				res.samples += int64(c.numSamples())
+			}
+		case recTrailer:
+			if len(payload) != trailerSize || string(payload[24:]) != trailerMagic {
+				res.damaged(recOff, "trailer malformed")
+				return res, nil
+			}
+			if got := binary.LittleEndian.Uint64(payload[16:]); got+1 != records {
+				res.damaged(recOff, "trailer counts %d records, read %d", got, records-1)
+			}
+			if off != size && size >= 0 {
+				res.damaged(off, "%d bytes after the trailer", size-off)
+				return res, nil
+			}
+			if size < 0 {
+				if _, err := br.ReadByte(); err == nil {
+					res.damaged(off, "bytes after the trailer")
+				}
+			}
+			res.trailer = true
+			return res, nil
+		default:
+			res.damaged(recOff, "record %d: unknown type %d", records, typ)
+			res.badRecords++
+		}
+	}
+}
+
+// decodeSeries parses and checks a series record's payload: labels sorted
+// and unique, chunks well-formed, in order and not overlapping.
+func decodeSeries(sb *labels.ScratchBuilder, b []byte, enc chunkenc.Encoding) (labels.Labels, []chunk, error) {
+	d := decoder{b: b}
+	nl := d.uvarint()
+	if nl == 0 || nl > uint64(len(b)) {
+		return labels.EmptyLabels(), nil, fmt.Errorf("series: %d labels", nl)
+	}
+	sb.Reset()
+	prev := ""
+	for i := uint64(0); i < nl && d.err == nil; i++ {
+		name := d.str()
+		value := d.str()
+		if d.err != nil {
+			break
+		}
+		if name == "" || (i > 0 && name <= prev) {
+			return labels.EmptyLabels(), nil, fmt.Errorf("series: labels not sorted or repeated at %q", name)
+		}
+		prev = name
+		sb.Add(name, value)
+	}
+	nc := d.uvarint()
+	if d.err == nil && (nc == 0 || nc > uint64(len(b))) {
+		return labels.EmptyLabels(), nil, fmt.Errorf("series: %d chunks", nc)
+	}
+	cs := make([]chunk, 0, nc)
+	prevMax := int64(math.MinInt64)
+	for i := uint64(0); i < nc && d.err == nil; i++ {
+		mint := d.varint()
+		span := d.uvarint()
+		data := d.bytes()
+		if d.err != nil {
+			break
+		}
+		maxt := mint + int64(span)
+		c := chunk{mint: mint, maxt: maxt, data: data}
+		switch ns := c.numSamples(); {
+		case span > math.MaxInt64/2 || maxt < mint:
+			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d: time range overflows", i)
+		case i > 0 && mint <= prevMax:
+			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d overlaps the one before", i)
+		case ns == 0 || ns > samplesPerChunk:
+			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d holds %d samples", i, ns)
+		case ns > 1 && mint == maxt:
+			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d: %d samples in one millisecond", i, ns)
+		}
+		if _, err := chunkenc.FromData(enc, data); err != nil {
+			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d: %w", i, err)
+		}
+		prevMax = maxt
+		cs = append(cs, c)
+	}
+	if d.err != nil {
+		return labels.EmptyLabels(), nil, fmt.Errorf("series: %w", d.err)
+	}
+	if len(d.b) != 0 {
+		return labels.EmptyLabels(), nil, fmt.Errorf("series: %d bytes left over", len(d.b))
+	}
+	sb.Sort() // already sorted; keeps the builder's invariant
+	return sb.Labels(), cs, nil
+}
+
+var errShort = errors.New("record too short")
+
+// decoder reads the fields of a record payload, remembering the first error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.err = errShort
+		return nil
+	}
+	b := d.b[:n:n]
+	d.b = d.b[n:]
+	return b
+}
+
+func (d *decoder) str() string { return string(d.bytes()) }

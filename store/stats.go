@@ -1,0 +1,134 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Stats is a moment's picture of the store, for the console and for vigil's
+// own metrics.
+type Stats struct {
+	Series     int64 // series held
+	Samples    int64 // samples held
+	Chunks     int64 // chunks held, open head chunks included
+	ChunkBytes int64 // encoded size of those chunks
+	MaxTime    int64 // newest sample (ms); math.MinInt64 when empty
+
+	MaxSeries     int    // the limit (≤ 0: none)
+	Appended      uint64 // samples committed since start
+	Refused       Refused
+	SeriesCreated uint64 // since start, restored series not included
+	SeriesRemoved uint64 // collected past the retention
+
+	Snapshots        uint64        // written successfully since start
+	SnapshotFailures uint64        // failed since start
+	LastSnapshot     SnapshotStats // the last attempt, good or not
+	LastGoodSnapshot time.Time     // when the last successful one started
+
+	Restore RestoreReport // what Open or OpenSnapshot loaded
+}
+
+// Refused counts refused samples by reason since start.
+type Refused struct {
+	OutOfOrder    uint64 // ErrOutOfOrder
+	Duplicate     uint64 // ErrDuplicate
+	TooManySeries uint64 // ErrTooManySeries
+	TooOld        uint64 // ErrTooOld
+	Invalid       uint64 // ErrInvalidSeries
+}
+
+// Total is the sum over the reasons.
+func (r Refused) Total() uint64 {
+	return r.OutOfOrder + r.Duplicate + r.TooManySeries + r.TooOld + r.Invalid
+}
+
+// SnapshotStats describes one snapshot attempt.
+type SnapshotStats struct {
+	Time     time.Time     // when it started; zero when none was tried
+	Duration time.Duration // how long it took
+	Path     string        // the snapshot file
+	Size     int64         // bytes written
+	Series   int64
+	Samples  int64
+	Err      error // nil when it succeeded; the old snapshot is then intact
+}
+
+// RestoreReport says what was loaded from the snapshot on open and what was
+// dropped. A damaged snapshot is not an error of Open: what is verifiably
+// intact is loaded, the file is moved aside (to MovedTo) and Damage says
+// what was wrong; Warning turns it into a line for the operator.
+type RestoreReport struct {
+	Path    string    // the snapshot read; "" when there was none
+	Written time.Time // when that snapshot was taken
+
+	Series, Samples int64 // loaded
+
+	// Past the retention (relative to the snapshot's newest sample):
+	// dropped as the ring would have dropped them.
+	ExpiredSeries, ExpiredSamples int64
+
+	// DroppedSeries were intact but not loaded: beyond MaxSeries, or a
+	// series the file held twice.
+	DroppedSeries int64
+
+	// Damage is nil for a whole file, else it wraps ErrDamagedSnapshot and
+	// says what was wrong and where.
+	Damage error
+	// LostSeries and LostSamples are how much of what the snapshot held
+	// was not loaded because of the damage; -1 when the header itself was
+	// unreadable so nobody knows.
+	LostSeries, LostSamples int64
+	// MovedTo is where the damaged file was moved ("" when OpenSnapshot
+	// read it, which never writes).
+	MovedTo string
+}
+
+// Warning is a one-line account of a damaged restore for the operator, or
+// "" when the snapshot was whole.
+func (r RestoreReport) Warning() string {
+	if r.Damage == nil {
+		return ""
+	}
+	lost := "an unknown amount of data"
+	if r.LostSeries >= 0 {
+		lost = fmt.Sprintf("%d series (%d samples)", r.LostSeries, r.LostSamples)
+	}
+	msg := fmt.Sprintf("snapshot %s: %v; kept %d series (%d samples), lost %s", r.Path, r.Damage, r.Series, r.Samples, lost)
+	if r.MovedTo != "" {
+		msg += "; the damaged file is kept as " + r.MovedTo
+	}
+	return msg
+}
+
+// Stats returns the current figures. It takes each shard lock for a moment.
+func (db *DB) Stats() Stats {
+	st := Stats{
+		Series:        db.numSeries.Load(),
+		MaxTime:       db.maxT.Load(),
+		MaxSeries:     db.opts.MaxSeries,
+		Appended:      db.appended.Load(),
+		SeriesCreated: db.seriesCreated.Load(),
+		SeriesRemoved: db.seriesRemoved.Load(),
+		Refused: Refused{
+			OutOfOrder:    db.refused.outOfOrder.Load(),
+			Duplicate:     db.refused.duplicate.Load(),
+			TooManySeries: db.refused.tooManySeries.Load(),
+			TooOld:        db.refused.tooOld.Load(),
+			Invalid:       db.refused.invalid.Load(),
+		},
+	}
+	for i := range db.shards {
+		sh := &db.shards[i]
+		sh.mu.Lock()
+		st.Samples += sh.samples
+		st.Chunks += sh.chunks
+		st.ChunkBytes += sh.chunkBytes
+		sh.mu.Unlock()
+	}
+	db.statsMu.Lock()
+	st.Snapshots, st.SnapshotFailures = db.snaps, db.snapErrs
+	st.LastSnapshot, st.LastGoodSnapshot = db.lastSnap, db.lastGood
+	st.Restore = db.restore
+	db.statsMu.Unlock()
+	return st
+}
