@@ -42,4 +42,11 @@ type Event struct {
 	Value       float64
 	StartsAt    time.Time
 	EndsAt      time.Time // set on resolved only
+
+	Rule  string // the alerting rule's name
+	Group string // the rule group's name
 }
+
+// StateInactive is a rule's state (RuleStatus.State) when none of its alerts
+// is pending or firing. An Alert or Event is never inactive.
+const StateInactive State = "inactive"

@@ -1,2 +1,36 @@
-// Package alert evaluates Prometheus alerting rules over the store.
+// Package alert evaluates Prometheus recording and alerting rules over the
+// store and reports what changes.
+//
+// It owns:
+//
+//   - loading rules: Prometheus rule files validated by model/rulefmt
+//     (LoadFiles), the one-line --alert shorthand (ParseAlertFlag), the
+//     embedded default node rules (DefaultGroups) and the promtool-like check
+//     (CheckRules);
+//   - evaluation: one loop per group at its interval, offset in time as
+//     Prometheus offsets it, queries through a promql.Engine (Manager);
+//   - the state machine, which is Prometheus': a new result is pending, fires
+//     once `for` has passed (at once with `for: 0`), is kept firing for
+//     `keep_firing_for`, is resolved when it goes away, and a resolved alert is
+//     kept for 15 minutes;
+//   - the ALERTS and ALERTS_FOR_STATE series, written to the store, and the
+//     restoration of the `for` clock from ALERTS_FOR_STATE after a restart
+//     (Options.OutageTolerance, Options.ForGracePeriod);
+//   - event sinks: JSON lines and readable text (EventWriter), a channel for
+//     the console (ChannelSink), and Alertmanager API v2 (Notifier).
+//
+// Choices where Prometheus has no precedent:
+//
+//   - One Event per transition: pending, firing, resolved. A pending alert
+//     whose condition goes away before it fires also gets a resolved event, so
+//     a consumer that tracks pending alerts can forget it; Alertmanager never
+//     hears of pending alerts, as in Prometheus.
+//   - An event's StartsAt is the moment the condition first held (Prometheus'
+//     activeAt); the Alertmanager notification's startsAt is the moment the
+//     alert fired, as Prometheus sends it.
+//   - Sinks never block evaluation: each has a bounded queue, and what would
+//     overflow it is counted (Dropped) and logged, never lost silently.
+//
+// Evaluation takes its time as a parameter (Manager.Eval); the loops use
+// the time package only, so tests run them under testing/synctest.
 package alert

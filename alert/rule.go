@@ -1,0 +1,333 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/model/timestamp"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/template"
+)
+
+// The synthetic series alerting rules write, as in Prometheus.
+const (
+	MetricAlerts         = "ALERTS"
+	MetricAlertsForState = "ALERTS_FOR_STATE"
+	labelAlertState      = "alertstate"
+)
+
+// ResolvedRetention is how long a resolved alert is kept (shown in
+// Alerts and re-sent to Alertmanager), as in Prometheus.
+const ResolvedRetention = 15 * time.Minute
+
+// Evaluation errors, returned wrapped in RuleStatus.LastError's source.
+var (
+	// ErrDuplicateLabelSet: two results of one rule have the same labels once
+	// the rule's labels are applied.
+	ErrDuplicateLabelSet = errors.New("vector contains metrics with the same labelset after applying rule labels")
+	// ErrLimit: a rule produced more alerts or series than its group's limit.
+	ErrLimit = errors.New("rule exceeded its group's limit")
+)
+
+// instance is one alert of an alerting rule: Prometheus' Alert.
+type instance struct {
+	state       State // pending, firing or resolved
+	labels      labels.Labels
+	annotations labels.Labels
+	value       float64
+
+	activeAt, firedAt, resolvedAt time.Time
+	keepFiringSince               time.Time
+	lastSentAt, validUntil        time.Time
+}
+
+// rule is an alerting or a recording rule with its state.
+type rule struct {
+	name          string
+	record        bool
+	expr          parser.Expr
+	exprText      string
+	hold          time.Duration
+	keepFiringFor time.Duration
+	labels        labels.Labels
+	annotations   labels.Labels
+
+	// seriesPrev is what the last successful evaluation wrote, so series
+	// that went away get a staleness marker. Only the group's evaluation
+	// touches it.
+	seriesPrev map[string]labels.Labels
+
+	mu       sync.Mutex
+	active   map[uint64]*instance
+	lastEval time.Time
+	lastDur  time.Duration
+	lastErr  error
+}
+
+func newRule(r rulefmt.Rule) (*rule, error) {
+	expr, err := exprParser.ParseExpr(r.Expr)
+	if err != nil {
+		return nil, fmt.Errorf("parse expression: %w", err)
+	}
+	nr := &rule{
+		name:          r.Alert,
+		expr:          expr,
+		exprText:      expr.String(),
+		hold:          time.Duration(r.For),
+		keepFiringFor: time.Duration(r.KeepFiringFor),
+		labels:        labels.FromMap(r.Labels),
+		annotations:   labels.FromMap(r.Annotations),
+		active:        map[uint64]*instance{},
+	}
+	if r.Record != "" {
+		nr.name, nr.record = r.Record, true
+	}
+	return nr, nil
+}
+
+// evalEnv is what a rule evaluation needs from its group and manager.
+type evalEnv struct {
+	query          QueryFunc
+	queryOffset    time.Duration
+	limit          int
+	externalLabels map[string]string
+	externalURL    string
+	parsedURL      *url.URL
+	restored       bool
+	logger         *slog.Logger
+	group          string
+}
+
+// evalRecord evaluates a recording rule at ts.
+func (r *rule) evalRecord(ctx context.Context, ts time.Time, env *evalEnv) (promql.Vector, error) {
+	vec, err := env.query(ctx, r.exprText, ts.Add(-env.queryOffset))
+	if err != nil {
+		return nil, err
+	}
+	lb := labels.NewBuilder(labels.EmptyLabels())
+	for i := range vec {
+		lb.Reset(vec[i].Metric)
+		lb.Set(labels.MetricName, r.name)
+		r.labels.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
+		vec[i].Metric = lb.Labels()
+	}
+	if vec.ContainsSameLabelset() {
+		return nil, ErrDuplicateLabelSet
+	}
+	if env.limit > 0 && len(vec) > env.limit {
+		return nil, fmt.Errorf("%w: %d series, limit %d", ErrLimit, len(vec), env.limit)
+	}
+	return vec, nil
+}
+
+// templateDefs are the convenience variables Prometheus defines for rule
+// templates.
+const templateDefs = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
+
+// evalAlert evaluates an alerting rule at ts: runs the query, moves every
+// alert through the state machine and returns the ALERTS and
+// ALERTS_FOR_STATE samples to write (none until the for state is restored)
+// and the events of the transitions.
+func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promql.Vector, []Event, error) {
+	res, err := env.query(ctx, r.exprText, ts.Add(-env.queryOffset))
+	if err != nil {
+		return nil, nil, err
+	}
+
+	fresh := make(map[uint64]*instance, len(res))
+	lb := labels.NewBuilder(labels.EmptyLabels())
+	for _, smpl := range res {
+		data := template.AlertTemplateData(smpl.Metric.Map(), env.externalLabels, env.externalURL, smpl)
+		expand := func(text string) string {
+			if !strings.Contains(text, "{{") {
+				return text
+			}
+			tmpl := template.NewTemplateExpander(ctx, templateDefs+text, "__alert_"+r.name, data,
+				model.Time(timestamp.FromTime(ts)), template.QueryFunc(env.query), env.parsedURL, nil)
+			out, err := tmpl.Expand()
+			if err != nil {
+				env.logger.Warn("expand alert template", "group", env.group, "rule", r.name, "err", err)
+				return fmt.Sprintf("<error expanding template: %s>", err)
+			}
+			return out
+		}
+
+		lb.Reset(smpl.Metric)
+		lb.Del(labels.MetricName)
+		r.labels.Range(func(l labels.Label) { lb.Set(l.Name, expand(l.Value)) })
+		lb.Set(labels.AlertName, r.name)
+		ab := labels.NewScratchBuilder(r.annotations.Len())
+		r.annotations.Range(func(l labels.Label) { ab.Add(l.Name, expand(l.Value)) })
+
+		ls := lb.Labels()
+		h := ls.Hash()
+		if _, dup := fresh[h]; dup {
+			return nil, nil, ErrDuplicateLabelSet
+		}
+		fresh[h] = &instance{
+			state:       StatePending,
+			labels:      ls,
+			annotations: ab.Labels(),
+			value:       smpl.F,
+			activeAt:    ts,
+		}
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	// prev holds every alert's state before this evaluation, to report the
+	// transitions once the state machine has run.
+	prev := make(map[uint64]State, len(r.active))
+	for h, a := range r.active {
+		prev[h] = a.state
+	}
+	for h, a := range fresh {
+		if cur, ok := r.active[h]; ok && cur.state != StateResolved {
+			cur.value = a.value
+			cur.annotations = a.annotations
+			continue
+		}
+		r.active[h] = a
+	}
+
+	var (
+		events    []Event
+		vec       promql.Vector
+		numActive int
+		sampleTS  = ts.Add(-env.queryOffset)
+	)
+	for h, a := range r.active {
+		if _, ok := fresh[h]; !ok {
+			keepFiring := false
+			if a.state == StateFiring && r.keepFiringFor > 0 {
+				if a.keepFiringSince.IsZero() {
+					a.keepFiringSince = ts
+				}
+				keepFiring = ts.Sub(a.keepFiringSince) < r.keepFiringFor
+			}
+			if a.state == StatePending || (a.state == StateResolved && ts.Sub(a.resolvedAt) > ResolvedRetention) {
+				delete(r.active, h)
+			}
+			if a.state != StateResolved && !keepFiring {
+				a.state = StateResolved
+				a.resolvedAt = ts
+				events = append(events, r.event(a, ts, env.group))
+			}
+			if !keepFiring {
+				continue
+			}
+		} else {
+			a.keepFiringSince = time.Time{}
+		}
+		numActive++
+
+		if a.state == StatePending && ts.Sub(a.activeAt) >= r.hold {
+			a.state = StateFiring
+			a.firedAt = ts
+		}
+		if a.state == StateFiring && ts.Sub(a.activeAt) < r.hold {
+			// The hold grew (restored clock): back to pending.
+			a.state = StatePending
+			a.firedAt, a.lastSentAt, a.keepFiringSince = time.Time{}, time.Time{}, time.Time{}
+		}
+		if p, seen := prev[h]; !seen || p != a.state {
+			events = append(events, r.event(a, ts, env.group))
+		}
+
+		if env.restored {
+			vec = append(vec, r.seriesSample(a, MetricAlerts, sampleTS, 1), r.seriesSample(a, MetricAlertsForState, sampleTS, float64(a.activeAt.Unix())))
+		}
+	}
+
+	if env.limit > 0 && numActive > env.limit {
+		r.active = map[uint64]*instance{}
+		return nil, nil, fmt.Errorf("%w: %d alerts, limit %d", ErrLimit, numActive, env.limit)
+	}
+	return vec, events, nil
+}
+
+func (r *rule) event(a *instance, ts time.Time, group string) Event {
+	ev := Event{
+		Time:        ts,
+		State:       a.state,
+		Labels:      a.labels,
+		Annotations: a.annotations,
+		Value:       a.value,
+		StartsAt:    a.activeAt,
+		Rule:        r.name,
+		Group:       group,
+	}
+	if a.state == StateResolved {
+		ev.EndsAt = a.resolvedAt
+	}
+	return ev
+}
+
+// seriesSample is an ALERTS (with alertstate) or ALERTS_FOR_STATE sample.
+func (r *rule) seriesSample(a *instance, metric string, ts time.Time, v float64) promql.Sample {
+	lb := labels.NewBuilder(r.labels)
+	a.labels.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
+	lb.Set(labels.MetricName, metric)
+	lb.Set(labels.AlertName, r.name)
+	if metric == MetricAlerts {
+		lb.Set(labelAlertState, string(a.state))
+	}
+	return promql.Sample{Metric: lb.Labels(), T: timestamp.FromTime(ts), F: v}
+}
+
+// forStateMatchers select every ALERTS_FOR_STATE series of the rule.
+func (r *rule) forStateMatchers() []*labels.Matcher {
+	ms := []*labels.Matcher{
+		labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, MetricAlertsForState),
+		labels.MustNewMatcher(labels.MatchEqual, labels.AlertName, r.name),
+	}
+	r.labels.Range(func(l labels.Label) {
+		if strings.Contains(l.Value, "{{") || l.Name == labels.AlertName || l.Name == labels.MetricName {
+			return // expanded per alert: cannot match on it
+		}
+		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, l.Name, l.Value))
+	})
+	return ms
+}
+
+// needsSending reports whether Alertmanager must hear of the alert now:
+// firing alerts every resendDelay, resolved ones at once and then every
+// resendDelay while they are kept.
+func (a *instance) needsSending(ts time.Time, resendDelay time.Duration) bool {
+	if a.state == StatePending {
+		return false
+	}
+	if a.resolvedAt.After(a.lastSentAt) {
+		return true
+	}
+	return a.lastSentAt.Add(resendDelay).Before(ts)
+}
+
+func (a *instance) public(r *rule, group string) Alert {
+	out := Alert{
+		Rule:        r.name,
+		Group:       group,
+		State:       a.state,
+		Labels:      a.labels,
+		Annotations: a.annotations,
+		Value:       a.value,
+		ActiveAt:    a.activeAt,
+		FiredAt:     a.firedAt,
+		LastEval:    r.lastEval,
+	}
+	if a.state == StateResolved {
+		out.ResolvedAt = a.resolvedAt
+	}
+	return out
+}
