@@ -1,0 +1,343 @@
+package tui
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilterm/vigil/alert"
+)
+
+// The panes of the Alerts view, switched with ←/→.
+const (
+	paneAlerts = iota
+	paneRules
+	paneEvents
+	numPanes
+)
+
+var paneNames = [numPanes]string{"Alerts", "Rules", "Events"}
+
+// alertsView is view 3: alerts (firing, pending, resolved), rule health
+// and the log of alert events.
+type alertsView struct {
+	c      *common
+	pane   int
+	tables [numPanes]table
+	filter filter
+	detail bool
+	shown  []alert.Alert // rows of the alerts table, in order
+}
+
+func newAlertsView(c *common) *alertsView {
+	v := &alertsView{c: c, filter: newFilter()}
+	v.tables[paneAlerts].cols = []column{
+		{title: "STATE", width: 8},
+		{title: "ALERT", width: 18},
+		{title: "LABELS", min: 12},
+		{title: "VALUE", width: 9, right: true},
+		{title: "SINCE", width: 6, right: true},
+	}
+	v.tables[paneRules].cols = []column{
+		{title: "HEALTH", width: 7},
+		{title: "RULE", width: 22},
+		{title: "GROUP", width: 12},
+		{title: "ACTIVE", width: 6, right: true},
+		{title: "EVAL", width: 6, right: true},
+		{title: "ERROR", min: 10},
+	}
+	v.tables[paneEvents].cols = []column{
+		{title: "TIME", width: 8},
+		{title: "STATE", width: 8},
+		{title: "ALERT", width: 18},
+		{title: "LABELS", min: 12},
+		{title: "VALUE", width: 9, right: true},
+	}
+	return v
+}
+
+func (v *alertsView) title() string    { return "Alerts" }
+func (v *alertsView) capturing() bool  { return v.filter.editing }
+func (v *alertsView) refresh() tea.Cmd { return nil }
+
+func (v *alertsView) ShortHelp() []key.Binding {
+	k := &v.c.keys
+	if v.detail {
+		return []key.Binding{k.Back}
+	}
+	return []key.Binding{k.Up, k.Down, withHelp(k.Right, "←/→", "pane"), k.Enter, k.Filter}
+}
+
+func (v *alertsView) FullHelp() [][]key.Binding {
+	k := &v.c.keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{withHelp(k.Left, "←/h", "previous pane"), withHelp(k.Right, "→/l", "next pane"), k.Enter, k.Back, k.Filter},
+	}
+}
+
+// withHelp returns b with other help text.
+func withHelp(b key.Binding, keys, desc string) key.Binding {
+	b.SetHelp(keys, desc)
+	return b
+}
+
+func (v *alertsView) update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	k := &v.c.keys
+	v.rebuild()
+	if v.detail {
+		if key.Matches(km, k.Back) {
+			v.detail = false
+		}
+		return nil
+	}
+	if handled, changed := v.filter.update(km, k); handled {
+		if changed {
+			for i := range v.tables {
+				v.tables[i].cursor = 0
+			}
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(km, k.Left):
+		v.pane = (v.pane + numPanes - 1) % numPanes
+	case key.Matches(km, k.Right):
+		v.pane = (v.pane + 1) % numPanes
+	case key.Matches(km, k.Enter):
+		if v.pane == paneAlerts {
+			if _, ok := v.tables[paneAlerts].selected(); ok {
+				v.detail = true
+			}
+		}
+	default:
+		v.tables[v.pane].move(km, k)
+	}
+	return nil
+}
+
+func stateRank(s alert.State) int {
+	switch s {
+	case alert.StateFiring:
+		return 0
+	case alert.StatePending:
+		return 1
+	}
+	return 2
+}
+
+func (v *alertsView) stateStyle(s alert.State) *lipgloss.Style {
+	st := &v.c.styles
+	switch s {
+	case alert.StateFiring:
+		return &st.Firing
+	case alert.StatePending:
+		return &st.Pending
+	case alert.StateResolved:
+		return &st.Resolved
+	}
+	return &st.Unknown
+}
+
+// since is when an alert entered its current state.
+func since(a alert.Alert) time.Time {
+	switch {
+	case a.State == alert.StateResolved && !a.ResolvedAt.IsZero():
+		return a.ResolvedAt
+	case a.State == alert.StateFiring && !a.FiredAt.IsZero():
+		return a.FiredAt
+	}
+	return a.ActiveAt
+}
+
+// otherLabels prints the labels but alertname, sanitised.
+func otherLabels(ls labels.Labels, max int) string {
+	b := labels.NewBuilder(ls)
+	b.Del(labels.AlertName)
+	s := labelsString(b.Labels(), false, max)
+	return strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+}
+
+func (v *alertsView) rebuild() {
+	c := v.c
+	as := append([]alert.Alert(nil), c.alerts...)
+	sort.SliceStable(as, func(i, j int) bool {
+		if ri, rj := stateRank(as[i].State), stateRank(as[j].State); ri != rj {
+			return ri < rj
+		}
+		if as[i].Rule != as[j].Rule {
+			return as[i].Rule < as[j].Rule
+		}
+		return labels.Compare(as[i].Labels, as[j].Labels) < 0
+	})
+	v.shown = v.shown[:0]
+	var rows []row
+	for _, a := range as {
+		name := Sanitize(a.Rule, maxLabelLen)
+		if name == "" {
+			name = Sanitize(a.Labels.Get(labels.AlertName), maxLabelLen)
+		}
+		ls := otherLabels(a.Labels, maxLineLen)
+		if !v.filter.matches(string(a.State), name, ls) {
+			continue
+		}
+		v.shown = append(v.shown, a)
+		rows = append(rows, row{
+			key:    string(a.Labels.Bytes(nil)),
+			cells:  []string{string(a.State), name, ls, formatValue(a.Value), formatAge(c.now, since(a))},
+			styles: []*lipgloss.Style{v.stateStyle(a.State), &c.styles.Title},
+		})
+	}
+	v.tables[paneAlerts].setRows(rows)
+
+	rows = nil
+	for _, r := range c.rules {
+		name, group := Sanitize(r.Name, maxLabelLen), Sanitize(r.Group, maxLabelLen)
+		errText := Sanitize(r.LastError, maxErrorLen)
+		if !v.filter.matches(r.Health, name, group, errText) {
+			continue
+		}
+		hs := &c.styles.Unknown
+		switch r.Health {
+		case "ok":
+			hs = &c.styles.Up
+		case "err":
+			hs = &c.styles.Down
+		}
+		eval := "-"
+		if !r.LastEval.IsZero() {
+			eval = formatDuration(r.EvalTime)
+		}
+		rows = append(rows, row{
+			key:    r.Group + "\x00" + r.Name,
+			cells:  []string{Sanitize(r.Health, 10), name, group, itoa(r.Active), eval, errText},
+			styles: []*lipgloss.Style{hs, nil, nil, nil, nil, &c.styles.Error},
+		})
+	}
+	v.tables[paneRules].setRows(rows)
+
+	rows = nil
+	for i := len(c.events) - 1; i >= 0; i-- { // newest first
+		e := c.events[i]
+		name := Sanitize(e.Labels.Get(labels.AlertName), maxLabelLen)
+		ls := otherLabels(e.Labels, maxLineLen)
+		if !v.filter.matches(string(e.State), name, ls) {
+			continue
+		}
+		rows = append(rows, row{
+			key:    itoa(i),
+			cells:  []string{e.Time.In(c.opts.Location).Format("15:04:05"), string(e.State), name, ls, formatValue(e.Value)},
+			styles: []*lipgloss.Style{&c.styles.Dim, v.stateStyle(e.State)},
+		})
+	}
+	v.tables[paneEvents].setRows(rows)
+}
+
+func (v *alertsView) view(width, height int) string {
+	c, st := v.c, &v.c.styles
+	v.rebuild()
+	if v.detail {
+		t := &v.tables[paneAlerts]
+		if t.cursor < len(v.shown) {
+			return v.detailView(v.shown[t.cursor], width)
+		}
+		v.detail = false
+	}
+	firing, pending := countAlerts(c.alerts)
+	var tabs []string
+	for i, n := range paneNames {
+		label := n
+		switch i {
+		case paneAlerts:
+			label += " " + itoa(len(c.alerts))
+		case paneRules:
+			label += " " + itoa(len(c.rules))
+		case paneEvents:
+			label += " " + itoa(len(c.events))
+		}
+		if i == v.pane {
+			tabs = append(tabs, st.TabActive.Render(" "+label+" "))
+		} else {
+			tabs = append(tabs, st.TabInactive.Render(" "+label+" "))
+		}
+	}
+	title := strings.Join(tabs, " ") + "  " + st.Firing.Render(itoa(firing)+" firing") + " " + st.Pending.Render(itoa(pending)+" pending")
+	if f := v.filter.view(st, width/3); f != "" {
+		title += "  " + f
+	}
+	var empty string
+	switch v.pane {
+	case paneAlerts:
+		empty = "no alerts: all quiet"
+		if c.opts.Alerts == nil {
+			empty = "no alert source"
+		}
+	case paneRules:
+		empty = "no rules"
+		if c.opts.Rules == nil {
+			empty = "rule health is not available"
+		}
+	case paneEvents:
+		empty = "no alert events since the console started"
+	}
+	if v.filter.value() != "" {
+		empty = "nothing matches the filter"
+	}
+	return title + "\n" + v.tables[v.pane].view(st, width, height-1, empty)
+}
+
+func (v *alertsView) detailView(a alert.Alert, width int) string {
+	c, st := v.c, &v.c.styles
+	kv := func(k, val string) string {
+		return st.Dim.Render(padRight(k, 10)) + " " + fit(val, max(width-11, 1))
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.In(c.opts.Location).Format("2006-01-02 15:04:05") + " (" + formatAge(c.now, t) + " ago)"
+	}
+	name := a.Rule
+	if name == "" {
+		name = a.Labels.Get(labels.AlertName)
+	}
+	lines := []string{
+		v.stateStyle(a.State).Render(string(a.State)) + " " + st.Title.Render(fit(Sanitize(name, maxLabelLen), width-10)),
+		"",
+		kv("group", Sanitize(a.Group, maxLabelLen)),
+		kv("value", formatValue(a.Value)),
+		kv("active", ts(a.ActiveAt)),
+		kv("fired", ts(a.FiredAt)),
+	}
+	if !a.ResolvedAt.IsZero() {
+		lines = append(lines, kv("resolved", ts(a.ResolvedAt)))
+	}
+	lines = append(lines, kv("evaluated", ts(a.LastEval)), "", st.Title.Render("labels"))
+	a.Labels.Range(func(l labels.Label) {
+		lines = append(lines, "  "+kv(Sanitize(l.Name, 10), Sanitize(l.Value, maxLabelLen)))
+	})
+	if a.Annotations.Len() > 0 {
+		lines = append(lines, "", st.Title.Render("annotations"))
+		a.Annotations.Range(func(l labels.Label) {
+			val := Sanitize(l.Value, maxLineLen)
+			ws := wrap(val, max(width-13, 10))
+			for i, w := range ws {
+				k := ""
+				if i == 0 {
+					k = Sanitize(l.Name, 10)
+				}
+				lines = append(lines, "  "+st.Dim.Render(padRight(k, 10))+" "+w)
+			}
+		})
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,164 @@
+package tui
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"github.com/NimbleMarkets/ntcharts/linechart"
+	"github.com/NimbleMarkets/ntcharts/linechart/timeserieslinechart"
+	"github.com/NimbleMarkets/ntcharts/sparkline"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/prometheus/prometheus/promql"
+)
+
+// aligned resamples one series onto the n steps of a range query that
+// starts at start: NaN where the series has no point.
+func aligned(s promql.Series, start time.Time, step time.Duration, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	if step <= 0 {
+		return out
+	}
+	t0 := start.UnixMilli()
+	for _, p := range s.Floats {
+		i := int((p.T - t0 + step.Milliseconds()/2) / step.Milliseconds())
+		if i >= 0 && i < n {
+			out[i] = p.F
+		}
+	}
+	return out
+}
+
+// last returns the newest value that is not NaN.
+func last(vs []float64) float64 {
+	for i := len(vs) - 1; i >= 0; i-- {
+		if !math.IsNaN(vs[i]) {
+			return vs[i]
+		}
+	}
+	return math.NaN()
+}
+
+// renderSpark draws values as a one-line sparkline of width cells with
+// ntcharts, right-aligned (newest on the right). maxV <= 0 scales to the
+// largest value. Gaps (NaN) draw as empty columns.
+func renderSpark(values []float64, width int, maxV float64, style lipgloss.Style) string {
+	if width <= 0 {
+		return ""
+	}
+	if len(values) > width {
+		values = values[len(values)-width:]
+	}
+	sl := sparkline.New(width, 1, sparkline.WithStyle(style))
+	if maxV > 0 {
+		sl.AutoMaxValue = false
+		sl.SetMax(maxV)
+	}
+	for _, v := range values {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = 0
+		}
+		if maxV > 0 && v > maxV {
+			v = maxV
+		}
+		sl.Push(v)
+	}
+	sl.Draw()
+	return sl.View()
+}
+
+// chartSeries is one line of a chart: a sanitised legend and its points.
+type chartSeries struct {
+	legend string
+	points []promql.FPoint
+}
+
+// renderChart draws series as braille lines on time axes from start to
+// end in width×height cells (legend included), with ntcharts.
+func renderChart(st *Styles, loc *time.Location, width, height int, start, end time.Time, series []chartSeries, yfmt func(float64) string) string {
+	if width < 10 || height < 3 {
+		return ""
+	}
+	legendLines := 0
+	if len(series) > 1 || (len(series) == 1 && series[0].legend != "") {
+		legendLines = min(len(series), max(height/4, 1))
+	}
+	ch := height - legendLines
+	if ch < 3 {
+		ch, legendLines = height, 0
+	}
+
+	minY, maxY := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for _, p := range s.points {
+			if math.IsNaN(p.F) || math.IsInf(p.F, 0) {
+				continue
+			}
+			minY = math.Min(minY, p.F)
+			maxY = math.Max(maxY, p.F)
+		}
+	}
+	if math.IsInf(minY, 0) { // no finite data
+		minY, maxY = 0, 1
+	}
+	if minY > 0 && minY < maxY/2 {
+		minY = 0 // anchor mostly-positive data at zero, as Prometheus does
+	}
+	if maxY == minY {
+		maxY = minY + 1
+		if minY != 0 {
+			minY, maxY = minY-math.Abs(minY)*0.1, minY+math.Abs(minY)*0.1
+		}
+	}
+	timeFmt := "15:04"
+	if end.Sub(start) < 10*time.Minute {
+		timeFmt = "15:04:05"
+	}
+	xfmt := func(_ int, v float64) string {
+		return time.Unix(int64(v), 0).In(loc).Format(timeFmt)
+	}
+	yf := func(_ int, v float64) string { return yfmt(v) }
+
+	xSteps := max((width-8)/12, 1)
+	ySteps := max(ch/3, 1)
+	m := timeserieslinechart.New(width, ch,
+		timeserieslinechart.WithTimeRange(start, end),
+		timeserieslinechart.WithYRange(minY, maxY),
+		timeserieslinechart.WithXLabelFormatter(linechart.LabelFormatter(xfmt)),
+		timeserieslinechart.WithYLabelFormatter(linechart.LabelFormatter(yf)),
+		timeserieslinechart.WithXYSteps(xSteps, ySteps),
+		timeserieslinechart.WithAxesStyles(st.ChartAxis, st.ChartLabel),
+	)
+	m.AutoMaxX, m.AutoMinX, m.AutoMaxY, m.AutoMinY = false, false, false, false
+	names := make([]string, 0, len(series))
+	for i, s := range series {
+		name := string(rune('a' + i))
+		names = append(names, name)
+		m.SetDataSetStyle(name, st.ChartSeries[i%len(st.ChartSeries)])
+		for _, p := range s.points {
+			if math.IsNaN(p.F) || math.IsInf(p.F, 0) {
+				continue
+			}
+			m.PushDataSet(name, timeserieslinechart.TimePoint{Time: time.UnixMilli(p.T), Value: p.F})
+		}
+	}
+	m.DrawBrailleDataSets(names)
+	out := m.View()
+	if legendLines > 0 {
+		var lb strings.Builder
+		for i := 0; i < legendLines; i++ {
+			lb.WriteByte('\n')
+			if i == legendLines-1 && len(series) > legendLines {
+				lb.WriteString(st.Dim.Render(fit("… and "+itoa(len(series)-i)+" more series", width)))
+				break
+			}
+			lb.WriteString(st.ChartSeries[i%len(st.ChartSeries)].Render("━ "))
+			lb.WriteString(fit(series[i].legend, width-2))
+		}
+		out += lb.String()
+	}
+	return out
+}

@@ -1,0 +1,104 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/scrape"
+)
+
+// common is the state every view reads: options, keys, styles, the clock,
+// the time range and the latest snapshots of targets, alerts and rules.
+// Only the root model writes it, on the program's goroutine.
+type common struct {
+	opts   Options
+	keys   KeyMap
+	styles Styles
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	width, height int
+	rangeIdx      int
+	now           time.Time
+
+	targets []scrape.TargetHealth
+	alerts  []alert.Alert
+	rules   []RuleStatus
+	events  []alert.Event // newest last, at most maxEvents
+
+	noTick bool // tests drive the clock themselves
+}
+
+const maxEvents = 200
+
+func (c *common) rng() time.Duration { return c.opts.Ranges[c.rangeIdx] }
+
+// window returns the time range the views show, ending now.
+func (c *common) window() (start, end time.Time) {
+	end = c.now
+	return end.Add(-c.rng()), end
+}
+
+// queryCtx returns a context for one query, bounded by QueryTimeout and
+// cancelled when the console stops.
+func (c *common) queryCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.ctx, c.opts.QueryTimeout)
+}
+
+type tickMsg time.Time
+
+// tick waits one refresh period; it gives up when the console stops so
+// that no goroutine outlives it.
+func (c *common) tick() tea.Cmd {
+	if c.noTick {
+		return nil
+	}
+	d, ctx := c.opts.Refresh, c.ctx
+	return func() tea.Msg {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case now := <-t.C:
+			return tickMsg(now)
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+type (
+	alertEventMsg  alert.Event
+	statusMsg      Status
+	channelDoneMsg struct{ name string }
+)
+
+// waitFor returns a command that delivers the next value of ch as a
+// message; the root model re-arms it after each one (bubbletea's
+// examples/realtime pattern). It gives up when the console stops.
+func waitFor[T any](ctx context.Context, ch <-chan T, name string, wrap func(T) tea.Msg) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		select {
+		case v, ok := <-ch:
+			if !ok {
+				return channelDoneMsg{name}
+			}
+			return wrap(v)
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (c *common) waitAlertEvent() tea.Cmd {
+	return waitFor(c.ctx, c.opts.AlertEvents, "alert events", func(e alert.Event) tea.Msg { return alertEventMsg(e) })
+}
+
+func (c *common) waitStatus() tea.Cmd {
+	return waitFor(c.ctx, c.opts.Status, "status", func(s Status) tea.Msg { return statusMsg(s) })
+}

@@ -1,0 +1,413 @@
+package tui
+
+import (
+	"math"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// The levels of the Explore view: enter goes down, esc comes back.
+const (
+	levelMetrics = iota
+	levelSeries
+	levelChart
+)
+
+// How often (in refresh ticks) the list of metric names is re-read: it
+// changes rarely and can be long.
+const metricsEvery = 10
+
+type exploreMetricsMsg struct {
+	seq   int
+	names []string
+	err   error
+}
+
+type exploreSeriesMsg struct {
+	seq    int
+	series []labels.Labels
+	values map[uint64]float64
+	err    error
+}
+
+type exploreChartMsg struct {
+	seq        int
+	mat        promql.Matrix
+	start, end time.Time
+	err        error
+}
+
+// explore is view 4: metric names → the series of one metric → a chart
+// of one series.
+type explore struct {
+	c     *common
+	level int
+
+	metrics      table
+	names        []string
+	metricsErr   error
+	metricsAge   int // ticks since the names were read
+	metricsBusy  bool
+	metricsSeq   int
+	metricsReady bool
+
+	metric     string // chosen metric name (raw)
+	series     table
+	seriesLs   []labels.Labels // shown rows, in order
+	allSeries  []labels.Labels
+	values     map[uint64]float64
+	seriesErr  error
+	seriesBusy bool
+	seriesSeq  int
+	seriesDone bool
+
+	chosen    labels.Labels // chosen series
+	chart     *exploreChartMsg
+	chartBusy bool
+	chartSeq  int
+
+	filters [2]filter // metrics, series
+}
+
+func newExplore(c *common) *explore {
+	return &explore{
+		c:       c,
+		filters: [2]filter{newFilter(), newFilter()},
+		metrics: table{cols: []column{{title: "METRIC", min: 10}}},
+		series: table{cols: []column{
+			{title: "SERIES", min: 20},
+			{title: "VALUE", width: 13, right: true},
+		}},
+	}
+}
+
+func (e *explore) title() string   { return "Explore" }
+func (e *explore) capturing() bool { return e.level != levelChart && e.f().editing }
+
+// f is the filter of the current list.
+func (e *explore) f() *filter { return &e.filters[min(e.level, levelSeries)] }
+
+func (e *explore) ShortHelp() []key.Binding {
+	k := &e.c.keys
+	switch e.level {
+	case levelChart:
+		return []key.Binding{k.Back, k.RangeUp, k.RangeDown}
+	case levelSeries:
+		return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "chart"), k.Back, k.Filter}
+	}
+	return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "series"), k.Filter}
+}
+
+func (e *explore) FullHelp() [][]key.Binding {
+	k := &e.c.keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{withHelp(k.Enter, "enter", "drill in"), k.Back, k.Filter},
+	}
+}
+
+// selector prints a PromQL selector matching exactly ls (or just the
+// metric name), quoting whatever a target put in the labels.
+func selector(ls labels.Labels) string {
+	var ms []*labels.Matcher
+	ls.Range(func(l labels.Label) {
+		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, l.Name, l.Value))
+	})
+	return (&parser.VectorSelector{LabelMatchers: ms}).String()
+}
+
+func (e *explore) refresh() tea.Cmd {
+	c := e.c
+	q := c.opts.Querier
+	if q == nil {
+		return nil
+	}
+	start, end := c.window()
+	switch e.level {
+	case levelMetrics:
+		e.metricsAge++
+		if e.metricsBusy || (e.metricsReady && e.metricsAge < metricsEvery) {
+			return nil
+		}
+		e.metricsBusy, e.metricsAge = true, 0
+		e.metricsSeq++
+		seq := e.metricsSeq
+		return func() tea.Msg {
+			ctx, cancel := c.queryCtx()
+			defer cancel()
+			names, err := q.LabelValues(ctx, labels.MetricName, start, end)
+			return exploreMetricsMsg{seq: seq, names: names, err: err}
+		}
+	case levelSeries:
+		if e.seriesBusy {
+			return nil
+		}
+		e.seriesBusy = true
+		e.seriesSeq++
+		seq, metric, limit := e.seriesSeq, e.metric, c.opts.MaxRows
+		return func() tea.Msg {
+			ctx, cancel := c.queryCtx()
+			defer cancel()
+			m := labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, metric)
+			ss, err := q.Series(ctx, start, end, limit, m)
+			msg := exploreSeriesMsg{seq: seq, series: ss, err: err, values: map[uint64]float64{}}
+			if err != nil {
+				return msg
+			}
+			v, err := q.Instant(ctx, selector(labels.FromStrings(labels.MetricName, metric)), end)
+			if vec, ok := v.(promql.Vector); ok && err == nil {
+				for _, s := range vec {
+					msg.values[s.Metric.Hash()] = s.F
+				}
+			}
+			return msg
+		}
+	case levelChart:
+		if e.chartBusy {
+			return nil
+		}
+		e.chartBusy = true
+		e.chartSeq++
+		seq, expr := e.chartSeq, selector(e.chosen)
+		n := max(c.width-10, 10) * 2
+		step := max((end.Sub(start) / time.Duration(n)).Round(time.Second), time.Second)
+		return func() tea.Msg {
+			ctx, cancel := c.queryCtx()
+			defer cancel()
+			mat, err := q.Range(ctx, expr, start, end, step)
+			return &exploreChartMsg{seq: seq, mat: mat, start: start, end: end, err: err}
+		}
+	}
+	return nil
+}
+
+func (e *explore) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case exploreMetricsMsg:
+		if msg.seq == e.metricsSeq {
+			e.metricsBusy, e.metricsReady = false, true
+			e.names, e.metricsErr = msg.names, msg.err
+		}
+	case exploreSeriesMsg:
+		if msg.seq == e.seriesSeq {
+			e.seriesBusy, e.seriesDone = false, true
+			e.allSeries, e.values, e.seriesErr = msg.series, msg.values, msg.err
+		}
+	case *exploreChartMsg:
+		if msg.seq == e.chartSeq {
+			e.chartBusy = false
+			e.chart = msg
+		}
+	case rangeChangedMsg:
+		e.metricsBusy, e.seriesBusy, e.chartBusy = false, false, false
+		e.metricsSeq++
+		e.seriesSeq++
+		e.chartSeq++
+		e.metricsAge = metricsEvery
+	case tea.KeyMsg:
+		return e.handleKey(msg)
+	}
+	return nil
+}
+
+func (e *explore) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := &e.c.keys
+	e.rebuild()
+	if e.level != levelChart {
+		if handled, changed := e.f().update(msg, k); handled {
+			if changed {
+				e.metrics.cursor, e.series.cursor = 0, 0
+			}
+			return nil
+		}
+	}
+	switch {
+	case key.Matches(msg, k.Back):
+		switch e.level {
+		case levelChart:
+			e.level = levelSeries
+			e.chart, e.chartBusy = nil, false
+			e.chartSeq++
+		case levelSeries:
+			e.level = levelMetrics
+			e.allSeries, e.seriesDone, e.seriesBusy = nil, false, false
+			e.seriesSeq++
+		}
+		return e.refresh()
+	case key.Matches(msg, k.Enter):
+		switch e.level {
+		case levelMetrics:
+			r, ok := e.metrics.selected()
+			if !ok {
+				return nil
+			}
+			e.metric = r.key
+			e.level = levelSeries
+			e.series = table{cols: e.series.cols}
+			e.allSeries, e.seriesDone, e.seriesErr = nil, false, nil
+			e.seriesBusy = false
+			e.filters[levelSeries] = newFilter()
+			return e.refresh()
+		case levelSeries:
+			i := e.series.cursor
+			if i < 0 || i >= len(e.seriesLs) {
+				return nil
+			}
+			e.chosen = e.seriesLs[i]
+			e.level = levelChart
+			e.chart, e.chartBusy = nil, false
+			return e.refresh()
+		}
+		return nil
+	}
+	switch e.level {
+	case levelMetrics:
+		e.metrics.move(msg, k)
+	case levelSeries:
+		e.series.move(msg, k)
+	}
+	return nil
+}
+
+func (e *explore) view(width, height int) string {
+	c, st := e.c, &e.c.styles
+	if c.opts.Querier == nil {
+		return st.Empty.Render("no query source")
+	}
+	switch e.level {
+	case levelSeries:
+		return e.seriesView(width, height)
+	case levelChart:
+		return e.chartView(width, height)
+	}
+	e.rebuild()
+	title := st.Title.Render("Metrics") + st.Dim.Render(" "+e.metrics.scrollInfo())
+	if f := e.f().view(st, width/2); f != "" {
+		title += "  " + f
+	}
+	var lines []string
+	lines = append(lines, title)
+	if e.metricsErr != nil {
+		lines = append(lines, st.Error.Render(fit(Sanitize(e.metricsErr.Error(), maxErrorLen), width)))
+	}
+	empty := "no metrics in the last " + formatRange(c.rng())
+	switch {
+	case !e.metricsReady:
+		empty = "loading…"
+	case len(e.names) > 0:
+		empty = "no metric matches the filter"
+	}
+	lines = append(lines, e.metrics.view(st, width, height-len(lines), empty))
+	return joinLines(lines)
+}
+
+// rebuild fills the list of the current level from the data and the
+// filter.
+func (e *explore) rebuild() {
+	switch e.level {
+	case levelMetrics:
+		var rows []row
+		for _, n := range e.names {
+			s := Sanitize(n, maxNameLen)
+			if !e.f().matches(s) {
+				continue
+			}
+			rows = append(rows, row{key: n, cells: []string{s}})
+		}
+		e.metrics.setRows(rows)
+	case levelSeries:
+		var rows []row
+		e.seriesLs = e.seriesLs[:0]
+		for _, ls := range e.allSeries {
+			s := labelsString(ls, false, maxLineLen)
+			if !e.f().matches(s) {
+				continue
+			}
+			val := "-"
+			if v, ok := e.values[ls.Hash()]; ok {
+				val = formatValue(v)
+			}
+			e.seriesLs = append(e.seriesLs, ls)
+			rows = append(rows, row{key: string(ls.Bytes(nil)), cells: []string{s, val}})
+		}
+		e.series.setRows(rows)
+	}
+}
+
+func (e *explore) seriesView(width, height int) string {
+	c, st := e.c, &e.c.styles
+	e.rebuild()
+	title := st.Title.Render(fit(Sanitize(e.metric, maxNameLen), width/2)) + st.Dim.Render(" "+e.series.scrollInfo()+" series")
+	if len(e.allSeries) >= c.opts.MaxRows {
+		title += st.Warning.Render(" (first " + itoa(c.opts.MaxRows) + ")")
+	}
+	if f := e.f().view(st, width/3); f != "" {
+		title += "  " + f
+	}
+	lines := []string{title}
+	if e.seriesErr != nil {
+		lines = append(lines, st.Error.Render(fit(Sanitize(e.seriesErr.Error(), maxErrorLen), width)))
+	}
+	empty := "no series in the last " + formatRange(c.rng())
+	switch {
+	case !e.seriesDone:
+		empty = "loading…"
+	case len(e.allSeries) > 0:
+		empty = "no series matches the filter"
+	}
+	lines = append(lines, e.series.view(st, width, height-len(lines), empty))
+	return joinLines(lines)
+}
+
+func (e *explore) chartView(width, height int) string {
+	c, st := e.c, &e.c.styles
+	title := st.Title.Render(labelsString(e.chosen, true, max(width-8, 10))) + st.Dim.Render(" "+formatRange(c.rng()))
+	lines := []string{fit(title, width)}
+	d := e.chart
+	switch {
+	case d == nil:
+		lines = append(lines, st.Empty.Render("loading…"))
+	case d.err != nil:
+		lines = append(lines, st.Error.Render(fit(Sanitize(d.err.Error(), maxErrorLen), width)))
+	case len(d.mat) == 0:
+		lines = append(lines, st.Empty.Render("no samples in the last "+formatRange(c.rng())))
+	default:
+		lines = append(lines, statsLine(st, d.mat[0].Floats, width))
+		var ss []chartSeries
+		for _, s := range d.mat {
+			ss = append(ss, chartSeries{points: s.Floats})
+		}
+		lines = append(lines, renderChart(st, c.opts.Location, width, height-2, d.start, d.end, ss, formatAxis))
+	}
+	return joinLines(lines)
+}
+
+// statsLine summarises points: last, min, avg, max.
+func statsLine(st *Styles, ps []promql.FPoint, width int) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	lo, hi, sum, n := math.Inf(1), math.Inf(-1), 0.0, 0
+	for _, p := range ps {
+		if math.IsNaN(p.F) {
+			continue
+		}
+		lo, hi = math.Min(lo, p.F), math.Max(hi, p.F)
+		sum += p.F
+		n++
+	}
+	avg := math.NaN()
+	if n > 0 {
+		avg = sum / float64(n)
+	}
+	s := st.Dim.Render("last ") + formatValue(ps[len(ps)-1].F) +
+		st.Dim.Render("  min ") + formatValue(lo) +
+		st.Dim.Render("  avg ") + formatValue(avg) +
+		st.Dim.Render("  max ") + formatValue(hi)
+	return padANSI(s, width)
+}

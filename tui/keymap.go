@@ -1,0 +1,77 @@
+package tui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// KeyMap holds every key binding of the console. Bindings are matched with
+// key.Matches; views show them through ShortHelp and FullHelp.
+type KeyMap struct {
+	Quit      key.Binding
+	ForceQuit key.Binding // quits even while typing
+	Help      key.Binding
+
+	// Views.
+	NextView key.Binding
+	PrevView key.Binding
+	Overview key.Binding
+	Targets  key.Binding
+	Alerts   key.Binding
+	Explore  key.Binding
+	Query    key.Binding
+
+	// Moving and choosing.
+	Up       key.Binding
+	Down     key.Binding
+	Left     key.Binding
+	Right    key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Enter    key.Binding
+	Back     key.Binding
+	Filter   key.Binding
+
+	// Time range.
+	RangeUp   key.Binding
+	RangeDown key.Binding
+
+	// Query view.
+	Edit key.Binding
+	Run  key.Binding
+}
+
+// DefaultKeyMap returns the bindings of k9s and btop users' habits: number
+// keys and tab for views, j/k and arrows, enter and esc, / to filter.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+
+		NextView: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next view")),
+		PrevView: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("S-tab", "prev view")),
+		Overview: key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "overview")),
+		Targets:  key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "targets")),
+		Alerts:   key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "alerts")),
+		Explore:  key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "explore")),
+		Query:    key.NewBinding(key.WithKeys("5"), key.WithHelp("5", "query")),
+
+		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		Left:     key.NewBinding(key.WithKeys("h", "left"), key.WithHelp("←/h", "left")),
+		Right:    key.NewBinding(key.WithKeys("l", "right"), key.WithHelp("→/l", "right")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", " "), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+		Enter:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+
+		RangeUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "longer range")),
+		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),
+
+		Edit: key.NewBinding(key.WithKeys("e", "i", "/"), key.WithHelp("e", "edit query")),
+		Run:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+	}
+}

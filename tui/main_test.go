@@ -1,0 +1,189 @@
+package tui
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/util/teststorage"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/scrape"
+	"github.com/vigilterm/vigil/tui/internal/fakenode"
+)
+
+func TestMain(m *testing.M) {
+	// Golden screens are plain text: no colours, no escape sequences.
+	lipgloss.SetColorProfile(termenv.Ascii)
+	goleak.VerifyTestMain(m,
+		// The tsdb under teststorage and the PromQL engine start these.
+		goleak.IgnoreTopFunction("github.com/prometheus/prometheus/tsdb.(*DB).run"),
+		goleak.IgnoreTopFunction("go.opencensus.io/stats/view.(*worker).start"),
+	)
+	os.Exit(0)
+}
+
+// testNow is the fixed "now" of every test: history ends here.
+var testNow = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+func newTestEngine() *promql.Engine {
+	return promql.NewEngine(promql.EngineOpts{
+		MaxSamples:    50_000_000,
+		Timeout:       time.Minute,
+		LookbackDelta: 5 * time.Minute,
+	})
+}
+
+// newNodeStore returns a store holding two hours of fake node_exporter
+// history for the default hosts, ending at testNow.
+func newNodeStore(t testing.TB) *teststorage.TestStorage {
+	t.Helper()
+	st := teststorage.New(t)
+	require.NoError(t, fakenode.Write(st.Appender(context.Background()), fakenode.DefaultHosts, testNow, 2*time.Hour, 15*time.Second))
+	return st
+}
+
+func testTargets() []scrape.TargetHealth {
+	return []scrape.TargetHealth{
+		{Job: "node", Instance: "db1:9100", URL: "http://db1:9100/metrics", Health: scrape.HealthUp,
+			Labels:     labels.FromStrings("instance", "db1:9100", "job", "node"),
+			LastScrape: testNow.Add(-2 * time.Second), LastDuration: 23 * time.Millisecond, LastSamples: 1421, Series: 1421,
+			ScrapeInterval: 5 * time.Second, ScrapeTimeout: 5 * time.Second},
+		{Job: "node", Instance: "web1:9100", URL: "http://web1:9100/metrics", Health: scrape.HealthUp,
+			Labels:     labels.FromStrings("instance", "web1:9100", "job", "node"),
+			LastScrape: testNow.Add(-4 * time.Second), LastDuration: 12 * time.Millisecond, LastSamples: 1380, Series: 1380,
+			ScrapeInterval: 5 * time.Second, ScrapeTimeout: 5 * time.Second},
+		{Job: "node", Instance: "batch1:9100", URL: "http://batch1:9100/metrics", Health: scrape.HealthDown,
+			Labels:     labels.FromStrings("instance", "batch1:9100", "job", "node"),
+			LastScrape: testNow.Add(-1 * time.Second), LastDuration: 5 * time.Second,
+			LastError:      `Get "http://batch1:9100/metrics": context deadline exceeded`,
+			ScrapeInterval: 5 * time.Second, ScrapeTimeout: 5 * time.Second},
+		{Job: "app", Instance: "localhost:8080", URL: "http://localhost:8080/metrics", Health: scrape.HealthUnknown,
+			Labels: labels.FromStrings("instance", "localhost:8080", "job", "app")},
+	}
+}
+
+func testAlerts() []alert.Alert {
+	return []alert.Alert{
+		{Rule: "HostHighLoad", Group: "node", State: alert.StateFiring,
+			Labels:      labels.FromStrings("alertname", "HostHighLoad", "instance", "batch1:9100", "job", "node", "severity", "warning"),
+			Annotations: labels.FromStrings("summary", "load 5.2 on batch1:9100"),
+			Value:       5.2, ActiveAt: testNow.Add(-10 * time.Minute), FiredAt: testNow.Add(-8 * time.Minute), LastEval: testNow.Add(-time.Second)},
+		{Rule: "HostDiskFull", Group: "node", State: alert.StatePending,
+			Labels: labels.FromStrings("alertname", "HostDiskFull", "instance", "db1:9100", "severity", "critical"),
+			Value:  81.2, ActiveAt: testNow.Add(-40 * time.Second), LastEval: testNow.Add(-time.Second)},
+		{Rule: "TargetDown", Group: "node", State: alert.StateResolved,
+			Labels: labels.FromStrings("alertname", "TargetDown", "instance", "web1:9100"),
+			Value:  0, ActiveAt: testNow.Add(-30 * time.Minute), FiredAt: testNow.Add(-29 * time.Minute), ResolvedAt: testNow.Add(-5 * time.Minute)},
+	}
+}
+
+func testRules() []RuleStatus {
+	return []RuleStatus{
+		{Name: "HostHighLoad", Group: "node", Health: "ok", LastEval: testNow.Add(-time.Second), EvalTime: 2 * time.Millisecond, Active: 1},
+		{Name: "HostDiskFull", Group: "node", Health: "ok", LastEval: testNow.Add(-time.Second), EvalTime: 3 * time.Millisecond, Active: 1},
+		{Name: "Broken", Group: "custom", Health: "err", LastEval: testNow.Add(-time.Second), LastError: `vector contains metrics with the same labelset after applying alert labels`},
+	}
+}
+
+// testOptions returns options over real data: the store behind a real
+// PromQL engine, fixed targets, alerts and rules, a fixed clock.
+func testOptions(t testing.TB) Options {
+	st := newNodeStore(t)
+	return Options{
+		Querier:  NewEngineQuerier(newTestEngine(), st),
+		Targets:  TargetsFunc(testTargets),
+		Alerts:   AlertsFunc(testAlerts),
+		Rules:    RulesFunc(testRules),
+		Now:      func() time.Time { return testNow },
+		Location: time.UTC,
+	}
+}
+
+// newTestModel returns a model sized w×h whose clock does not tick; the
+// test drives it with keys and tickMsg.
+func newTestModel(t testing.TB, opts Options, w, h int) Model {
+	t.Helper()
+	m := newModel(context.Background(), opts)
+	m.c.noTick = true
+	t.Cleanup(m.c.cancel)
+	return drive(t, m, func() tea.Msg { return tea.WindowSizeMsg{Width: w, Height: h} })
+}
+
+// drive runs cmd and every command that follows from it to completion,
+// feeding their messages to the model, the way the program would.
+func drive(t testing.TB, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	queue := []tea.Cmd{cmd}
+	for steps := 0; len(queue) > 0; steps++ {
+		require.Less(t, steps, 1000, "commands do not settle")
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		done := make(chan tea.Msg, 1)
+		go func() { done <- c() }()
+		var msg tea.Msg
+		select {
+		case msg = <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a command blocked")
+		}
+		switch msg := msg.(type) {
+		case nil:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		case tea.QuitMsg:
+		default:
+			nm, nc := m.Update(msg)
+			m = nm.(Model)
+			queue = append(queue, nc)
+		}
+	}
+	return m
+}
+
+// press sends keys one by one: "enter", "esc", "tab", "up", "down" by
+// name, anything else as typed runes.
+func press(t testing.TB, m Model, keys ...string) Model {
+	t.Helper()
+	for _, k := range keys {
+		var msg tea.KeyMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyMsg{Type: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyMsg{Type: tea.KeyEsc}
+		case "tab":
+			msg = tea.KeyMsg{Type: tea.KeyTab}
+		case "shift+tab":
+			msg = tea.KeyMsg{Type: tea.KeyShiftTab}
+		case "up":
+			msg = tea.KeyMsg{Type: tea.KeyUp}
+		case "down":
+			msg = tea.KeyMsg{Type: tea.KeyDown}
+		case "ctrl+c":
+			msg = tea.KeyMsg{Type: tea.KeyCtrlC}
+		default:
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		}
+		nm, cmd := m.Update(msg)
+		m = drive(t, nm.(Model), cmd)
+	}
+	return m
+}
+
+// tick advances the model by one refresh.
+func tick(t testing.TB, m Model) Model {
+	t.Helper()
+	return drive(t, m, func() tea.Msg { return tickMsg(testNow) })
+}

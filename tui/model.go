@@ -1,0 +1,447 @@
+package tui
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/scrape"
+)
+
+// view is one of the five screens. Views keep their state behind a
+// pointer, render to a string and never talk to the program: the root
+// Model routes messages to them and lays them out.
+type view interface {
+	title() string
+	// update handles a message: keys only when the view is shown, every
+	// other message always (data arriving for a view not shown is kept).
+	update(msg tea.Msg) tea.Cmd
+	// view renders the view in width×height cells.
+	view(width, height int) string
+	// refresh starts reading the view's data, or returns nil when a read
+	// is already under way or nothing needs reading.
+	refresh() tea.Cmd
+	// capturing reports whether a text input has the keys, so that q, the
+	// number keys and the like are typed rather than obeyed.
+	capturing() bool
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+}
+
+// The views, in tab order.
+const (
+	viewOverview = iota
+	viewTargets
+	viewAlerts
+	viewExplore
+	viewQuery
+	numViews
+)
+
+// Model is the console's root bubbletea model. Create it with New (or let
+// Run do it).
+type Model struct {
+	c        *common
+	views    [numViews]view
+	active   int
+	help     help.Model
+	showHelp bool
+	warnings map[string]string // Status.Source → sanitised text
+}
+
+var _ tea.Model = Model{}
+
+// New returns the console's model for a tea.Program the caller runs; Run
+// does that for you. The model stops its own goroutines when the operator
+// quits; a caller that ends the program otherwise should cancel it through
+// tea.WithContext, which Run does.
+func New(opts Options) Model {
+	return newModel(context.Background(), opts)
+}
+
+func newModel(ctx context.Context, opts Options) Model {
+	opts.setDefaults()
+	c := &common{opts: opts, keys: *opts.KeyMap, styles: *opts.Styles}
+	c.ctx, c.cancel = context.WithCancel(ctx)
+	c.rangeIdx = nearestRange(opts.Ranges, opts.Range)
+	c.now = opts.Now()
+	m := Model{c: c, warnings: map[string]string{}}
+	m.views = [numViews]view{
+		newOverview(c),
+		newTargetsView(c),
+		newAlertsView(c),
+		newExplore(c),
+		newQueryView(c),
+	}
+	m.help = help.New()
+	m.poll()
+	return m
+}
+
+func nearestRange(ranges []time.Duration, d time.Duration) int {
+	best := 0
+	for i, r := range ranges {
+		if absDur(r-d) < absDur(ranges[best]-d) {
+			best = i
+		}
+	}
+	return best
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// Init implements tea.Model.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.c.tick(), m.c.waitAlertEvent(), m.c.waitStatus())
+}
+
+// poll takes fresh snapshots of targets, alerts and rules. They are cheap
+// copies, so this runs on the event loop.
+func (m *Model) poll() {
+	c := m.c
+	if c.opts.Targets != nil {
+		c.targets = c.opts.Targets.Targets()
+		sort.SliceStable(c.targets, func(i, j int) bool {
+			a, b := c.targets[i], c.targets[j]
+			if a.Job != b.Job {
+				return a.Job < b.Job
+			}
+			return a.Instance < b.Instance
+		})
+	}
+	if c.opts.Alerts != nil {
+		c.alerts = c.opts.Alerts.Alerts()
+	}
+	if c.opts.Rules != nil {
+		c.rules = c.opts.Rules.Rules()
+	}
+}
+
+// Update implements tea.Model.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	c := m.c
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		c.width, c.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		return m, m.views[m.active].refresh()
+
+	case tickMsg:
+		c.now = c.opts.Now()
+		m.poll()
+		return m, tea.Batch(c.tick(), m.views[m.active].refresh())
+
+	case alertEventMsg:
+		c.events = append(c.events, alert.Event(msg))
+		if len(c.events) > maxEvents {
+			c.events = append(c.events[:0:0], c.events[len(c.events)-maxEvents:]...)
+		}
+		m.poll()
+		return m, c.waitAlertEvent()
+
+	case statusMsg:
+		src := Sanitize(msg.Source, 40)
+		if msg.Text == "" {
+			delete(m.warnings, src)
+		} else {
+			m.warnings[src] = Sanitize(msg.Text, maxErrorLen)
+		}
+		return m, c.waitStatus()
+
+	case channelDoneMsg:
+		return m, nil
+
+	case tea.KeyMsg:
+		return m.handleKey(msg)
+	}
+
+	var cmds []tea.Cmd
+	for _, v := range m.views {
+		cmds = append(cmds, v.update(msg))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	c, k := m.c, &m.c.keys
+	active := m.views[m.active]
+	if key.Matches(msg, k.ForceQuit) {
+		c.cancel()
+		return m, tea.Quit
+	}
+	if m.showHelp {
+		switch {
+		case key.Matches(msg, k.Quit):
+			c.cancel()
+			return m, tea.Quit
+		case key.Matches(msg, k.Help), key.Matches(msg, k.Back):
+			m.showHelp = false
+		}
+		return m, nil
+	}
+	if active.capturing() {
+		return m, active.update(msg)
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		c.cancel()
+		return m, tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+		return m, nil
+	case key.Matches(msg, k.NextView):
+		return m.switchTo((m.active + 1) % numViews)
+	case key.Matches(msg, k.PrevView):
+		return m.switchTo((m.active + numViews - 1) % numViews)
+	case key.Matches(msg, k.Overview):
+		return m.switchTo(viewOverview)
+	case key.Matches(msg, k.Targets):
+		return m.switchTo(viewTargets)
+	case key.Matches(msg, k.Alerts):
+		return m.switchTo(viewAlerts)
+	case key.Matches(msg, k.Explore):
+		return m.switchTo(viewExplore)
+	case key.Matches(msg, k.Query):
+		return m.switchTo(viewQuery)
+	case key.Matches(msg, k.RangeUp):
+		if c.rangeIdx < len(c.opts.Ranges)-1 {
+			c.rangeIdx++
+			return m, m.rangeChanged()
+		}
+		return m, nil
+	case key.Matches(msg, k.RangeDown):
+		if c.rangeIdx > 0 {
+			c.rangeIdx--
+			return m, m.rangeChanged()
+		}
+		return m, nil
+	}
+	return m, active.update(msg)
+}
+
+// rangeChanged tells every view the range changed, then re-reads the
+// visible one.
+func (m Model) rangeChanged() tea.Cmd {
+	for _, v := range m.views {
+		v.update(rangeChangedMsg{})
+	}
+	return m.views[m.active].refresh()
+}
+
+// rangeChangedMsg tells views that data read for the old range is stale.
+type rangeChangedMsg struct{}
+
+func (m Model) switchTo(i int) (tea.Model, tea.Cmd) {
+	m.active = i
+	return m, m.views[i].refresh()
+}
+
+// View implements tea.Model.
+func (m Model) View() string {
+	c := m.c
+	w, h := c.width, c.height
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	if w < 20 || h < 3 {
+		return fitBlock("vigil: window too small", w, h)
+	}
+	var top []string
+	top = append(top, m.headerView(w))
+	if h >= 8 {
+		top = append(top, m.tabsView(w))
+	}
+	if warn := m.warningsView(w); warn != "" && h >= 10 {
+		top = append(top, warn)
+	}
+	footer := ""
+	if h >= 6 {
+		footer = m.footerView(w)
+	}
+	ch := h - len(top)
+	if footer != "" {
+		ch--
+	}
+	var content string
+	if m.showHelp {
+		content = m.helpView(w, ch)
+	} else {
+		content = m.views[m.active].view(w, ch)
+	}
+	parts := append(top, fitBlock(content, w, ch))
+	if footer != "" {
+		parts = append(parts, footer)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// fitBlock cuts or pads s to exactly h lines of at most w cells, so a view
+// can never push the header off the screen.
+func fitBlock(s string, w, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "")
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) headerView(w int) string {
+	c, st := m.c, &m.c.styles
+	up, total := 0, len(c.targets)
+	for _, t := range c.targets {
+		if t.Health == scrape.HealthUp {
+			up++
+		}
+	}
+	firing, pending := countAlerts(c.alerts)
+
+	sep := st.HeaderDim.Render(" │ ")
+	tgt := "targets " + strconv.Itoa(up) + "/" + strconv.Itoa(total) + " up"
+	switch {
+	case total == 0:
+		tgt = st.HeaderDim.Render(tgt)
+	case up < total:
+		tgt = st.HeaderBad.Render(tgt)
+	default:
+		tgt = st.HeaderOK.Render(tgt)
+	}
+	fs := strconv.Itoa(firing) + " firing"
+	if firing > 0 {
+		fs = st.HeaderBad.Render(fs)
+	} else {
+		fs = st.HeaderDim.Render(fs)
+	}
+	ps := strconv.Itoa(pending) + " pending"
+	if pending > 0 {
+		ps = st.HeaderWarn.Render(ps)
+	} else {
+		ps = st.HeaderDim.Render(ps)
+	}
+	segs := []string{
+		st.Brand.Render("vigil"),
+		tgt,
+		"alerts " + fs + " " + ps,
+		st.HeaderDim.Render("range ") + formatRange(c.rng()),
+		st.HeaderDim.Render(c.now.In(c.opts.Location).Format("15:04:05")),
+	}
+	if len(m.warnings) > 0 {
+		segs = append(segs[:3], append([]string{st.HeaderWarn.Render("⚠ " + strconv.Itoa(len(m.warnings)))}, segs[3:]...)...)
+	}
+	// Drop the least useful segments (clock, range) until it fits.
+	for len(segs) > 3 && ansi.StringWidth(strings.Join(segs, sep)) > w {
+		segs = segs[:len(segs)-1]
+	}
+	return st.Header.Render(ansi.Truncate(strings.Join(segs, sep), w, "…"))
+}
+
+func countAlerts(as []alert.Alert) (firing, pending int) {
+	for _, a := range as {
+		switch a.State {
+		case alert.StateFiring:
+			firing++
+		case alert.StatePending:
+			pending++
+		}
+	}
+	return firing, pending
+}
+
+func (m Model) tabsView(w int) string {
+	st := &m.c.styles
+	var parts []string
+	for i, v := range m.views {
+		label := " " + strconv.Itoa(i+1) + " " + v.title() + " "
+		if i == m.active {
+			parts = append(parts, st.TabActive.Render(label))
+		} else {
+			parts = append(parts, st.TabInactive.Render(label))
+		}
+	}
+	s := strings.Join(parts, " ")
+	if ansi.StringWidth(s) > w {
+		// Narrow: numbers only, the active one named.
+		parts = parts[:0]
+		for i, v := range m.views {
+			if i == m.active {
+				parts = append(parts, st.TabActive.Render(" "+strconv.Itoa(i+1)+" "+v.title()+" "))
+			} else {
+				parts = append(parts, st.TabInactive.Render(strconv.Itoa(i+1)))
+			}
+		}
+		s = strings.Join(parts, " ")
+	}
+	return st.TabBar.Render(s)
+}
+
+func (m Model) warningsView(w int) string {
+	if len(m.warnings) == 0 {
+		return ""
+	}
+	srcs := make([]string, 0, len(m.warnings))
+	for s := range m.warnings {
+		srcs = append(srcs, s)
+	}
+	sort.Strings(srcs)
+	var parts []string
+	for _, s := range srcs {
+		parts = append(parts, m.warnings[s])
+	}
+	return m.c.styles.Warning.Render(fit("⚠ "+strings.Join(parts, " · "), w))
+}
+
+// footerView is the one-line help: the view's keys, then ? and q. When
+// it is too wide the view's last keys go first, so ? always shows.
+func (m Model) footerView(w int) string {
+	k := &m.c.keys
+	m.help.Width = 0 // bubbles/help overflows when even "…" does not fit
+	items := m.views[m.active].ShortHelp()
+	for n := len(items); n >= 0; n-- {
+		b := append(append([]key.Binding(nil), items[:n]...), k.Help, k.Quit)
+		if s := m.help.ShortHelpView(b); ansi.StringWidth(s) <= w {
+			return s
+		}
+	}
+	return ansi.Truncate(m.help.ShortHelpView([]key.Binding{k.Help, k.Quit}), w, "")
+}
+
+func (m Model) helpView(w, h int) string {
+	k, st := &m.c.keys, &m.c.styles
+	m.help.Width = w
+	m.help.FullSeparator = "   "
+	views := []key.Binding{k.Overview, k.Targets, k.Alerts, k.Explore, k.Query}
+	general := []key.Binding{k.NextView, k.PrevView, k.RangeUp, k.RangeDown}
+	quit := []key.Binding{k.Help, k.Quit, k.ForceQuit}
+	title := st.Title.Render(m.views[m.active].title()) + st.Dim.Render("   ? or esc closes the help")
+	return lipgloss.JoinVertical(lipgloss.Left,
+		title,
+		m.help.FullHelpView(m.views[m.active].FullHelp()),
+		"",
+		st.Title.Render("Everywhere"),
+		m.help.FullHelpView([][]key.Binding{views, general, quit}),
+	)
+}

@@ -1,0 +1,141 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/vigilterm/vigil/alert"
+)
+
+// Options configure the console. The zero value of every field means its
+// default, as set by DefaultOptions; a nil source shows an empty view that
+// says so rather than failing.
+type Options struct {
+	// Querier answers PromQL for Overview, Explore and Query; usually
+	// NewEngineQuerier(engine, store).
+	Querier Querier
+	// Targets feeds the Targets view and the header's targets up/total.
+	Targets TargetSource
+	// Alerts feeds the Alerts view and the header's firing/pending counts.
+	Alerts AlertSource
+	// Rules, optional, adds rule health to the Alerts view.
+	Rules RuleSource
+
+	// AlertEvents, optional, carries alert transitions for the Alerts
+	// view's event log. The console never closes it; a closed channel is
+	// read as "no more events".
+	AlertEvents <-chan alert.Event
+	// Status, optional, carries warnings for the header (see Status).
+	Status <-chan Status
+
+	// Refresh is how often the visible view re-reads its data and the
+	// screen is redrawn: 1s. Nothing redraws faster except keys.
+	Refresh time.Duration
+	// Ranges are the time ranges that + and - step through: 5m, 15m, 1h,
+	// 6h, 24h.
+	Ranges []time.Duration
+	// Range is the initial time range: 15m (or the nearest of Ranges).
+	Range time.Duration
+	// QueryTimeout bounds each query the console makes: 5s.
+	QueryTimeout time.Duration
+	// MaxChartSeries is how many series a chart draws at most: 6.
+	MaxChartSeries int
+	// MaxRows is how many series a table or list holds at most: 2000.
+	MaxRows int
+	// FPS caps the frame rate (bubbletea's renderer only writes lines that
+	// changed, this caps how often it looks): 20.
+	FPS int
+	// Now is the clock: time.Now.
+	Now func() time.Time
+	// Location is the time zone of clocks and chart axes: time.Local.
+	Location *time.Location
+
+	// KeyMap and Styles default to DefaultKeyMap() and DefaultStyles().
+	KeyMap *KeyMap
+	Styles *Styles
+}
+
+// DefaultOptions returns Options with every default filled in and no
+// sources.
+func DefaultOptions() Options {
+	var o Options
+	o.setDefaults()
+	return o
+}
+
+// DefaultRanges are the time ranges that + and - step through.
+var DefaultRanges = []time.Duration{5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
+
+func (o *Options) setDefaults() {
+	if o.Refresh <= 0 {
+		o.Refresh = time.Second
+	}
+	if len(o.Ranges) == 0 {
+		o.Ranges = DefaultRanges
+	}
+	if o.Range <= 0 {
+		o.Range = 15 * time.Minute
+	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = 5 * time.Second
+	}
+	if o.MaxChartSeries <= 0 {
+		o.MaxChartSeries = 6
+	}
+	if o.MaxRows <= 0 {
+		o.MaxRows = 2000
+	}
+	if o.FPS <= 0 {
+		o.FPS = 20
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.KeyMap == nil {
+		k := DefaultKeyMap()
+		o.KeyMap = &k
+	}
+	if o.Styles == nil {
+		s := DefaultStyles()
+		o.Styles = &s
+	}
+}
+
+// Run shows the console on out, reading keys from in, until the operator
+// quits (q, ctrl+c) or ctx is done; both return nil. in and out are usually
+// os.Stdin and os.Stdout, or /dev/tty opened for both when stdout carries
+// events. Colours are chosen for out, not for os.Stdout.
+func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// lipgloss looks at os.Stdout by default, which is a pipe when events
+	// go there; the console draws on out.
+	lipgloss.SetDefaultRenderer(lipgloss.NewRenderer(out))
+
+	m := newModel(ctx, opts)
+	p := tea.NewProgram(m,
+		tea.WithContext(ctx),
+		tea.WithInput(in),
+		tea.WithOutput(out),
+		tea.WithAltScreen(),
+		tea.WithFPS(m.c.opts.FPS),
+	)
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("run console: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,552 @@
+package tui
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/prometheus/prometheus/promql"
+
+	"github.com/vigilterm/vigil/scrape"
+)
+
+// hostMetric is one line of a host card, computed by PromQL over
+// node_exporter's metric names, one series per instance.
+type hostMetric struct {
+	label string
+	expr  string // %W is the rate window
+	unit  func(float64) string
+	max   float64 // sparkline scale; 0 scales to the data
+}
+
+// Filesystems and interfaces that say nothing about a host's health.
+const (
+	fsFilter  = `fstype!~"tmpfs|ramfs|devtmpfs|overlay|squashfs|nsfs|proc|sysfs|fuse.*|autofs"`
+	netFilter = `device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*|cali.*|tun.*|tap.*"`
+)
+
+var hostMetrics = []hostMetric{
+	{label: "CPU", max: 100, unit: formatPercent,
+		expr: `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[%W])))`},
+	{label: "MEM", max: 100, unit: formatPercent,
+		expr: `100 * (1 - max by (instance) (node_memory_MemAvailable_bytes) / max by (instance) (node_memory_MemTotal_bytes))`},
+	{label: "LOAD", unit: formatValueShort,
+		expr: `max by (instance) (node_load1)`},
+	{label: "DISK", max: 100, unit: formatPercent,
+		expr: `100 * max by (instance) (1 - node_filesystem_avail_bytes{` + fsFilter + `} / (node_filesystem_size_bytes{` + fsFilter + `} > 0))`},
+	{label: "RX", unit: func(v float64) string { return formatSI(v, "B/s") },
+		expr: `sum by (instance) (rate(node_network_receive_bytes_total{` + netFilter + `}[%W]))`},
+	{label: "TX", unit: func(v float64) string { return formatSI(v, "B/s") },
+		expr: `sum by (instance) (rate(node_network_transmit_bytes_total{` + netFilter + `}[%W]))`},
+}
+
+const ncpuExpr = `count by (instance) (node_cpu_seconds_total{mode="idle"})`
+
+func formatValueShort(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return formatValue(v)
+	}
+	if math.Abs(v) >= 1000 {
+		return formatSI(v, "")
+	}
+	return trimFloat(v, 2)
+}
+
+// rateWindow is the range of rate() for a query stepping by step: wide
+// enough to hold several scrapes, and never finer than the step.
+func rateWindow(step time.Duration) string {
+	w := max(4*step, time.Minute)
+	return formatRange(w.Round(time.Second))
+}
+
+// host is one card's data.
+type host struct {
+	instance string // raw; sanitised where shown
+	values   [][]float64
+	ncpu     float64
+}
+
+type overviewData struct {
+	seq   int
+	hosts []host
+	err   error
+}
+
+type overviewDetailData struct {
+	seq    int
+	series []promql.Series
+	start  time.Time
+	end    time.Time
+	err    error
+}
+
+// overview is view 1: a card per host with its vital signs.
+type overview struct {
+	c       *common
+	filter  filter
+	hosts   []host
+	err     error
+	cursor  int
+	scroll  int // first card row shown
+	seq     int
+	busy    bool
+	loaded  bool
+	lastW   int
+	perRow  int
+	visRows int
+
+	// Drill-in: one host, one metric as a full chart.
+	detail       bool
+	detailMetric int
+	detailSeq    int
+	detailBusy   bool
+	detailData   *overviewDetailData
+}
+
+func newOverview(c *common) *overview { return &overview{c: c, filter: newFilter()} }
+
+func (o *overview) title() string { return "Overview" }
+
+func (o *overview) capturing() bool { return o.filter.editing }
+
+func (o *overview) ShortHelp() []key.Binding {
+	k := &o.c.keys
+	if o.detail {
+		return []key.Binding{k.Up, k.Down, k.Back, k.RangeUp, k.RangeDown}
+	}
+	return []key.Binding{k.Up, k.Down, k.Enter, k.Filter, k.RangeUp}
+}
+
+func (o *overview) FullHelp() [][]key.Binding {
+	k := &o.c.keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Left, k.Right, k.Top, k.Bottom},
+		{k.Enter, k.Back, k.Filter},
+	}
+}
+
+// sparkWidth is how many columns a card's sparkline has at this width.
+func (o *overview) layout(width int) (perRow, cardW, sparkW int) {
+	perRow = max(width/38, 1)
+	cardW = width / perRow
+	sparkW = max(cardW-2-2-4-1-9-1, 0)
+	return perRow, cardW, sparkW
+}
+
+func (o *overview) refresh() tea.Cmd {
+	c := o.c
+	if c.opts.Querier == nil || c.width == 0 {
+		return nil
+	}
+	if o.detail {
+		return o.refreshDetail()
+	}
+	if o.busy {
+		return nil
+	}
+	o.busy = true
+	o.seq++
+	seq := o.seq
+	_, _, sparkW := o.layout(c.width)
+	n := max(sparkW, 10)
+	start, end := c.window()
+	step := max((end.Sub(start) / time.Duration(n)).Round(time.Second), time.Second)
+	start = end.Add(-step * time.Duration(n-1))
+	q := c.opts.Querier
+	return func() tea.Msg {
+		ctx, cancel := c.queryCtx()
+		defer cancel()
+		byInst := map[string]*host{}
+		get := func(inst string) *host {
+			h, ok := byInst[inst]
+			if !ok {
+				h = &host{instance: inst, values: make([][]float64, len(hostMetrics)), ncpu: math.NaN()}
+				byInst[inst] = h
+			}
+			return h
+		}
+		var firstErr error
+		win := rateWindow(step)
+		for i, hm := range hostMetrics {
+			expr := strings.ReplaceAll(hm.expr, "%W", win)
+			mat, err := q.Range(ctx, expr, start, end, step)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			for _, s := range mat {
+				inst := s.Metric.Get("instance")
+				get(inst).values[i] = aligned(s, start, step, n)
+			}
+		}
+		if v, err := q.Instant(ctx, ncpuExpr, end); err == nil {
+			if vec, ok := v.(promql.Vector); ok {
+				for _, s := range vec {
+					if h, ok := byInst[s.Metric.Get("instance")]; ok {
+						h.ncpu = s.F
+					}
+				}
+			}
+		}
+		hosts := make([]host, 0, len(byInst))
+		for _, h := range byInst {
+			hosts = append(hosts, *h)
+		}
+		sort.Slice(hosts, func(i, j int) bool { return hosts[i].instance < hosts[j].instance })
+		return overviewData{seq: seq, hosts: hosts, err: firstErr}
+	}
+}
+
+func (o *overview) refreshDetail() tea.Cmd {
+	c := o.c
+	if o.detailBusy {
+		return nil
+	}
+	hs := o.visible()
+	if o.cursor >= len(hs) {
+		return nil
+	}
+	o.detailBusy = true
+	o.detailSeq++
+	seq := o.detailSeq
+	inst := hs[o.cursor].instance
+	hm := hostMetrics[o.detailMetric]
+	n := max(c.width-10, 10) * 2 // braille: two points per cell
+	start, end := c.window()
+	step := max((end.Sub(start) / time.Duration(n)).Round(time.Second), time.Second)
+	expr := strings.ReplaceAll(hm.expr, "%W", rateWindow(step))
+	q := c.opts.Querier
+	return func() tea.Msg {
+		ctx, cancel := c.queryCtx()
+		defer cancel()
+		mat, err := q.Range(ctx, expr, start, end, step)
+		d := &overviewDetailData{seq: seq, start: start, end: end, err: err}
+		for _, s := range mat {
+			if s.Metric.Get("instance") == inst {
+				d.series = append(d.series, s)
+			}
+		}
+		return d
+	}
+}
+
+// visible returns the hosts that pass the filter.
+func (o *overview) visible() []host {
+	if o.filter.value() == "" {
+		return o.hosts
+	}
+	var out []host
+	for _, h := range o.hosts {
+		if o.filter.matches(h.instance) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (o *overview) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case overviewData:
+		if msg.seq == o.seq {
+			o.busy = false
+			o.loaded = true
+			o.hosts, o.err = msg.hosts, msg.err
+			o.clampCursor()
+		}
+	case *overviewDetailData:
+		if msg.seq == o.detailSeq {
+			o.detailBusy = false
+			o.detailData = msg
+		}
+	case rangeChangedMsg:
+		o.busy, o.detailBusy = false, false
+		o.seq++
+		o.detailSeq++
+	case tea.KeyMsg:
+		return o.handleKey(msg)
+	}
+	return nil
+}
+
+func (o *overview) clampCursor() {
+	n := len(o.visible())
+	if o.cursor >= n {
+		o.cursor = n - 1
+	}
+	if o.cursor < 0 {
+		o.cursor = 0
+	}
+}
+
+func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := &o.c.keys
+	if o.detail {
+		switch {
+		case key.Matches(msg, k.Back):
+			o.detail = false
+			o.detailData = nil
+			o.detailSeq++
+			o.detailBusy = false
+			return o.refresh()
+		case key.Matches(msg, k.Up), key.Matches(msg, k.Left):
+			o.detailMetric = (o.detailMetric + len(hostMetrics) - 1) % len(hostMetrics)
+		case key.Matches(msg, k.Down), key.Matches(msg, k.Right):
+			o.detailMetric = (o.detailMetric + 1) % len(hostMetrics)
+		default:
+			return nil
+		}
+		o.detailData = nil
+		o.detailSeq++
+		o.detailBusy = false
+		return o.refresh()
+	}
+	if handled, changed := o.filter.update(msg, k); handled {
+		if changed {
+			o.cursor, o.scroll = 0, 0
+		}
+		return nil
+	}
+	per := max(o.perRow, 1)
+	n := len(o.visible())
+	switch {
+	case key.Matches(msg, k.Enter):
+		if n > 0 {
+			o.detail = true
+			o.detailData = nil
+			o.detailSeq++
+			o.detailBusy = false
+			return o.refresh()
+		}
+	case key.Matches(msg, k.Left):
+		o.cursor--
+	case key.Matches(msg, k.Right):
+		o.cursor++
+	case key.Matches(msg, k.Up):
+		if o.cursor-per >= 0 {
+			o.cursor -= per
+		}
+	case key.Matches(msg, k.Down):
+		if o.cursor+per < n {
+			o.cursor += per
+		} else if o.cursor/per < (n-1)/per {
+			o.cursor = n - 1
+		}
+	case key.Matches(msg, k.PageUp):
+		o.cursor -= per * max(o.visRows, 1)
+	case key.Matches(msg, k.PageDown):
+		o.cursor += per * max(o.visRows, 1)
+	case key.Matches(msg, k.Top):
+		o.cursor = 0
+	case key.Matches(msg, k.Bottom):
+		o.cursor = n - 1
+	}
+	if o.cursor >= n {
+		o.cursor = n - 1
+	}
+	if o.cursor < 0 {
+		o.cursor = 0
+	}
+	return nil
+}
+
+const cardHeight = 8 // border, six metrics, border
+
+func (o *overview) view(width, height int) string {
+	c, st := o.c, &o.c.styles
+	if o.detail {
+		return o.detailView(width, height)
+	}
+	hs := o.visible()
+	titleLine := st.Title.Render("Hosts") + st.Dim.Render(" "+itoa(len(hs))+" · "+formatRange(c.rng()))
+	if f := o.filter.view(st, width/2); f != "" {
+		titleLine += "  " + f
+	}
+	var msg string
+	switch {
+	case c.opts.Querier == nil:
+		msg = "no query source"
+	case !o.loaded:
+		msg = "loading…"
+	case len(o.hosts) == 0:
+		msg = "no hosts: no node_exporter metrics (node_cpu_seconds_total, node_load1, …) yet"
+	case len(hs) == 0:
+		msg = "no host matches the filter"
+	}
+	lines := []string{titleLine}
+	if o.err != nil {
+		lines = append(lines, st.Error.Render(fit("query: "+Sanitize(o.err.Error(), maxErrorLen), width)))
+	}
+	if msg != "" {
+		lines = append(lines, st.Empty.Render(fit(msg, width)))
+		return strings.Join(lines, "\n")
+	}
+	avail := height - len(lines)
+	perRow, cardW, sparkW := o.layout(width)
+	o.perRow = perRow
+	rows := (len(hs) + perRow - 1) / perRow
+	ch := cardHeight
+	if avail < ch {
+		ch = max(avail, 3) // a squeezed card shows fewer metrics
+	}
+	o.visRows = max(avail/ch, 1)
+	cr := o.cursor / perRow
+	if cr < o.scroll {
+		o.scroll = cr
+	}
+	if cr >= o.scroll+o.visRows {
+		o.scroll = cr - o.visRows + 1
+	}
+	o.scroll = min(o.scroll, max(rows-o.visRows, 0))
+	for r := o.scroll; r < rows && r < o.scroll+o.visRows; r++ {
+		var cards []string
+		for i := r * perRow; i < (r+1)*perRow && i < len(hs); i++ {
+			cards = append(cards, o.card(hs[i], i == o.cursor, cardW, ch, sparkW))
+		}
+		lines = append(lines, lipgloss.JoinHorizontal(lipgloss.Top, cards...))
+	}
+	if rows > o.visRows {
+		lines[0] += st.Dim.Render("  (" + itoa(o.cursor+1) + "/" + itoa(len(hs)) + ")")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// targetHealth finds the health of the target behind an instance.
+func (o *overview) targetHealth(inst string) scrape.HealthState {
+	for _, t := range o.c.targets {
+		if t.Instance == inst {
+			return t.Health
+		}
+	}
+	return ""
+}
+
+// card draws one host: a rounded box with the instance and its health in
+// the top border and a line per metric.
+func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
+	st := &o.c.styles
+	border := st.Card
+	if selected {
+		border = st.CardSelected
+	}
+	bs := border.GetBorderStyle()
+	paint := lipgloss.NewStyle().Foreground(border.GetBorderTopForeground())
+	inner := w - 2
+
+	name := Sanitize(h.instance, maxLabelLen)
+	status := ""
+	switch o.targetHealth(h.instance) {
+	case scrape.HealthUp:
+		status = st.Up.Render("● up")
+	case scrape.HealthDown:
+		status = st.Down.Render("● down")
+	}
+	statusW := ansi.StringWidth(status)
+	nameW := max(inner-4-statusW-1, 1)
+	name = fit(name, nameW)
+	title := " " + st.CardTitle.Render(name) + " "
+	fill := inner - 1 - ansi.StringWidth(title) - statusW - 1
+	top := paint.Render(bs.TopLeft+bs.Top) + title + paint.Render(strings.Repeat(bs.Top, max(fill, 0)))
+	if status != "" {
+		top += status + paint.Render(bs.Top)
+	} else {
+		top += paint.Render(bs.Top)
+	}
+	top += paint.Render(bs.TopRight)
+
+	lines := []string{top}
+	side := paint.Render(bs.Left)
+	sideR := paint.Render(bs.Right)
+	nMetrics := min(len(hostMetrics), max(ht-2, 0))
+	for i := 0; i < nMetrics; i++ {
+		hm := hostMetrics[i]
+		vals := h.values[i]
+		v := last(vals)
+		val := "-"
+		if !math.IsNaN(v) {
+			val = hm.unit(v)
+		}
+		if hm.label == "LOAD" && !math.IsNaN(h.ncpu) && !math.IsNaN(v) {
+			val = formatValueShort(v) + "/" + itoa(int(h.ncpu))
+		}
+		spark := ""
+		if sparkW > 0 && vals != nil {
+			style := st.Spark
+			if hot(hm, v, h.ncpu) {
+				style = st.SparkHot
+			}
+			spark = renderSpark(vals, sparkW, hm.max, style)
+		}
+		body := st.CardLabel.Render(padRight(hm.label, 4)) + " " + st.CardValue.Render(padLeft(val, 9)) + " " + spark
+		body = padANSI(body, inner-2)
+		lines = append(lines, side+" "+body+" "+sideR)
+	}
+	for len(lines) < ht-1 {
+		lines = append(lines, side+strings.Repeat(" ", inner)+sideR)
+	}
+	lines = append(lines, paint.Render(bs.BottomLeft+strings.Repeat(bs.Bottom, inner)+bs.BottomRight))
+	return strings.Join(lines, "\n")
+}
+
+// hot reports whether a value deserves the alarm colour: CPU, memory or
+// disk above 90%, load above the number of CPUs.
+func hot(hm hostMetric, v, ncpu float64) bool {
+	switch hm.label {
+	case "CPU", "MEM", "DISK":
+		return v >= 90
+	case "LOAD":
+		return !math.IsNaN(ncpu) && v > ncpu
+	}
+	return false
+}
+
+// padANSI pads or cuts a styled string to exactly w cells.
+func padANSI(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "")
+	}
+	return s + strings.Repeat(" ", w-sw)
+}
+
+func (o *overview) detailView(width, height int) string {
+	c, st := o.c, &o.c.styles
+	hs := o.visible()
+	if o.cursor >= len(hs) {
+		return st.Empty.Render("host gone")
+	}
+	h := hs[o.cursor]
+	hm := hostMetrics[o.detailMetric]
+	var tabs []string
+	for i, m := range hostMetrics {
+		if i == o.detailMetric {
+			tabs = append(tabs, st.TabActive.Render(" "+m.label+" "))
+		} else {
+			tabs = append(tabs, st.TabInactive.Render(" "+m.label+" "))
+		}
+	}
+	title := st.Title.Render(fit(Sanitize(h.instance, maxLabelLen), max(width/2, 10))) + st.Dim.Render(" · "+formatRange(c.rng())+"  ") + strings.Join(tabs, "")
+	lines := []string{title}
+	d := o.detailData
+	switch {
+	case d == nil:
+		lines = append(lines, st.Empty.Render("loading…"))
+	case d.err != nil:
+		lines = append(lines, st.Error.Render(fit("query: "+Sanitize(d.err.Error(), maxErrorLen), width)))
+	case len(d.series) == 0:
+		lines = append(lines, st.Empty.Render("no data for "+hm.label+" in this range"))
+	default:
+		var ss []chartSeries
+		for _, s := range d.series {
+			ss = append(ss, chartSeries{points: s.Floats})
+		}
+		lines = append(lines, renderChart(st, c.opts.Location, width, height-1, d.start, d.end, ss, hm.unit))
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,104 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/stretchr/testify/require"
+)
+
+// hostile are label values an exporter could send to take over a
+// terminal or hide what it shows.
+var hostile = []string{
+	"\x1b[2J\x1b[H",                       // clear screen, cursor home
+	"\x1b]0;pwned\x07",                    // OSC: set window title
+	"\x1b]52;c;cm0gLXJmIH4=\x1b\\",        // OSC 52: write the clipboard
+	"\x1bP+q544e\x1b\\",                   // DCS query
+	"\x9b31m\x9d0;t\x9c",                  // C1 CSI, OSC, ST as UTF-8
+	"\xc2\x9b6n",                          // C1 CSI device status report
+	"a\x00b\x7fc\x08\x08\x08",             // NUL, DEL, backspaces
+	"line1\nline2\r\nline3\tx",            // line breaks
+	"\xff\xfe\xfd broken \xe2\x82",        // invalid UTF-8
+	"evil\u202egnp.exe",                   // bidi override
+	"zero\u200bwidth\u2060joiner\ufeff",   // invisible characters
+	"sep\u2028line\u2029para",             // Unicode line separators
+	strings.Repeat("\x1b[31mA", 100000),   // megabytes of escapes
+	"\x1b[?1049l\x1b[?25l\x1b[6n\x1b[21t", // leave alt screen, hide cursor, queries
+}
+
+// requireSafe fails when s holds anything a terminal would interpret.
+func requireSafe(t testing.TB, s string) {
+	t.Helper()
+	require.True(t, utf8.ValidString(s), "invalid UTF-8 in %q", s)
+	for i, r := range s {
+		if r == '\n' {
+			continue
+		}
+		require.False(t, unsafeRune(r), "unsafe rune %U at %d in %q", r, i, s)
+	}
+}
+
+func TestSanitize(t *testing.T) {
+	tests := []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"plain", "db1:9100", 0, "db1:9100"},
+		{"escape", "a\x1b[31mb", 0, `a\x1b[31mb`},
+		{"osc", "\x1b]0;t\x07", 0, `\x1b]0;t\x07`},
+		{"c1", "\u009b31m", 0, `\x9b31m`},
+		{"newline", "a\nb", 0, `a\nb`},
+		{"tab", "a\tb", 0, `a\tb`},
+		{"invalid utf8", "a\xffb", 0, "a\uFFFDb"},
+		{"bidi", "a\u202eb", 0, `a\u202eb`},
+		{"zero width", "a\u200bb", 0, `a\u200bb`},
+		{"cap", "abcdefghij", 5, "abcd…"},
+		{"cap exact", "abcde", 5, "abcde"},
+		{"cap escape", "ab\x1bcd", 4, "ab…"},
+		{"wide", "日本語テキスト", 7, "日本語…"},
+		{"utf8 kept", "Grüße, 世界", 0, "Grüße, 世界"},
+		{"empty", "", 10, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Sanitize(tc.in, tc.max)
+			require.Equal(t, tc.want, got)
+			requireSafe(t, got)
+			if tc.max > 0 {
+				require.LessOrEqual(t, ansi.StringWidth(got), tc.max)
+			}
+		})
+	}
+}
+
+func TestSanitizeHostile(t *testing.T) {
+	for _, in := range hostile {
+		for _, max := range []int{0, 1, 2, 10, maxLabelLen} {
+			got := Sanitize(in, max)
+			requireSafe(t, got)
+			if max > 0 {
+				require.LessOrEqual(t, ansi.StringWidth(got), max)
+			}
+		}
+	}
+}
+
+func FuzzSanitize(f *testing.F) {
+	for _, h := range hostile {
+		if len(h) < 1000 {
+			f.Add(h, 20)
+		}
+	}
+	f.Add("plain", 0)
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		max %= 1000
+		got := Sanitize(s, max)
+		requireSafe(t, got)
+		if max > 0 {
+			require.LessOrEqual(t, ansi.StringWidth(got), max)
+		}
+	})
+}

@@ -1,0 +1,97 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/scrape"
+)
+
+// Querier is what the console reads time series through: PromQL plus the
+// two metadata calls that the Explore view needs. EngineQuerier implements
+// it over vigil's own store; a remote Prometheus could stand behind it.
+//
+// Results belong to the caller (they are not reused by the implementation).
+// Calls may block; the console makes them off its event loop with a
+// timeout.
+type Querier interface {
+	// Instant evaluates expr at ts. The value is a promql.Vector,
+	// promql.Scalar, promql.Matrix or promql.String.
+	Instant(ctx context.Context, expr string, ts time.Time) (parser.Value, error)
+	// Range evaluates expr from start to end every step.
+	Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, error)
+	// LabelValues returns the sorted values of label name among the series
+	// with data between start and end that match all matchers; with name
+	// "__name__" these are the metric names.
+	LabelValues(ctx context.Context, name string, start, end time.Time, matchers ...*labels.Matcher) ([]string, error)
+	// Series returns the label sets of at most limit series with data
+	// between start and end that match all matchers, sorted.
+	Series(ctx context.Context, start, end time.Time, limit int, matchers ...*labels.Matcher) ([]labels.Labels, error)
+}
+
+// TargetSource lists the scrape targets and their health; scrape's
+// manager implements it. Called on the console's event loop once per
+// refresh, so it must be cheap and must not block.
+type TargetSource interface {
+	Targets() []scrape.TargetHealth
+}
+
+// AlertSource lists the active and recently resolved alerts; alert's
+// engine implements it. Called like TargetSource.Targets.
+type AlertSource interface {
+	Alerts() []alert.Alert
+}
+
+// RuleStatus is the health of one alerting rule, as the Alerts view shows
+// it under the alerts.
+type RuleStatus struct {
+	Name      string // the alertname
+	Group     string
+	Health    string // "ok", "err" or "unknown", as in Prometheus
+	LastError string
+	LastEval  time.Time
+	EvalTime  time.Duration
+	Active    int // alerts of this rule that are pending or firing
+}
+
+// RuleSource lists rule health; optional (Options.Rules may be nil).
+type RuleSource interface {
+	Rules() []RuleStatus
+}
+
+// The function forms, for callers that would rather pass a method value.
+type (
+	TargetsFunc func() []scrape.TargetHealth
+	AlertsFunc  func() []alert.Alert
+	RulesFunc   func() []RuleStatus
+)
+
+// Targets implements TargetSource.
+func (f TargetsFunc) Targets() []scrape.TargetHealth { return f() }
+
+// Alerts implements AlertSource.
+func (f AlertsFunc) Alerts() []alert.Alert { return f() }
+
+// Rules implements RuleSource.
+func (f RulesFunc) Rules() []RuleStatus { return f() }
+
+var (
+	_ TargetSource = TargetsFunc(nil)
+	_ AlertSource  = AlertsFunc(nil)
+	_ RuleSource   = RulesFunc(nil)
+)
+
+// Status is a warning from the rest of vigil for the header, sent on
+// Options.Status. A Status replaces the earlier one with the same Source;
+// an empty Text clears it. Examples: {"events", "events no longer
+// delivered: broken pipe"}, {"store", "max series reached: 1000000"},
+// {"snapshot", "snapshot failed: disk full"}.
+type Status struct {
+	Source string
+	Text   string
+}

@@ -1,0 +1,214 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/vigilterm/vigil/scrape"
+)
+
+// targetsView is view 2: every scrape target with its health, k9s-style.
+type targetsView struct {
+	c      *common
+	table  table
+	filter filter
+	detail bool
+	shown  []scrape.TargetHealth // the rows of the table, in order
+}
+
+func newTargetsView(c *common) *targetsView {
+	return &targetsView{
+		c:      c,
+		filter: newFilter(),
+		table: table{cols: []column{
+			{title: "JOB", width: 10},
+			{title: "INSTANCE", min: 14},
+			{title: "HEALTH", width: 7},
+			{title: "LAST", width: 6, right: true},
+			{title: "DUR", width: 6, right: true},
+			{title: "SAMPLES", width: 7, right: true},
+			{title: "ERROR", min: 10},
+		}},
+	}
+}
+
+func (v *targetsView) title() string   { return "Targets" }
+func (v *targetsView) capturing() bool { return v.filter.editing }
+
+// Targets are polled by the root model every tick: nothing to fetch.
+func (v *targetsView) refresh() tea.Cmd { return nil }
+
+func (v *targetsView) ShortHelp() []key.Binding {
+	k := &v.c.keys
+	if v.detail {
+		return []key.Binding{k.Back}
+	}
+	return []key.Binding{k.Up, k.Down, k.Enter, k.Filter}
+}
+
+func (v *targetsView) FullHelp() [][]key.Binding {
+	k := &v.c.keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Enter, k.Back, k.Filter},
+	}
+}
+
+func (v *targetsView) update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	k := &v.c.keys
+	v.rebuild()
+	if v.detail {
+		if key.Matches(km, k.Back) {
+			v.detail = false
+		}
+		return nil
+	}
+	if handled, changed := v.filter.update(km, k); handled {
+		if changed {
+			v.table.cursor = 0
+		}
+		return nil
+	}
+	if key.Matches(km, k.Enter) {
+		if _, ok := v.table.selected(); ok {
+			v.detail = true
+		}
+		return nil
+	}
+	v.table.move(km, k)
+	return nil
+}
+
+func (v *targetsView) healthStyle(h scrape.HealthState) *lipgloss.Style {
+	st := &v.c.styles
+	switch h {
+	case scrape.HealthUp:
+		return &st.Up
+	case scrape.HealthDown:
+		return &st.Down
+	}
+	return &st.Unknown
+}
+
+func (v *targetsView) rebuild() {
+	c := v.c
+	v.shown = v.shown[:0]
+	rows := make([]row, 0, len(c.targets))
+	for _, t := range c.targets {
+		job := Sanitize(t.Job, maxLabelLen)
+		inst := Sanitize(t.Instance, maxLabelLen)
+		errText := Sanitize(t.LastError, maxErrorLen)
+		if !v.filter.matches(job, inst, string(t.Health), errText) {
+			continue
+		}
+		v.shown = append(v.shown, t)
+		dur := "-"
+		if !t.LastScrape.IsZero() {
+			dur = formatDuration(t.LastDuration)
+		}
+		samples := "-"
+		if !t.LastScrape.IsZero() {
+			samples = itoa(t.LastSamples)
+		}
+		hs := v.healthStyle(t.Health)
+		rows = append(rows, row{
+			key:    t.Job + "\x00" + t.Instance + "\x00" + t.URL,
+			cells:  []string{job, inst, string(t.Health), formatAge(c.now, t.LastScrape), dur, samples, errText},
+			styles: []*lipgloss.Style{nil, nil, hs, nil, nil, nil, &c.styles.Error},
+		})
+	}
+	v.table.setRows(rows)
+}
+
+func (v *targetsView) view(width, height int) string {
+	c, st := v.c, &v.c.styles
+	v.rebuild()
+	if v.detail {
+		if t, ok := v.selectedTarget(); ok {
+			return v.detailView(t, width, height)
+		}
+		v.detail = false
+	}
+	up := 0
+	for _, t := range c.targets {
+		if t.Health == scrape.HealthUp {
+			up++
+		}
+	}
+	title := st.Title.Render("Targets") + st.Dim.Render(" "+itoa(up)+"/"+itoa(len(c.targets))+" up")
+	if len(v.table.rows) > 0 {
+		title += st.Dim.Render("  " + v.table.scrollInfo())
+	}
+	if f := v.filter.view(st, width/2); f != "" {
+		title += "  " + f
+	}
+	empty := "no targets"
+	switch {
+	case c.opts.Targets == nil:
+		empty = "no target source"
+	case len(c.targets) > 0:
+		empty = "no target matches the filter"
+	}
+	return title + "\n" + v.table.view(st, width, height-1, empty)
+}
+
+func (v *targetsView) selectedTarget() (scrape.TargetHealth, bool) {
+	if v.table.cursor < 0 || v.table.cursor >= len(v.shown) {
+		return scrape.TargetHealth{}, false
+	}
+	return v.shown[v.table.cursor], true
+}
+
+func (v *targetsView) detailView(t scrape.TargetHealth, width, height int) string {
+	c, st := v.c, &v.c.styles
+	kv := func(k, val string) string {
+		return st.Dim.Render(padRight(k, 10)) + " " + fit(val, max(width-11, 1))
+	}
+	health := v.healthStyle(t.Health).Render(string(t.Health))
+	lines := []string{
+		st.Title.Render(fit(Sanitize(t.Job, maxLabelLen)+" / "+Sanitize(t.Instance, maxLabelLen), width)),
+		"",
+		st.Dim.Render(padRight("health", 10)) + " " + health,
+		kv("url", Sanitize(t.URL, maxLineLen)),
+		kv("last", formatAge(c.now, t.LastScrape)+" ago"),
+		kv("duration", formatDuration(t.LastDuration)),
+		kv("samples", itoa(t.LastSamples)),
+		kv("series", itoa(t.Series)),
+		kv("interval", formatDuration(t.ScrapeInterval)+" (timeout "+formatDuration(t.ScrapeTimeout)+")"),
+		kv("labels", labelsString(t.Labels, false, maxLineLen)),
+	}
+	if t.LastScrape.IsZero() {
+		lines[4] = kv("last", "never")
+	}
+	if t.LastError != "" {
+		lines = append(lines, "", st.Error.Render("error"))
+		for _, l := range wrap(Sanitize(t.LastError, maxErrorLen), width) {
+			lines = append(lines, st.Error.Render(l))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrap breaks a sanitised single-line string into lines of width cells.
+func wrap(s string, width int) []string {
+	if width <= 0 {
+		return nil
+	}
+	var out []string
+	for s != "" {
+		l := truncateCells(s, width)
+		if l == "" { // a character wider than the line
+			break
+		}
+		out = append(out, l)
+		s = s[len(l):]
+	}
+	return out
+}

@@ -1,0 +1,73 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/stretchr/testify/require"
+)
+
+// requireFits fails when the screen is not exactly w×h.
+func requireFits(t testing.TB, screen string, w, h int) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	require.Len(t, lines, h, "screen height")
+	for i, l := range lines {
+		require.LessOrEqual(t, ansi.StringWidth(l), w, "line %d is too wide: %q", i, l)
+	}
+}
+
+// TestViews renders every view at 80×24 and at a small size and compares
+// them with the golden screens (go test ./tui -run TestViews -update).
+func TestViews(t *testing.T) {
+	opts := testOptions(t)
+	cases := []struct {
+		name string
+		keys []string
+	}{
+		{"overview", nil},
+		{"overview_detail", []string{"enter"}},
+		{"overview_detail_mem", []string{"enter", "j"}},
+		{"overview_filter", []string{"/", "web", "enter"}},
+		{"overview_1h", []string{"+"}},
+		{"targets", []string{"2"}},
+		{"targets_detail", []string{"2", "j", "j", "enter"}},
+		{"alerts", []string{"3"}},
+		{"alerts_detail", []string{"3", "enter"}},
+		{"alerts_rules", []string{"3", "l"}},
+		{"explore", []string{"4"}},
+		{"explore_series", []string{"4", "/", "load", "enter", "enter"}},
+		{"explore_chart", []string{"4", "/", "load", "enter", "enter", "j", "enter"}},
+		{"query_empty", []string{"5"}},
+		{"query", []string{"5", `rate(node_network_receive_bytes_total{device="eth0"}[1m])`, "enter"}},
+		{"query_scalar", []string{"5", "1+1", "enter"}},
+		{"query_error", []string{"5", "sum(", "enter"}},
+		{"help", []string{"?"}},
+	}
+	for _, size := range []struct{ w, h int }{{80, 24}, {60, 16}} {
+		for _, tc := range cases {
+			t.Run(tc.name+"_"+itoa(size.w)+"x"+itoa(size.h), func(t *testing.T) {
+				m := newTestModel(t, opts, size.w, size.h)
+				m = press(t, m, tc.keys...)
+				m = tick(t, m)
+				screen := m.View()
+				requireFits(t, screen, size.w, size.h)
+				golden.RequireEqual(t, []byte(screen+"\n"))
+			})
+		}
+	}
+}
+
+// TestTinyWindows checks that no size breaks the layout.
+func TestTinyWindows(t *testing.T) {
+	opts := testOptions(t)
+	for _, keys := range [][]string{nil, {"2"}, {"3"}, {"4"}, {"4", "enter"}, {"5", "up", "enter"}, {"?"}} {
+		for _, size := range []struct{ w, h int }{{1, 1}, {10, 3}, {20, 5}, {30, 8}, {40, 10}, {45, 12}, {200, 60}} {
+			m := newTestModel(t, opts, size.w, size.h)
+			m = press(t, m, keys...)
+			requireFits(t, m.View(), size.w, size.h)
+		}
+	}
+}
