@@ -28,6 +28,7 @@ type TargetHealth struct {
 	LastScrape     time.Time     // zero before the first scrape
 	LastDuration   time.Duration // how long the last scrape took
 	LastError      string        // short, sanitised; empty when up
+	LastWarning    string        // samples the last scrape dropped (duplicates, refused by the store); sanitised
 	LastSamples    int           // samples in the last scrape body
 	Series         int           // series the target currently exposes
 	ScrapeInterval time.Duration

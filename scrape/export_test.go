@@ -1,0 +1,62 @@
+package scrape
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilterm/vigil/store"
+)
+
+// TestLoop drives one scrape loop by hand, for tests that need each
+// scrape at a known time.
+type TestLoop struct{ l *loop }
+
+// NewTestLoop builds the loop the Manager would run for the first target
+// of sc's first static config.
+func NewTestLoop(sc *ScrapeConfig, app store.Appendable) (*TestLoop, error) {
+	m := NewManager(app, Options{})
+	defer m.Close()
+	p, err := m.newPool(sc, DefaultGlobalConfig)
+	if err != nil {
+		return nil, err
+	}
+	ts, errs := targetsFromGroup(sc, p.groups["static/0"][0])
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return &TestLoop{m.newLoop(p, ts[0])}, nil
+}
+
+// NewTestFuncLoop builds the loop for an internal target.
+func NewTestFuncLoop(it InternalTarget, app store.Appendable) *TestLoop {
+	m := NewManager(app, Options{})
+	defer m.Close()
+	p := m.newInternalPool(&it, DefaultGlobalConfig)
+	return &TestLoop{m.newLoop(p, p.internalTarget())}
+}
+
+// Scrape scrapes once, stamped ts, and returns the target's health.
+func (t *TestLoop) Scrape(ts time.Time) TargetHealth {
+	t.l.scrapeOnce(context.Background(), ts)
+	return t.l.healthSnapshot()
+}
+
+// EndOfRun writes the stale markers of a removed target at ts.
+func (t *TestLoop) EndOfRun(ts time.Time) {
+	app := t.l.app.Appender()
+	t.l.markAllStale(app, ts.UnixMilli())
+	t.l.appendReport(app, ts.UnixMilli(), staleNaN(), nil)
+	_ = app.Commit()
+}
+
+// TargetLabels returns the target's labels.
+func (t *TestLoop) TargetLabels() labels.Labels { return t.l.t.labels }
+
+// URL returns the scrape URL.
+func (t *TestLoop) URL() *url.URL { return t.l.t.url }
+
+// Offset exposes the first-scrape offset.
+func (t *TestLoop) Offset(now time.Time) time.Duration { return t.l.offset(now) }

@@ -1,0 +1,574 @@
+package scrape
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/prometheus/prometheus/model/textparse"
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/vigilterm/vigil/store"
+)
+
+// ScrapeTimestampTolerance is how far a scrape may start from its planned
+// slot and still be stamped with the slot's time, as Prometheus does:
+// regular timestamps compress to almost nothing.
+var ScrapeTimestampTolerance = 2 * time.Millisecond
+
+// errSampleLimit fails a scrape with more samples than sample_limit.
+var errSampleLimit = errors.New("sample_limit exceeded")
+
+// keepUnseen is how many scrapes a series may be missing before its cache
+// entry goes (its stale marker is written on the first).
+const keepUnseen = 10
+
+// loopOptions is what a loop needs from its scrape config.
+type loopOptions struct {
+	honorLabels      bool
+	honorTimestamps  bool
+	trackTSStaleness bool
+	sampleLimit      int
+	labelLimit       int
+	nameLenLimit     int
+	valueLenLimit    int
+	fallback         string
+	metricRelabel    []*relabel.Config
+}
+
+// entry is what the loop remembers of one series of its target.
+type entry struct {
+	ref      storage.SeriesRef
+	lset     labels.Labels
+	iter     uint64 // last scrape that had it
+	dropped  bool   // metric relabeling drops it
+	stale    bool   // a stale marker was written since it was last seen
+	explicit bool   // the last sample had its own timestamp
+}
+
+// loop scrapes one target on its interval and appends what it gets.
+type loop struct {
+	t       *target
+	scraper scraper
+	app     store.Appendable
+	opts    loopOptions
+	logger  *slog.Logger
+	seed    uint64
+
+	// Owned by the loop goroutine (and by tests calling scrapeOnce).
+	cache        map[string]*entry
+	byHash       map[uint64]*entry
+	iter         uint64
+	buf          bytes.Buffer
+	lb           *labels.Builder
+	symbols      *labels.SymbolTable
+	lset         labels.Labels
+	newKeys      []string
+	report       [5]storage.SeriesRef
+	reportLabels [5]labels.Labels
+	reported     bool // report series were written at least once
+
+	mu     sync.Mutex
+	health TargetHealth
+
+	cancel      context.CancelFunc
+	stopped     chan struct{}
+	noStaleness bool // set before stop when the target lives on elsewhere
+}
+
+func newLoop(t *target, s scraper, app store.Appendable, opts loopOptions, logger *slog.Logger) *loop {
+	l := &loop{
+		t: t, scraper: s, app: app, opts: opts, logger: logger,
+		cache:   map[string]*entry{},
+		byHash:  map[uint64]*entry{},
+		lb:      labels.NewBuilder(labels.EmptyLabels()),
+		symbols: labels.NewSymbolTable(),
+		stopped: make(chan struct{}),
+	}
+	l.health = TargetHealth{
+		Job:            Sanitize(t.job(), DefaultSanitizeLen),
+		Instance:       Sanitize(t.instance(), DefaultSanitizeLen),
+		URL:            Sanitize(t.display, 0),
+		Labels:         t.labels,
+		Health:         HealthUnknown,
+		ScrapeInterval: t.interval,
+		ScrapeTimeout:  t.timeout,
+	}
+	return l
+}
+
+// adopt takes over the series cache of the loop that scraped the same
+// target before a reload, so nothing is marked stale or looked up again.
+func (l *loop) adopt(old *loop) {
+	l.cache, l.byHash, l.iter, l.report, l.reported = old.cache, old.byHash, old.iter, old.report, old.reported
+	l.mu.Lock()
+	old.mu.Lock()
+	h := old.health
+	old.mu.Unlock()
+	l.health.Health, l.health.LastScrape, l.health.LastDuration = h.Health, h.LastScrape, h.LastDuration
+	l.health.LastError, l.health.LastWarning, l.health.LastSamples, l.health.Series = h.LastError, h.LastWarning, h.LastSamples, h.Series
+	l.mu.Unlock()
+}
+
+func (l *loop) healthSnapshot() TargetHealth {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.health
+}
+
+// offset is when, from now, the first scrape happens: a slot within the
+// interval fixed by the target's hash, so that many targets spread out and
+// a target keeps its slot across restarts.
+func (l *loop) offset(now time.Time) time.Duration {
+	iv := int64(l.t.interval)
+	base := iv - now.UnixNano()%iv
+	off := int64((l.t.hash ^ l.seed) % uint64(iv))
+	next := base + off
+	if next > iv {
+		next -= iv
+	}
+	return time.Duration(next)
+}
+
+// run scrapes until ctx (the loop's own) ends. parent is the manager's
+// context: when only the loop was stopped (the target went away), stale
+// markers are written for its series at the next slot, as Prometheus does.
+func (l *loop) run(parent, ctx context.Context) {
+	select {
+	case <-time.After(l.offset(time.Now())):
+	case <-ctx.Done():
+		close(l.stopped)
+		return
+	}
+	ticker := time.NewTicker(l.t.interval)
+	defer ticker.Stop()
+	var last, aligned time.Time
+	for {
+		now := time.Now()
+		if tol := min(l.t.interval/100, ScrapeTimestampTolerance); !aligned.IsZero() {
+			if d := now.Sub(aligned); d >= l.t.interval-tol && d <= l.t.interval+tol {
+				now = aligned.Add(l.t.interval)
+			}
+		}
+		aligned = now
+		l.scrapeOnce(ctx, now)
+		last = now
+		select {
+		case <-ctx.Done():
+		case <-ticker.C:
+			continue
+		}
+		break
+	}
+	close(l.stopped)
+	if parent.Err() == nil && !l.noStaleness {
+		l.endOfRunStaleness(parent, last, ticker)
+	}
+}
+
+// endOfRunStaleness waits two slots and a tenth of an interval (in case the
+// target comes back under another loop), then marks every series of the
+// target stale at the time of the first missed slot. Samples the new loop
+// wrote meanwhile make these markers out of order, and the store refuses
+// them, which is what we want.
+func (l *loop) endOfRunStaleness(parent context.Context, last time.Time, ticker *time.Ticker) {
+	if last.IsZero() {
+		return
+	}
+	var staleTime time.Time
+	select {
+	case <-parent.Done():
+		return
+	case staleTime = <-ticker.C:
+	}
+	select {
+	case <-parent.Done():
+		return
+	case <-ticker.C:
+	}
+	select {
+	case <-parent.Done():
+		return
+	case <-time.After(l.t.interval / 10):
+	}
+	app := l.app.Appender()
+	l.markAllStale(app, staleTime.UnixMilli())
+	if l.reported {
+		l.appendReport(app, staleTime.UnixMilli(), staleNaN(), nil)
+	}
+	if err := app.Commit(); err != nil && !isRefused(err) {
+		l.logger.Warn("write stale markers for a removed target", "job", l.health.Job, "instance", l.health.Instance, "err", err)
+	}
+}
+
+// scrapeStats counts one scrape's samples for the synthetic series.
+type scrapeStats struct {
+	total       int // samples in the body
+	added       int // samples after metric relabeling
+	seriesAdded int // series new to the target
+	refused     map[error]int
+	example     string // one refused series, for the warning
+}
+
+// scrapeOnce scrapes, parses and appends once, with the report series and
+// stale markers, in one store transaction.
+func (l *loop) scrapeOnce(ctx context.Context, ts time.Time) {
+	start := time.Now()
+	l.buf.Reset()
+	sctx, cancel := context.WithTimeout(ctx, l.t.timeout)
+	ct, err := l.scraper.scrape(sctx, &l.buf)
+	cancel()
+	if ctx.Err() != nil {
+		return // stopping: a cut-off scrape is not the target's fault
+	}
+	t := ts.UnixMilli()
+	app := l.app.Appender()
+	var st scrapeStats
+	if err == nil {
+		st, err = l.append(app, l.buf.Bytes(), ct, t)
+		if err != nil {
+			_ = app.Rollback()
+			l.forgetNew()
+			app = l.app.Appender()
+		}
+	}
+	if err != nil {
+		l.markAllStale(app, t)
+	}
+	dur := time.Since(start)
+	up := 1.0
+	if err != nil {
+		up = 0
+	}
+	l.appendReport(app, t, up, &reportValues{dur.Seconds(), st.total, st.added, st.seriesAdded})
+	if cerr := app.Commit(); cerr != nil {
+		l.logger.Warn("commit scrape", "job", l.health.Job, "instance", l.health.Instance, "err", cerr)
+		if err == nil {
+			err = fmt.Errorf("store: %w", cerr)
+		}
+	}
+	if err == nil {
+		l.newKeys = l.newKeys[:0]
+	}
+
+	series := 0
+	if err == nil {
+		for _, e := range l.cache {
+			if e.iter == l.iter && !e.dropped {
+				series++
+			}
+		}
+	}
+	l.mu.Lock()
+	l.health.LastScrape = ts
+	l.health.LastDuration = dur
+	l.health.LastSamples = st.total
+	l.health.Series = series
+	l.health.LastWarning = warning(st)
+	if err != nil {
+		l.health.Health = HealthDown
+		l.health.LastError = Sanitize(err.Error(), DefaultSanitizeLen)
+	} else {
+		l.health.Health = HealthUp
+		l.health.LastError = ""
+	}
+	l.mu.Unlock()
+	if err != nil {
+		l.logger.Debug("scrape failed", "job", l.health.Job, "instance", l.health.Instance, "err", Sanitize(err.Error(), DefaultSanitizeLen))
+	}
+}
+
+func warning(st scrapeStats) string {
+	if len(st.refused) == 0 {
+		return ""
+	}
+	n := 0
+	why := ""
+	for e, c := range st.refused {
+		n += c
+		if why != "" {
+			why += ", "
+		}
+		why += fmt.Sprintf("%d %s", c, e)
+	}
+	return Sanitize(fmt.Sprintf("%d samples dropped (%s), e.g. %s", n, why, st.example), DefaultSanitizeLen)
+}
+
+// errDuplicateSeries names a series that is twice in one body.
+var errDuplicateSeries = errors.New("duplicate series in one body")
+
+func isRefused(err error) bool {
+	return errors.Is(err, store.ErrOutOfOrder) || errors.Is(err, store.ErrDuplicate) ||
+		errors.Is(err, store.ErrTooOld) || errors.Is(err, store.ErrTooManySeries)
+}
+
+// append parses body and appends its samples at time t (unless they carry
+// their own and honor_timestamps is set), then stale markers for the
+// series that are gone. An error fails the whole scrape.
+func (l *loop) append(app store.Appender, body []byte, contentType string, t int64) (st scrapeStats, err error) {
+	p, perr := textparse.New(body, contentType, l.symbols, textparse.ParserOptions{
+		FallbackContentType:    l.opts.fallback,
+		IgnoreNativeHistograms: true,
+	})
+	if p == nil {
+		return st, fmt.Errorf("parse: %w", perr)
+	}
+	l.iter++
+	var limitErr error
+	for {
+		var e textparse.Entry
+		if e, err = p.Next(); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+				break
+			}
+			return st, fmt.Errorf("parse body: %w", err)
+		}
+		if e != textparse.EntrySeries {
+			continue
+		}
+		met, tp, v := p.Series()
+		st.total++
+		if limitErr != nil {
+			continue
+		}
+		ce, ok := l.cache[string(met)]
+		isNew := false
+		if !ok {
+			p.Labels(&l.lset)
+			ce, isNew, err = l.newEntry(l.lset)
+			if err != nil {
+				return st, err
+			}
+			key := string(met)
+			l.cache[key] = ce
+			l.newKeys = append(l.newKeys, key)
+		}
+		if ce.dropped {
+			ce.iter = l.iter
+			continue
+		}
+		if ce.iter == l.iter {
+			st.refuse(errDuplicateSeries, ce.lset)
+			continue
+		}
+		st.added++
+		if l.opts.sampleLimit > 0 && st.added > l.opts.sampleLimit {
+			limitErr = fmt.Errorf("%w: more than %d samples after metric relabeling", errSampleLimit, l.opts.sampleLimit)
+			continue
+		}
+		ts := t
+		if tp != nil && l.opts.honorTimestamps {
+			ts = *tp
+		}
+		ref, aerr := app.Append(ce.ref, ce.lset, ts, v)
+		switch {
+		case aerr == nil:
+			ce.ref = ref
+			if isNew {
+				st.seriesAdded++
+			}
+		case isRefused(aerr):
+			st.refuse(refusedKind(aerr), ce.lset)
+		default:
+			return st, fmt.Errorf("append: %w", aerr)
+		}
+		ce.iter, ce.stale, ce.explicit = l.iter, false, tp != nil && l.opts.honorTimestamps
+	}
+	if limitErr != nil {
+		return st, limitErr
+	}
+	// Series seen before but not in this body are stale now.
+	for k, ce := range l.cache {
+		if ce.iter == l.iter || ce.dropped && l.iter-ce.iter <= keepUnseen {
+			continue
+		}
+		if !ce.stale && !ce.dropped && (!ce.explicit || l.opts.trackTSStaleness) {
+			l.appendStale(app, ce, t)
+		}
+		if l.iter-ce.iter > keepUnseen {
+			delete(l.cache, k)
+			if l.byHash[ce.lset.Hash()] == ce {
+				delete(l.byHash, ce.lset.Hash())
+			}
+		}
+	}
+	return st, nil
+}
+
+func refusedKind(err error) error {
+	for _, e := range []error{store.ErrOutOfOrder, store.ErrDuplicate, store.ErrTooOld, store.ErrTooManySeries} {
+		if errors.Is(err, e) {
+			return e
+		}
+	}
+	return err
+}
+
+func (st *scrapeStats) refuse(why error, ls labels.Labels) {
+	if st.refused == nil {
+		st.refused = map[error]int{}
+	}
+	st.refused[why]++
+	if st.example == "" {
+		st.example = ls.String()
+	}
+}
+
+// newEntry builds the stored labels of a series the loop has not seen in
+// this form: target labels merged in, metric relabeling, then the checks
+// and limits. Two forms of the same series share one entry.
+func (l *loop) newEntry(sample labels.Labels) (*entry, bool, error) {
+	lset := l.sampleLabels(sample)
+	if lset.IsEmpty() {
+		return &entry{dropped: true, iter: l.iter}, false, nil
+	}
+	if err := l.checkLabels(lset); err != nil {
+		return nil, false, err
+	}
+	h := lset.Hash()
+	if ce, ok := l.byHash[h]; ok && labels.Equal(ce.lset, lset) {
+		return ce, false, nil
+	}
+	ce := &entry{lset: lset}
+	l.byHash[h] = ce
+	return ce, true, nil
+}
+
+// forgetNew drops the cache entries made by a scrape that failed, so no
+// stale marker is written for a series that never had a sample.
+func (l *loop) forgetNew() {
+	for _, k := range l.newKeys {
+		if ce, ok := l.cache[k]; ok {
+			delete(l.cache, k)
+			if !ce.dropped && ce.ref == 0 && l.byHash[ce.lset.Hash()] == ce {
+				delete(l.byHash, ce.lset.Hash())
+			}
+		}
+	}
+	l.newKeys = l.newKeys[:0]
+}
+
+func (l *loop) sampleLabels(sample labels.Labels) labels.Labels {
+	lb := l.lb
+	lb.Reset(sample)
+	target := l.t.labels
+	if l.opts.honorLabels {
+		target.Range(func(tl labels.Label) {
+			if sample.Get(tl.Name) == "" {
+				lb.Set(tl.Name, tl.Value)
+			}
+		})
+	} else {
+		var conflicts []labels.Label
+		target.Range(func(tl labels.Label) {
+			if v := sample.Get(tl.Name); v != "" {
+				conflicts = append(conflicts, labels.Label{Name: tl.Name, Value: v})
+			}
+			lb.Set(tl.Name, tl.Value)
+		})
+		for _, c := range conflicts {
+			name := model.ExportedLabelPrefix + c.Name
+			for lb.Get(name) != "" {
+				name = model.ExportedLabelPrefix + name
+			}
+			lb.Set(name, c.Value)
+		}
+	}
+	lb.Range(func(x labels.Label) {
+		if x.Value == "" {
+			lb.Del(x.Name)
+		}
+	})
+	if len(l.opts.metricRelabel) > 0 && !relabel.ProcessBuilder(lb, l.opts.metricRelabel...) {
+		return labels.EmptyLabels()
+	}
+	return lb.Labels()
+}
+
+func (l *loop) checkLabels(lset labels.Labels) error {
+	name := lset.Get(model.MetricNameLabel)
+	if name == "" {
+		return fmt.Errorf("a series has no metric name after relabeling: %.100s", lset.String())
+	}
+	if !lset.IsValid(model.UTF8Validation) {
+		return fmt.Errorf("invalid label set (names and values must be valid UTF-8): %.100q", lset.String())
+	}
+	if n := l.opts.labelLimit; n > 0 && lset.Len() > n {
+		return fmt.Errorf("label_limit exceeded (metric: %.50s, number of labels: %d, limit: %d)", name, lset.Len(), n)
+	}
+	var err error
+	lset.Range(func(x labels.Label) {
+		if err != nil {
+			return
+		}
+		if n := l.opts.nameLenLimit; n > 0 && len(x.Name) > n {
+			err = fmt.Errorf("label_name_length_limit exceeded (metric: %.50s, label name: %.50s, length: %d, limit: %d)", name, x.Name, len(x.Name), n)
+		}
+		if n := l.opts.valueLenLimit; n > 0 && len(x.Value) > n {
+			err = fmt.Errorf("label_value_length_limit exceeded (metric: %.50s, label name: %.50s, value: %.50q, length: %d, limit: %d)", name, x.Name, x.Value, len(x.Value), n)
+		}
+	})
+	return err
+}
+
+func staleNaN() float64 { return math.Float64frombits(value.StaleNaN) }
+
+func (l *loop) appendStale(app store.Appender, ce *entry, t int64) {
+	ref, err := app.Append(ce.ref, ce.lset, t, staleNaN())
+	if err == nil {
+		ce.ref = ref
+	}
+	ce.stale = true
+}
+
+// markAllStale writes stale markers for every live series of the target
+// (it is down, or gone).
+func (l *loop) markAllStale(app store.Appender, t int64) {
+	for _, ce := range l.cache {
+		if !ce.dropped && !ce.stale && (!ce.explicit || l.opts.trackTSStaleness) {
+			l.appendStale(app, ce, t)
+		}
+	}
+}
+
+type reportValues struct {
+	duration                   float64
+	scraped, post, seriesAdded int
+}
+
+var reportNames = [5]string{"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"}
+
+// appendReport writes the synthetic series: up with the given value and,
+// when rv is set, the others; with rv nil every one gets the value (stale
+// markers at the end of a target).
+func (l *loop) appendReport(app store.Appender, t int64, up float64, rv *reportValues) {
+	vals := [5]float64{up, up, up, up, up}
+	if rv != nil {
+		vals = [5]float64{up, rv.duration, float64(rv.scraped), float64(rv.post), float64(rv.seriesAdded)}
+	}
+	if l.reportLabels[0].IsEmpty() {
+		for i, name := range reportNames {
+			l.lb.Reset(l.t.labels)
+			l.lb.Set(model.MetricNameLabel, name)
+			l.reportLabels[i] = l.lb.Labels()
+		}
+	}
+	for i := range reportNames {
+		ref, err := app.Append(l.report[i], l.reportLabels[i], t, vals[i])
+		if err == nil {
+			l.report[i] = ref
+		}
+	}
+	l.reported = true
+}

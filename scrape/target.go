@@ -1,0 +1,141 @@
+package scrape
+
+import (
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/relabel"
+)
+
+// target is one thing to scrape: its labels after relabeling and where
+// (or what) to scrape.
+type target struct {
+	labels   labels.Labels // job, instance and the rest; no __ labels
+	url      *url.URL      // nil for an internal target
+	display  string        // URL as shown: without credentials
+	interval time.Duration
+	timeout  time.Duration
+	collect  CollectFunc // set for internal targets
+	hash     uint64
+}
+
+func (t *target) job() string      { return t.labels.Get(model.JobLabel) }
+func (t *target) instance() string { return t.labels.Get(model.InstanceLabel) }
+
+// group is a set of targets with common labels, from static_configs or a
+// file_sd file.
+type group struct {
+	Targets []string
+	Labels  map[string]string
+	Source  string
+}
+
+// targetsFromGroup applies a scrape config to a group: Prometheus' meta
+// labels, relabel_configs, then the job/instance rules. Targets dropped by
+// relabeling are left out; targets that cannot be scraped are errors.
+func targetsFromGroup(sc *ScrapeConfig, g group) ([]*target, []error) {
+	var out []*target
+	var errs []error
+	lb := labels.NewBuilder(labels.EmptyLabels())
+	for _, addr := range g.Targets {
+		lb.Reset(labels.EmptyLabels())
+		for k, v := range g.Labels {
+			lb.Set(k, v)
+		}
+		lb.Set(model.AddressLabel, addr)
+		lb.Set(model.JobLabel, sc.JobName)
+		lb.Set(model.ScrapeIntervalLabel, sc.ScrapeInterval.String())
+		lb.Set(model.ScrapeTimeoutLabel, sc.ScrapeTimeout.String())
+		lb.Set(model.MetricsPathLabel, sc.MetricsPath)
+		lb.Set(model.SchemeLabel, sc.Scheme)
+		for k, vs := range sc.Params {
+			if len(vs) > 0 {
+				lb.Set(model.ParamLabelPrefix+k, vs[0])
+			}
+		}
+		if !relabel.ProcessBuilder(lb, nonNil(sc.RelabelConfigs)...) {
+			continue
+		}
+		t, err := newTarget(sc, lb)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("job %q, target %q: %w", sc.JobName, addr, err))
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, errs
+}
+
+func newTarget(sc *ScrapeConfig, lb *labels.Builder) (*target, error) {
+	addr := lb.Get(model.AddressLabel)
+	if addr == "" {
+		return nil, fmt.Errorf("no address after relabeling")
+	}
+	if err := checkAddress(addr); err != nil {
+		return nil, err
+	}
+	interval, err := model.ParseDuration(lb.Get(model.ScrapeIntervalLabel))
+	if err != nil || interval <= 0 {
+		return nil, fmt.Errorf("invalid %s %q after relabeling", model.ScrapeIntervalLabel, lb.Get(model.ScrapeIntervalLabel))
+	}
+	timeout, err := model.ParseDuration(lb.Get(model.ScrapeTimeoutLabel))
+	if err != nil || timeout <= 0 {
+		return nil, fmt.Errorf("invalid %s %q after relabeling", model.ScrapeTimeoutLabel, lb.Get(model.ScrapeTimeoutLabel))
+	}
+	if timeout > interval {
+		return nil, fmt.Errorf("scrape timeout %s is greater than scrape interval %s after relabeling", timeout, interval)
+	}
+	scheme := lb.Get(model.SchemeLabel)
+	if scheme != "http" && scheme != "https" {
+		return nil, fmt.Errorf("scheme %q after relabeling is not http or https", scheme)
+	}
+	params := url.Values{}
+	for k, vs := range sc.Params {
+		params[k] = append([]string(nil), vs...)
+	}
+	u := &url.URL{Scheme: scheme, Host: addr, Path: lb.Get(model.MetricsPathLabel)}
+	if lb.Get(model.InstanceLabel) == "" {
+		lb.Set(model.InstanceLabel, addr)
+	}
+	// Meta labels go; __param_ ones become URL parameters first.
+	lb.Range(func(l labels.Label) {
+		if strings.HasPrefix(l.Name, model.ParamLabelPrefix) {
+			k := l.Name[len(model.ParamLabelPrefix):]
+			if len(params[k]) > 0 {
+				params[k][0] = l.Value
+			} else {
+				params[k] = []string{l.Value}
+			}
+		}
+	})
+	lb.Range(func(l labels.Label) {
+		if strings.HasPrefix(l.Name, model.ReservedLabelPrefix) {
+			lb.Del(l.Name)
+		}
+	})
+	u.RawQuery = params.Encode()
+	ls := lb.Labels()
+	if !ls.IsValid(model.UTF8Validation) {
+		return nil, fmt.Errorf("invalid target labels %s", ls)
+	}
+	t := &target{labels: ls, url: u, display: u.String(), interval: time.Duration(interval), timeout: time.Duration(timeout)}
+	t.hash = hashTarget(ls, u.String())
+	return t, nil
+}
+
+func hashTarget(ls labels.Labels, where string) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%016x", ls.Hash())
+	h.Write([]byte(where))
+	return h.Sum64()
+}
+
+func sortTargets(ts []*target) {
+	sort.Slice(ts, func(i, j int) bool { return labels.Compare(ts[i].labels, ts[j].labels) < 0 })
+}
