@@ -35,14 +35,14 @@ func (b *body) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // newTestLoop builds a loop for one target served by h, with the scrape
 // config changed by mod.
-func newTestLoop(t *testing.T, h http.Handler, db *memDB, mod func(*scrape.ScrapeConfig)) (*scrape.TestLoop, string) {
+func newTestLoop(t *testing.T, h http.Handler, db *testDB, mod func(*scrape.ScrapeConfig)) (*scrape.TestLoop, string) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return newTestLoopAt(t, srv.Listener.Addr().String(), db, mod), srv.Listener.Addr().String()
 }
 
-func newTestLoopAt(t *testing.T, addr string, db *memDB, mod func(*scrape.ScrapeConfig)) *scrape.TestLoop {
+func newTestLoopAt(t *testing.T, addr string, db *testDB, mod func(*scrape.ScrapeConfig)) *scrape.TestLoop {
 	t.Helper()
 	cfg, err := scrape.NewStaticConfig([]string{addr}, time.Second)
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func tl(addr string, kv ...string) labels.Labels {
 }
 
 func TestScrapeAppendsSamplesAndSyntheticSeries(t *testing.T) {
-	db := newMemDB()
+	db := newTestDB(t)
 	b := &body{}
 	b.set("# TYPE a counter\na_total 1\nb{x=\"1\"} 2\nb{x=\"2\"} 3\n")
 	l, addr := newTestLoop(t, b, db, nil)
@@ -116,7 +116,7 @@ func TestScrapeRequest(t *testing.T) {
 		fmt.Fprint(zw, "zipped 1\n")
 		zw.Close()
 	})
-	db := newMemDB()
+	db := newTestDB(t)
 	l, addr := newTestLoop(t, h, db, func(sc *scrape.ScrapeConfig) { sc.ScrapeTimeout = 750e6 })
 	hl := l.Scrape(t0)
 	require.Equal(t, scrape.HealthUp, hl.Health, hl.LastError)
@@ -144,7 +144,7 @@ func TestScrapeFormats(t *testing.T) {
 				}
 				fmt.Fprint(w, tc.body)
 			})
-			db := newMemDB()
+			db := newTestDB(t)
 			l, addr := newTestLoop(t, h, db, nil)
 			hl := l.Scrape(t0)
 			require.Equal(t, scrape.HealthUp, hl.Health, hl.LastError)
@@ -157,7 +157,7 @@ func TestHonorLabelsAndTimestamps(t *testing.T) {
 	b := &body{}
 	b.set("m{job=\"inner\",instance=\"i\",exported_job=\"x\"} 1 1000\n")
 	t.Run("honor_labels false renames", func(t *testing.T) {
-		db := newMemDB()
+		db := newTestDB(t)
 		l, addr := newTestLoop(t, b, db, nil)
 		require.Equal(t, scrape.HealthUp, l.Scrape(t0).Health)
 		// As in Prometheus: the sample's own exported_job is kept, so its
@@ -166,7 +166,7 @@ func TestHonorLabelsAndTimestamps(t *testing.T) {
 		require.Equal(t, []sample{{1000, 1}}, db.samples(want), db.names())
 	})
 	t.Run("honor_labels true keeps", func(t *testing.T) {
-		db := newMemDB()
+		db := newTestDB(t)
 		l, _ := newTestLoop(t, b, db, func(sc *scrape.ScrapeConfig) { sc.HonorLabels = true; sc.HonorTimestamps = false })
 		require.Equal(t, scrape.HealthUp, l.Scrape(t0).Health)
 		want := labels.FromStrings("__name__", "m", "job", "inner", "instance", "i", "exported_job", "x")
@@ -177,7 +177,7 @@ func TestHonorLabelsAndTimestamps(t *testing.T) {
 func TestMetricRelabeling(t *testing.T) {
 	b := &body{}
 	b.set("keep 1\ngo_drop 2\n")
-	db := newMemDB()
+	db := newTestDB(t)
 	cfgText := `
 scrape_configs:
   - job_name: test
@@ -310,7 +310,7 @@ func TestScrapeFailures(t *testing.T) {
 			var failing atomic.Bool
 			var addr string
 			var lp *scrape.TestLoop
-			db := newMemDB()
+			db := newTestDB(t)
 			if tc.refused {
 				ln, err := net.Listen("tcp", "127.0.0.1:0")
 				require.NoError(t, err)
@@ -361,7 +361,7 @@ func TestScrapeFailures(t *testing.T) {
 func TestDuplicateSeriesInOneBody(t *testing.T) {
 	b := &body{}
 	b.set("d{a=\"1\"} 1\nd{a=\"1\"} 2\nd {a=\"2\"} 3\nd{a=\"2\"} 4\n")
-	db := newMemDB()
+	db := newTestDB(t)
 	l, addr := newTestLoop(t, b, db, nil)
 	h := l.Scrape(t0)
 	require.Equal(t, scrape.HealthUp, h.Health)
@@ -374,7 +374,7 @@ func TestDuplicateSeriesInOneBody(t *testing.T) {
 func TestEscapeSequencesAreStoredButNotShown(t *testing.T) {
 	b := &body{}
 	b.set("e{v=\"\x1b]0;pwned\x07\x1b[2J\"} 1\n")
-	db := newMemDB()
+	db := newTestDB(t)
 	l, addr := newTestLoop(t, b, db, func(sc *scrape.ScrapeConfig) {
 		sc.StaticConfigs[0].Labels = map[string]string{"owner": "\x1b[31mred"}
 	})
@@ -406,7 +406,7 @@ func TestSanitize(t *testing.T) {
 }
 
 func TestInternalTarget(t *testing.T) {
-	db := newMemDB()
+	db := newTestDB(t)
 	n := 0.0
 	l := scrape.NewTestFuncLoop(scrape.InternalTarget{
 		Job: "vigil", Instance: "self",
@@ -429,7 +429,7 @@ func TestInternalTarget(t *testing.T) {
 }
 
 func TestOffsetsSpreadTargets(t *testing.T) {
-	db := newMemDB()
+	db := newTestDB(t)
 	seen := map[time.Duration]bool{}
 	now := time.Now()
 	for i := 0; i < 20; i++ {

@@ -1,29 +1,28 @@
 package scrape_test
 
 import (
+	"context"
 	"math"
-	"sort"
-	"sync"
+	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
-	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/stretchr/testify/require"
 
 	"github.com/vigilterm/vigil/store"
 )
 
-// memDB is a minimal store.Appendable for the tests that need to look at
-// every sample. It refuses what the real store refuses.
-type memDB struct {
-	mu     sync.Mutex
-	series map[string]*memSeries
-	byRef  []*memSeries
+// testDB is the real store with helpers to read back what the tests wrote.
+type testDB struct {
+	*store.DB
+	t testing.TB
 }
 
-type memSeries struct {
-	lset labels.Labels
-	ts   []int64
-	vs   []float64
+func newTestDB(t testing.TB) *testDB {
+	db := store.New(store.Options{Retention: -1})
+	t.Cleanup(func() { _ = db.Close() })
+	return &testDB{DB: db, t: t}
 }
 
 type sample struct {
@@ -31,84 +30,31 @@ type sample struct {
 	V float64
 }
 
-func newMemDB() *memDB { return &memDB{series: map[string]*memSeries{}} }
-
-func (d *memDB) Appender() store.Appender { return &memApp{d: d} }
-
-type memApp struct {
-	d    *memDB
-	pend []pendingSample
-}
-
-type pendingSample struct {
-	l labels.Labels
-	s sample
-}
-
-var _ store.Appendable = (*memDB)(nil)
-
-func (a *memApp) Append(_ storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
-	last, ok := int64(math.MinInt64), false
-	var lastV float64
-	a.d.mu.Lock()
-	if s := a.d.series[l.String()]; s != nil && len(s.ts) > 0 {
-		last, lastV, ok = s.ts[len(s.ts)-1], s.vs[len(s.vs)-1], true
-	}
-	a.d.mu.Unlock()
-	for _, p := range a.pend {
-		if labels.Equal(p.l, l) {
-			last, lastV, ok = p.s.T, p.s.V, true
-		}
-	}
-	if ok && t < last {
-		return 0, store.ErrOutOfOrder
-	}
-	if ok && t == last {
-		if math.Float64bits(v) != math.Float64bits(lastV) {
-			return 0, store.ErrDuplicate
-		}
-		return 1, nil
-	}
-	a.pend = append(a.pend, pendingSample{l, sample{t, v}})
-	return 1, nil
-}
-
-func (a *memApp) Commit() error {
-	a.d.mu.Lock()
-	defer a.d.mu.Unlock()
-	for _, p := range a.pend {
-		k := p.l.String()
-		s := a.d.series[k]
-		if s == nil {
-			s = &memSeries{lset: p.l}
-			a.d.series[k] = s
-		}
-		s.ts = append(s.ts, p.s.T)
-		s.vs = append(s.vs, p.s.V)
-	}
-	a.pend = nil
-	return nil
-}
-
-func (a *memApp) Rollback() error { a.pend = nil; return nil }
-
 // samples returns the samples of the series with exactly these labels.
-func (d *memDB) samples(l labels.Labels) []sample {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	s := d.series[l.String()]
-	if s == nil {
-		return nil
+func (d *testDB) samples(l labels.Labels) []sample {
+	var ms []*labels.Matcher
+	l.Range(func(x labels.Label) { ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, x.Name, x.Value)) })
+	q, err := d.Querier(math.MinInt64, math.MaxInt64)
+	require.NoError(d.t, err)
+	defer q.Close()
+	ss := q.Select(context.Background(), false, nil, ms...)
+	var out []sample
+	for ss.Next() {
+		if ss.At().Labels().Len() != l.Len() {
+			continue
+		}
+		it := ss.At().Iterator(nil)
+		for it.Next() == chunkenc.ValFloat {
+			t, v := it.At()
+			out = append(out, sample{t, v})
+		}
 	}
-	out := make([]sample, len(s.ts))
-	for i := range s.ts {
-		out[i] = sample{s.ts[i], s.vs[i]}
-	}
+	require.NoError(d.t, ss.Err())
 	return out
 }
 
 // last returns the newest sample of a series and whether it exists.
-func (d *memDB) last(l labels.Labels) (sample, bool) {
+func (d *testDB) last(l labels.Labels) (sample, bool) {
 	ss := d.samples(l)
 	if len(ss) == 0 {
 		return sample{}, false
@@ -116,15 +62,30 @@ func (d *memDB) last(l labels.Labels) (sample, bool) {
 	return ss[len(ss)-1], true
 }
 
-// names returns the label sets of every series, sorted.
-func (d *memDB) names() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []string
-	for k := range d.series {
-		out = append(out, k)
+// series returns the label sets of every series whose name is given (or
+// of all series when name is "").
+func (d *testDB) series(name string) []labels.Labels {
+	q, err := d.Querier(math.MinInt64, math.MaxInt64)
+	require.NoError(d.t, err)
+	defer q.Close()
+	m := labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+")
+	if name != "" {
+		m = labels.MustNewMatcher(labels.MatchEqual, "__name__", name)
 	}
-	sort.Strings(out)
+	ss := q.Select(context.Background(), true, nil, m)
+	var out []labels.Labels
+	for ss.Next() {
+		out = append(out, ss.At().Labels())
+	}
+	return out
+}
+
+// names returns every series as a string, for failure messages and checks.
+func (d *testDB) names() []string {
+	var out []string
+	for _, l := range d.series("") {
+		out = append(out, l.String())
+	}
 	return out
 }
 
