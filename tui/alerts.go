@@ -203,23 +203,27 @@ func (v *alertsView) rebuild() {
 	for _, r := range c.rules {
 		name, group := Sanitize(r.Name, maxLabelLen), Sanitize(r.Group, maxLabelLen)
 		errText := Sanitize(r.LastError, maxErrorLen)
-		if !v.filter.matches(r.Health, name, group, errText) {
+		if !v.filter.matches(string(r.Health), name, group, errText) {
 			continue
 		}
 		hs := &c.styles.Unknown
 		switch r.Health {
-		case "ok":
+		case alert.HealthOK:
 			hs = &c.styles.Up
-		case "err":
+		case alert.HealthErr:
 			hs = &c.styles.Down
 		}
 		eval := "-"
 		if !r.LastEval.IsZero() {
-			eval = formatDuration(r.EvalTime)
+			eval = formatDuration(r.LastDuration)
+		}
+		active := itoa(r.Firing + r.Pending)
+		if r.Recording {
+			active = "rec"
 		}
 		rows = append(rows, row{
 			key:    r.Group + "\x00" + r.Name,
-			cells:  []string{Sanitize(r.Health, 10), name, group, itoa(r.Active), eval, errText},
+			cells:  []string{Sanitize(string(r.Health), 10), name, group, active, eval, errText},
 			styles: []*lipgloss.Style{hs, nil, nil, nil, nil, &c.styles.Error},
 		})
 	}

@@ -26,7 +26,7 @@ type common struct {
 
 	targets []scrape.TargetHealth
 	alerts  []alert.Alert
-	rules   []RuleStatus
+	rules   []alert.RuleStatus
 	events  []alert.Event // newest last, at most maxEvents
 
 	noTick bool // tests drive the clock themselves

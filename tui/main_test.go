@@ -27,6 +27,8 @@ func TestMain(m *testing.M) {
 		// The tsdb under teststorage and the PromQL engine start these.
 		goleak.IgnoreTopFunction("github.com/prometheus/prometheus/tsdb.(*DB).run"),
 		goleak.IgnoreTopFunction("go.opencensus.io/stats/view.(*worker).start"),
+		// teatest waits for a SIGINT for as long as the process lives.
+		goleak.IgnoreTopFunction("github.com/charmbracelet/x/exp/teatest.NewTestModel.func2"),
 	)
 	os.Exit(0)
 }
@@ -86,11 +88,15 @@ func testAlerts() []alert.Alert {
 	}
 }
 
-func testRules() []RuleStatus {
-	return []RuleStatus{
-		{Name: "HostHighLoad", Group: "node", Health: "ok", LastEval: testNow.Add(-time.Second), EvalTime: 2 * time.Millisecond, Active: 1},
-		{Name: "HostDiskFull", Group: "node", Health: "ok", LastEval: testNow.Add(-time.Second), EvalTime: 3 * time.Millisecond, Active: 1},
-		{Name: "Broken", Group: "custom", Health: "err", LastEval: testNow.Add(-time.Second), LastError: `vector contains metrics with the same labelset after applying alert labels`},
+func testRules() []alert.RuleStatus {
+	return []alert.RuleStatus{
+		{Name: "HostHighLoad", Group: "node", Health: alert.HealthOK, State: alert.StateFiring, Firing: 1,
+			Expr: "node_load1 > 4", LastEval: testNow.Add(-time.Second), LastDuration: 2 * time.Millisecond},
+		{Name: "HostDiskFull", Group: "node", Health: alert.HealthOK, State: alert.StatePending, Pending: 1,
+			Expr: "disk > 80", LastEval: testNow.Add(-time.Second), LastDuration: 3 * time.Millisecond},
+		{Name: "instance:cpu:rate1m", Group: "node", Recording: true, Health: alert.HealthUnknown},
+		{Name: "Broken", Group: "custom", Health: alert.HealthErr, LastEval: testNow.Add(-time.Second),
+			LastError: `vector contains metrics with the same labelset after applying alert labels`},
 	}
 }
 

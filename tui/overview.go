@@ -97,7 +97,6 @@ type overview struct {
 	busy    bool
 	loaded  bool
 	lastW   int
-	perRow  int
 	visRows int
 
 	// Drill-in: one host, one metric as a full chart.
@@ -313,7 +312,7 @@ func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
-	per := max(o.perRow, 1)
+	per, _, _ := o.layout(o.c.width)
 	n := len(o.visible())
 	switch {
 	case key.Matches(msg, k.Enter):
@@ -389,7 +388,6 @@ func (o *overview) view(width, height int) string {
 	}
 	avail := height - len(lines)
 	perRow, cardW, sparkW := o.layout(width)
-	o.perRow = perRow
 	rows := (len(hs) + perRow - 1) / perRow
 	ch := cardHeight
 	if avail < ch {

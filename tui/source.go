@@ -47,28 +47,17 @@ type AlertSource interface {
 	Alerts() []alert.Alert
 }
 
-// RuleStatus is the health of one alerting rule, as the Alerts view shows
-// it under the alerts.
-type RuleStatus struct {
-	Name      string // the alertname
-	Group     string
-	Health    string // "ok", "err" or "unknown", as in Prometheus
-	LastError string
-	LastEval  time.Time
-	EvalTime  time.Duration
-	Active    int // alerts of this rule that are pending or firing
-}
-
-// RuleSource lists rule health; optional (Options.Rules may be nil).
+// RuleSource lists every rule with its health; alert's Manager
+// implements it. Optional (Options.Rules may be nil).
 type RuleSource interface {
-	Rules() []RuleStatus
+	Rules() []alert.RuleStatus
 }
 
 // The function forms, for callers that would rather pass a method value.
 type (
 	TargetsFunc func() []scrape.TargetHealth
 	AlertsFunc  func() []alert.Alert
-	RulesFunc   func() []RuleStatus
+	RulesFunc   func() []alert.RuleStatus
 )
 
 // Targets implements TargetSource.
@@ -78,7 +67,7 @@ func (f TargetsFunc) Targets() []scrape.TargetHealth { return f() }
 func (f AlertsFunc) Alerts() []alert.Alert { return f() }
 
 // Rules implements RuleSource.
-func (f RulesFunc) Rules() []RuleStatus { return f() }
+func (f RulesFunc) Rules() []alert.RuleStatus { return f() }
 
 var (
 	_ TargetSource = TargetsFunc(nil)

@@ -1,0 +1,248 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/store"
+	"github.com/vigilterm/vigil/tui/internal/fakenode"
+)
+
+func TestNavigation(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	require.Equal(t, viewOverview, m.active)
+
+	for _, tc := range []struct {
+		keys []string
+		want int
+	}{
+		{[]string{"2"}, viewTargets},
+		{[]string{"3"}, viewAlerts},
+		{[]string{"4"}, viewExplore},
+		{[]string{"5"}, viewQuery},
+		{[]string{"1"}, viewOverview},
+		{[]string{"tab"}, viewTargets},
+		{[]string{"tab", "tab", "tab"}, viewQuery},
+		{[]string{"tab"}, viewOverview},
+		{[]string{"shift+tab"}, viewQuery},
+	} {
+		// The prompt of the Query view has the keys: leave it first.
+		if m.active == viewQuery {
+			m = press(t, m, "esc")
+		}
+		m = press(t, m, tc.keys...)
+		require.Equal(t, tc.want, m.active, "after %v", tc.keys)
+	}
+}
+
+func TestNavigationTypingDoesNotSwitch(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	m = press(t, m, "5")
+	require.True(t, m.views[viewQuery].capturing(), "the prompt has the keys")
+	m = press(t, m, "q", "1", "2", "?", "+")
+	require.Equal(t, viewQuery, m.active)
+	require.False(t, m.showHelp)
+	require.Equal(t, "q12?+", m.views[viewQuery].(*queryView).input.Value())
+
+	// Filters take keys too.
+	m = press(t, m, "esc", "2", "/", "q", "3")
+	require.Equal(t, viewTargets, m.active)
+	require.Equal(t, "q3", m.views[viewTargets].(*targetsView).filter.input.Value())
+	m = press(t, m, "esc")
+	require.False(t, m.views[viewTargets].capturing())
+	require.Empty(t, m.views[viewTargets].(*targetsView).filter.input.Value())
+}
+
+func TestRangeKeys(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	require.Equal(t, 15*time.Minute, m.c.rng())
+	m = press(t, m, "+")
+	require.Equal(t, time.Hour, m.c.rng())
+	m = press(t, m, "+", "+", "+", "+")
+	require.Equal(t, 24*time.Hour, m.c.rng(), "stops at the longest")
+	m = press(t, m, "-", "-", "-", "-", "-", "-")
+	require.Equal(t, 5*time.Minute, m.c.rng(), "stops at the shortest")
+	require.Contains(t, m.View(), "range 5m")
+}
+
+func TestHelpToggle(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	m = press(t, m, "?")
+	require.True(t, m.showHelp)
+	require.Contains(t, m.View(), "Everywhere")
+	m = press(t, m, "2") // ignored while help is up
+	require.Equal(t, viewOverview, m.active)
+	m = press(t, m, "esc")
+	require.False(t, m.showHelp)
+	m = press(t, m, "?", "?")
+	require.False(t, m.showHelp)
+}
+
+func TestOverviewMoveAndDrill(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	m = tick(t, m)
+	o := m.views[viewOverview].(*overview)
+	require.Len(t, o.hosts, 3)
+	require.Equal(t, 0, o.cursor)
+	m = press(t, m, "l")
+	require.Equal(t, 1, o.cursor)
+	m = press(t, m, "j")
+	require.Equal(t, 2, o.cursor, "down to the last card")
+	m = press(t, m, "k")
+	require.Equal(t, 0, o.cursor)
+	m = press(t, m, "G")
+	require.Equal(t, 2, o.cursor)
+	m = press(t, m, "enter")
+	require.True(t, o.detail)
+	require.Contains(t, m.View(), "web1:9100 · 15m")
+	m = press(t, m, "esc")
+	require.False(t, o.detail)
+}
+
+func TestExploreDrill(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	m = press(t, m, "4")
+	e := m.views[viewExplore].(*explore)
+	require.Contains(t, e.names, "node_load1")
+	m = press(t, m, "/", "load1", "enter", "enter")
+	require.Equal(t, levelSeries, e.level)
+	require.Equal(t, "node_load1", e.metric)
+	require.Len(t, e.allSeries, 3)
+	m = press(t, m, "j", "enter")
+	require.Equal(t, levelChart, e.level)
+	require.Equal(t, "db1:9100", e.chosen.Get("instance"))
+	require.NotNil(t, e.chart)
+	require.NoError(t, e.chart.err)
+	require.Len(t, e.chart.mat, 1)
+	m = press(t, m, "esc")
+	require.Equal(t, levelSeries, e.level)
+	m = press(t, m, "esc")
+	require.Equal(t, levelMetrics, e.level)
+	require.Equal(t, "load1", e.filters[levelMetrics].input.Value(), "the metric filter is kept")
+}
+
+func TestQueryHistory(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	m = press(t, m, "5", "node_load1", "enter")
+	q := m.views[viewQuery].(*queryView)
+	require.NoError(t, q.res.instErr)
+	require.Len(t, q.table.rows, 3)
+	require.Len(t, q.res.mat, 3, "a vector has a range chart")
+	m = press(t, m, "e")
+	require.True(t, q.input.Focused())
+	q.input.SetValue("")
+	m = press(t, m, "up")
+	require.Equal(t, "node_load1", q.input.Value())
+	m = press(t, m, "down")
+	require.Empty(t, q.input.Value())
+}
+
+func TestAlertPanes(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	m = press(t, m, "3")
+	a := m.views[viewAlerts].(*alertsView)
+	require.Equal(t, paneAlerts, a.pane)
+	m = press(t, m, "l")
+	require.Equal(t, paneRules, a.pane)
+	require.Contains(t, m.View(), "Broken")
+	m = press(t, m, "l")
+	require.Equal(t, paneEvents, a.pane)
+	m = press(t, m, "l")
+	require.Equal(t, paneAlerts, a.pane)
+	m = press(t, m, "j", "enter")
+	require.True(t, a.detail)
+	require.Contains(t, m.View(), "HostDiskFull")
+}
+
+// TestOutsideEvents sends alert events and status warnings through the
+// channels, as alert's ChannelSink and the integrator do.
+func TestOutsideEvents(t *testing.T) {
+	events := make(chan alert.Event, 4)
+	status := make(chan Status, 4)
+	opts := testOptions(t)
+	opts.AlertEvents, opts.Status = events, status
+	m := newTestModel(t, opts, 80, 24)
+
+	events <- alert.Event{Time: testNow, State: alert.StateFiring, Labels: labels.FromStrings("alertname", "HostHighLoad", "instance", "x\x1b[2Jy"), Value: 4.2}
+	m = deliver(t, m, m.c.waitAlertEvent())
+	require.Len(t, m.c.events, 1)
+
+	status <- Status{Source: "events", Text: "events no longer delivered: broken pipe"}
+	m = deliver(t, m, m.c.waitStatus())
+	require.Contains(t, m.View(), "⚠ events no longer delivered: broken pipe")
+
+	status <- Status{Source: "events"}
+	m = deliver(t, m, m.c.waitStatus())
+	require.NotContains(t, m.View(), "no longer delivered")
+
+	m = press(t, m, "3", "l", "l")
+	screen := m.View()
+	require.Contains(t, screen, `instance="x\x1b[2Jy"`)
+	requireSafe(t, screen)
+}
+
+// TestProgram runs the console as a real bubbletea program and quits it
+// with q; goleak in TestMain checks that nothing is left running.
+func TestProgram(t *testing.T) {
+	opts := testOptions(t)
+	opts.Refresh = 20 * time.Millisecond
+	events := make(chan alert.Event)
+	opts.AlertEvents = events
+	tm := teatest.NewTestModel(t, New(opts), teatest.WithInitialTermSize(80, 24))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		return strings.Contains(string(b), "batch1:9100")
+	}, teatest.WithDuration(20*time.Second))
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2")})
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		return strings.Contains(string(b), "SAMPLES")
+	}, teatest.WithDuration(20*time.Second))
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(20*time.Second))
+}
+
+// TestRun runs Run with a context that ends it.
+func TestRun(t *testing.T) {
+	opts := testOptions(t)
+	opts.Refresh = 20 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	require.NoError(t, Run(ctx, opts, pr, io.Discard))
+}
+
+// TestStore reads vigil's own store through EngineQuerier.
+func TestStore(t *testing.T) {
+	db := store.New(store.DefaultOptions())
+	t.Cleanup(func() { _ = db.Close() })
+	require.NoError(t, fakenode.Write(db.Appender(), fakenode.DefaultHosts, testNow, 30*time.Minute, 15*time.Second))
+	opts := testOptions(t)
+	opts.Querier = NewEngineQuerier(newTestEngine(), db)
+	m := newTestModel(t, opts, 80, 24)
+	m = tick(t, m)
+	o := m.views[viewOverview].(*overview)
+	require.NoError(t, o.err)
+	require.Len(t, o.hosts, 3)
+	m = press(t, m, "4")
+	require.Contains(t, m.views[viewExplore].(*explore).names, "node_cpu_seconds_total")
+	m = press(t, m, "enter")
+	require.Len(t, m.views[viewExplore].(*explore).allSeries, 28)
+}
+
+// deliver runs one command that waits on a channel and hands its message
+// to the model, dropping the re-armed command that would wait again.
+func deliver(t testing.TB, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	require.NotNil(t, cmd)
+	nm, _ := m.Update(cmd())
+	return nm.(Model)
+}
