@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/timestamp"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/util/teststorage"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -18,9 +17,7 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m,
-		// Prometheus' TSDB (the stand-in store) and the HTTP client keep
-		// these after Close.
-		goleak.IgnoreTopFunction("github.com/prometheus/prometheus/tsdb.(*DB).run"),
+		// Idle keep-alive connections of the HTTP clients of peers.
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
@@ -30,18 +27,15 @@ func TestMain(m *testing.M) {
 // t0 is the start of every test's timeline.
 var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 
-// testStore is a store for the tests: Prometheus' TSDB behind the
-// store.Appendable contract.
+// testStore is vigil's store with helpers for the tests.
 type testStore struct {
-	*teststorage.TestStorage
+	*store.DB
 }
 
-func (s testStore) Appender() store.Appender { return s.TestStorage.Appender(context.Background()) }
-
-var _ store.Appendable = testStore{}
-
 func newTestStore(t testing.TB) testStore {
-	return testStore{teststorage.New(t)}
+	db := store.New(store.DefaultOptions())
+	t.Cleanup(func() { _ = db.Close() })
+	return testStore{db}
 }
 
 // add appends one sample of the series given as name and label pairs.
