@@ -123,3 +123,26 @@ func TestDefaultRules(t *testing.T) {
 		}
 	}
 }
+
+// TestRealWorldRulesEvaluate evaluates the built-in rules and the
+// real-world rule files over node_exporter-like data: every rule runs
+// without an error, and the loaded hosts go pending on the load rules.
+func TestRealWorldRulesEvaluate(t *testing.T) {
+	db := newTestStore(t)
+	end := t0.Add(time.Hour)
+	nodeHosts(t, db.DB, 10, 10, end)
+	files, err := alert.LoadFiles(fixture("node-mixin.yml"), fixture("awesome-host.yml"))
+	require.NoError(t, err)
+	gs := append(alert.DefaultGroups(), files...)
+	m, err := alert.NewManager(gs, alert.Options{Queryable: db, Appendable: db})
+	require.NoError(t, err)
+	m.Eval(t.Context(), end)
+	for _, r := range m.Rules() {
+		require.Equal(t, alert.HealthOK, r.Health, "%s/%s: %s", r.Group, r.Name, r.LastError)
+	}
+	pending := map[string]int{}
+	for _, a := range m.Alerts() {
+		pending[a.Rule]++
+	}
+	require.Equal(t, map[string]int{"NodeLoadHigh": 1, "NodeSystemSaturation": 1}, pending)
+}
