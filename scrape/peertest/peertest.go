@@ -30,11 +30,16 @@ type Peer struct {
 	Dir  string // its working directory (config, storage)
 
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *lockedWriter
 }
 
 // Log returns what the peer printed on stderr so far, for failure messages.
-func (p *Peer) Log() string { return p.stderr.String() }
+// It is safe to call while the peer runs.
+func (p *Peer) Log() string {
+	p.stderr.mu.Lock()
+	defer p.stderr.mu.Unlock()
+	return p.stderr.w.String()
+}
 
 var portMu sync.Mutex
 
@@ -139,13 +144,13 @@ func startIn(t testing.TB, dir, bin, addr string, args []string) *Peer {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &lockedWriter{w: &stderr}
-	cmd.Stdout = cmd.Stderr
+	stderr := &lockedWriter{w: &bytes.Buffer{}}
+	cmd.Stderr = stderr
+	cmd.Stdout = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	p := &Peer{Addr: addr, URL: "http://" + addr, Dir: dir, cmd: cmd, stderr: &stderr}
+	p := &Peer{Addr: addr, URL: "http://" + addr, Dir: dir, cmd: cmd, stderr: stderr}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
