@@ -97,6 +97,8 @@ func formatDuration(d time.Duration) string {
 		d = 0
 	}
 	switch {
+	case d == 0:
+		return "0s"
 	case d < time.Millisecond:
 		return strconv.FormatInt(int64(d/time.Microsecond), 10) + "µs"
 	case d < time.Second:
@@ -175,6 +177,9 @@ func labelsString(ls labels.Labels, withName bool, max int) string {
 	s := b.String()
 	if n == 0 && withName && name != "" {
 		s = strings.TrimSuffix(s, "{}")
+	}
+	if max <= 0 {
+		return s
 	}
 	return fit(s, max)
 }

@@ -1,11 +1,15 @@
 package tui
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
 )
 
@@ -101,4 +105,31 @@ func FuzzSanitize(f *testing.F) {
 			require.LessOrEqual(t, ansi.StringWidth(got), max)
 		}
 	})
+}
+
+func TestFormat(t *testing.T) {
+	require.Equal(t, "0s", formatDuration(0))
+	require.Equal(t, "850ms", formatDuration(850*time.Millisecond))
+	require.Equal(t, "4m5s", formatDuration(245*time.Second))
+	require.Equal(t, "2d4h", formatDuration(52*time.Hour))
+	require.Equal(t, "1.2MB/s", formatSI(1_234_567, "B/s"))
+	require.Equal(t, "2.99M", formatAxis(2_994_530))
+	require.Equal(t, "NaN", formatValue(math.NaN()))
+	require.Equal(t, "+Inf", formatValue(math.Inf(1)))
+	require.Equal(t, "2305260.0659", formatValue(2305260.065912345))
+	require.Equal(t, "1h", formatRange(time.Hour))
+	require.Equal(t, `{a="\x1b", b="c"}`, labelsString(labels.FromStrings("a", "\x1b", "b", "c"), false, 0))
+	require.Equal(t, `up{job="x"}`, labelsString(labels.FromStrings("__name__", "up", "job", "x"), true, 0))
+	require.Equal(t, `up`, labelsString(labels.FromStrings("__name__", "up"), true, 0))
+}
+
+func TestSelector(t *testing.T) {
+	ls := labels.FromStrings("__name__", "evil\x1b[2J", "job", "a\"b\\c\n", "weird.name", "v")
+	expr := selector(ls)
+	m, err := parser.NewParser(parser.Options{}).ParseMetricSelector(expr)
+	require.NoError(t, err, expr)
+	for _, mt := range m {
+		require.Equal(t, ls.Get(mt.Name), mt.Value)
+	}
+	require.Len(t, m, 3)
 }
