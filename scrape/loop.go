@@ -140,6 +140,20 @@ func (l *loop) offset(now time.Time) time.Duration {
 	return time.Duration(next)
 }
 
+// snap returns the timestamp for a scrape that starts at now: the slot one
+// interval after the previous one when now is within the tolerance of it
+// (at most 1% of the interval), else now.
+func snap(prev, now time.Time, interval time.Duration) time.Time {
+	if prev.IsZero() {
+		return now
+	}
+	tol := min(interval/100, ScrapeTimestampTolerance)
+	if d := now.Sub(prev); d >= interval-tol && d <= interval+tol {
+		return prev.Add(interval)
+	}
+	return now
+}
+
 // run scrapes until ctx (the loop's own) ends. parent is the manager's
 // context: when only the loop was stopped (the target went away), stale
 // markers are written for its series at the next slot, as Prometheus does.
@@ -154,12 +168,7 @@ func (l *loop) run(parent, ctx context.Context) {
 	defer ticker.Stop()
 	var last, aligned time.Time
 	for {
-		now := time.Now()
-		if tol := min(l.t.interval/100, ScrapeTimestampTolerance); !aligned.IsZero() {
-			if d := now.Sub(aligned); d >= l.t.interval-tol && d <= l.t.interval+tol {
-				now = aligned.Add(l.t.interval)
-			}
-		}
+		now := snap(aligned, time.Now(), l.t.interval)
 		aligned = now
 		l.scrapeOnce(ctx, now)
 		last = now

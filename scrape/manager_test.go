@@ -93,16 +93,6 @@ func TestManagerReload(t *testing.T) {
 	n := len(db.samples(aSeries))
 	require.Eventually(t, func() bool { return len(db.samples(aSeries)) > n+1 }, 10*time.Second, 20*time.Millisecond)
 
-	// Scrapes land on a regular grid: the snapped timestamps are exactly
-	// one interval apart (allowing for a missed tick on a loaded machine).
-	ss := db.samples(aSeries)
-	regular := 0
-	for i := 1; i < len(ss); i++ {
-		if ss[i].T-ss[i-1].T == iv.Milliseconds() {
-			regular++
-		}
-	}
-	require.Greater(t, regular, (len(ss)-1)/2, "most scrape timestamps are snapped to the grid: %v", ss)
 }
 
 func healthStates(hs []scrape.TargetHealth) []string {

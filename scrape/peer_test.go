@@ -237,12 +237,14 @@ scrape_configs:
 	waitUp(t, m, fixed)
 	waitUp(t, m, ne.Addr)
 	require.Eventually(t, func() bool {
-		return len(promQuery(t, prom.URL, `up == 1`)) == 2 && len(promQuery(t, prom.URL, `scrape_series_added{job="fixed"} == 0`)) == 1
+		return len(promQuery(t, prom.URL, `up == 1`)) == 2 && len(promQuery(t, prom.URL, `scrape_series_added{job="fixed"} == 0`)) == 1 &&
+			len(promQuery(t, prom.URL, `scrape_series_added{job="node"} < 5`)) == 1
 	}, 60*time.Second, 200*time.Millisecond, "Prometheus scrapes both targets:\n%s", prom.Log())
 	require.Eventually(t, func() bool {
 		s, ok := db.last(labels.FromStrings("__name__", "scrape_series_added", "job", "fixed", "instance", fixed, "env", "test", "addr_copy", fixed))
-		return ok && s.V == 0
-	}, 10*time.Second, 50*time.Millisecond, "vigil scraped the fixed target twice")
+		n, nok := db.last(labels.FromStrings("__name__", "scrape_series_added", "job", "node", "instance", ne.Addr))
+		return ok && s.V == 0 && nok && n.V < 5
+	}, 10*time.Second, 50*time.Millisecond, "vigil scraped both targets twice")
 	m.Close() // stop scraping so the store holds still while we compare
 
 	// The fixed target: the same series with the same values.
