@@ -36,10 +36,29 @@ const maxEvents = 200
 
 func (c *common) rng() time.Duration { return c.opts.Ranges[c.rangeIdx] }
 
-// window returns the time range the views show, ending now.
-func (c *common) window() (start, end time.Time) {
-	end = c.now
-	return end.Add(-c.rng()), end
+// valueStep is the granularity of "now" for current values: rate() and
+// friends change with every evaluation time, and a number that changes
+// every second redraws its line every second over a slow link. Scrapes
+// are seconds apart anyway.
+const valueStep = 5 * time.Second
+
+// valueTime is the time at which current values are evaluated.
+func (c *common) valueTime() time.Time { return c.now.Truncate(valueStep) }
+
+// span is the time grid of a range query: n points ending at a multiple of
+// step, so that the same query on the next tick returns the same points
+// (and draws the same lines) until a step has passed.
+type span struct {
+	start, end time.Time
+	step       time.Duration
+}
+
+// spanFor returns the grid of n points over the current range.
+func (c *common) spanFor(n int) span {
+	n = max(n, 2)
+	step := max((c.rng() / time.Duration(n-1)).Round(time.Second), time.Second)
+	end := c.now.Truncate(step)
+	return span{start: end.Add(-step * time.Duration(n-1)), end: end, step: step}
 }
 
 // queryCtx returns a context for one query, bounded by QueryTimeout and

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"math"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -36,10 +35,10 @@ type exploreSeriesMsg struct {
 }
 
 type exploreChartMsg struct {
-	seq        int
-	mat        promql.Matrix
-	start, end time.Time
-	err        error
+	seq  int
+	mat  promql.Matrix
+	span span
+	err  error
 }
 
 // explore is view 4: metric names → the series of one metric → a chart
@@ -127,7 +126,8 @@ func (e *explore) refresh() tea.Cmd {
 	if q == nil {
 		return nil
 	}
-	start, end := c.window()
+	end := c.valueTime()
+	start := end.Add(-c.rng())
 	switch e.level {
 	case levelMetrics:
 		e.metricsAge++
@@ -168,19 +168,18 @@ func (e *explore) refresh() tea.Cmd {
 			return msg
 		}
 	case levelChart:
-		if e.chartBusy {
+		sp := c.spanFor(max(c.width-10, 10) * 2)
+		if e.chartBusy || (e.chart != nil && e.chart.span == sp) {
 			return nil
 		}
 		e.chartBusy = true
 		e.chartSeq++
 		seq, expr := e.chartSeq, selector(e.chosen)
-		n := max(c.width-10, 10) * 2
-		step := max((end.Sub(start) / time.Duration(n)).Round(time.Second), time.Second)
 		return func() tea.Msg {
 			ctx, cancel := c.queryCtx()
 			defer cancel()
-			mat, err := q.Range(ctx, expr, start, end, step)
-			return &exploreChartMsg{seq: seq, mat: mat, start: start, end: end, err: err}
+			mat, err := q.Range(ctx, expr, sp.start, sp.end, sp.step)
+			return &exploreChartMsg{seq: seq, mat: mat, span: sp, err: err}
 		}
 	}
 	return nil
@@ -209,6 +208,7 @@ func (e *explore) update(msg tea.Msg) tea.Cmd {
 		e.seriesSeq++
 		e.chartSeq++
 		e.metricsAge = metricsEvery
+		e.chart = nil
 	case tea.KeyMsg:
 		return e.handleKey(msg)
 	}
@@ -382,7 +382,7 @@ func (e *explore) chartView(width, height int) string {
 		for _, s := range d.mat {
 			ss = append(ss, chartSeries{points: s.Floats})
 		}
-		lines = append(lines, renderChart(st, c.opts.Location, width, height-2, d.start, d.end, ss, formatAxis))
+		lines = append(lines, renderChart(st, c.opts.Location, width, height-2, d.span.start, d.span.end, ss, formatAxis))
 	}
 	return joinLines(lines)
 }

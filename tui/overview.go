@@ -66,22 +66,25 @@ func rateWindow(step time.Duration) string {
 
 // host is one card's data.
 type host struct {
-	instance string // raw; sanitised where shown
-	values   [][]float64
+	instance string      // raw; sanitised where shown
+	values   [][]float64 // per metric, on the sparkline's grid; nil when none
+	current  []float64   // per metric, at valueTime; NaN when none
 	ncpu     float64
 }
 
 type overviewData struct {
-	seq   int
-	hosts []host
-	err   error
+	seq     int
+	span    span
+	series  map[string][][]float64 // nil: the range was not re-read
+	current map[string][]float64
+	ncpu    map[string]float64
+	err     error
 }
 
 type overviewDetailData struct {
 	seq    int
+	span   span
 	series []promql.Series
-	start  time.Time
-	end    time.Time
 	err    error
 }
 
@@ -96,8 +99,13 @@ type overview struct {
 	seq     int
 	busy    bool
 	loaded  bool
-	lastW   int
 	visRows int
+
+	// What was read last: the range (sparklines) is re-read only when its
+	// grid moves, the current values only when valueTime moves.
+	span    span
+	series  map[string][][]float64
+	valueAt time.Time
 
 	// Drill-in: one host, one metric as a full chart.
 	detail       bool
@@ -116,20 +124,21 @@ func (o *overview) capturing() bool { return o.filter.editing }
 func (o *overview) ShortHelp() []key.Binding {
 	k := &o.c.keys
 	if o.detail {
-		return []key.Binding{k.Up, k.Down, k.Back, k.RangeUp, k.RangeDown}
+		return []key.Binding{withHelp(k.Down, "↑/↓", "metric"), k.Back, k.RangeUp, k.RangeDown}
 	}
-	return []key.Binding{k.Up, k.Down, k.Enter, k.Filter, k.RangeUp}
+	return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "chart"), k.Filter, k.RangeUp}
 }
 
 func (o *overview) FullHelp() [][]key.Binding {
 	k := &o.c.keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.Top, k.Bottom},
-		{k.Enter, k.Back, k.Filter},
+		{withHelp(k.Enter, "enter", "chart a host"), k.Back, k.Filter},
 	}
 }
 
-// sparkWidth is how many columns a card's sparkline has at this width.
+// layout returns how many cards fit in a row, their width and the width
+// of their sparklines.
 func (o *overview) layout(width int) (perRow, cardW, sparkW int) {
 	perRow = max(width/38, 1)
 	cardW = width / perRow
@@ -145,71 +154,114 @@ func (o *overview) refresh() tea.Cmd {
 	if o.detail {
 		return o.refreshDetail()
 	}
-	if o.busy {
+	_, _, sparkW := o.layout(c.width)
+	sp := c.spanFor(max(sparkW, 10))
+	at := c.valueTime()
+	needRange := sp != o.span || o.series == nil
+	if o.busy || (!needRange && at.Equal(o.valueAt)) {
 		return nil
 	}
 	o.busy = true
 	o.seq++
 	seq := o.seq
-	_, _, sparkW := o.layout(c.width)
-	n := max(sparkW, 10)
-	start, end := c.window()
-	step := max((end.Sub(start) / time.Duration(n)).Round(time.Second), time.Second)
-	start = end.Add(-step * time.Duration(n-1))
 	q := c.opts.Querier
+	n := int(sp.end.Sub(sp.start)/sp.step) + 1
 	return func() tea.Msg {
 		ctx, cancel := c.queryCtx()
 		defer cancel()
-		byInst := map[string]*host{}
-		get := func(inst string) *host {
-			h, ok := byInst[inst]
-			if !ok {
-				h = &host{instance: inst, values: make([][]float64, len(hostMetrics)), ncpu: math.NaN()}
-				byInst[inst] = h
-			}
-			return h
+		d := overviewData{seq: seq, span: sp, current: map[string][]float64{}, ncpu: map[string]float64{}}
+		if needRange {
+			d.series = map[string][][]float64{}
 		}
-		var firstErr error
-		win := rateWindow(step)
+		win := rateWindow(sp.step)
 		for i, hm := range hostMetrics {
-			expr := strings.ReplaceAll(hm.expr, "%W", win)
-			mat, err := q.Range(ctx, expr, start, end, step)
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
+			if needRange {
+				mat, err := q.Range(ctx, strings.ReplaceAll(hm.expr, "%W", win), sp.start, sp.end, sp.step)
+				if err != nil && d.err == nil {
+					d.err = err
 				}
-				continue
+				for _, s := range mat {
+					inst := s.Metric.Get("instance")
+					if d.series[inst] == nil {
+						d.series[inst] = make([][]float64, len(hostMetrics))
+					}
+					d.series[inst][i] = aligned(s, sp.start, sp.step, n)
+				}
 			}
-			for _, s := range mat {
-				inst := s.Metric.Get("instance")
-				get(inst).values[i] = aligned(s, start, step, n)
+			// Current values over the usual 1m window, like a dashboard.
+			v, err := q.Instant(ctx, strings.ReplaceAll(hm.expr, "%W", "1m"), at)
+			if err != nil && d.err == nil {
+				d.err = err
 			}
-		}
-		if v, err := q.Instant(ctx, ncpuExpr, end); err == nil {
 			if vec, ok := v.(promql.Vector); ok {
 				for _, s := range vec {
-					if h, ok := byInst[s.Metric.Get("instance")]; ok {
-						h.ncpu = s.F
+					inst := s.Metric.Get("instance")
+					if d.current[inst] == nil {
+						d.current[inst] = nanSlice(len(hostMetrics))
 					}
+					d.current[inst][i] = s.F
 				}
 			}
 		}
-		hosts := make([]host, 0, len(byInst))
-		for _, h := range byInst {
-			hosts = append(hosts, *h)
+		if v, err := q.Instant(ctx, ncpuExpr, at); err == nil {
+			if vec, ok := v.(promql.Vector); ok {
+				for _, s := range vec {
+					d.ncpu[s.Metric.Get("instance")] = s.F
+				}
+			}
 		}
-		sort.Slice(hosts, func(i, j int) bool { return hosts[i].instance < hosts[j].instance })
-		return overviewData{seq: seq, hosts: hosts, err: firstErr}
+		return d
 	}
+}
+
+func nanSlice(n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = math.NaN()
+	}
+	return s
+}
+
+// apply merges freshly read data into the host list.
+func (o *overview) apply(d overviewData) {
+	if d.series != nil {
+		o.series, o.span = d.series, d.span
+	}
+	o.valueAt = o.c.valueTime()
+	o.err = d.err
+	insts := map[string]bool{}
+	for inst := range o.series {
+		insts[inst] = true
+	}
+	for inst := range d.current {
+		insts[inst] = true
+	}
+	hosts := make([]host, 0, len(insts))
+	for inst := range insts {
+		h := host{instance: inst, values: o.series[inst], current: d.current[inst], ncpu: math.NaN()}
+		if h.values == nil {
+			h.values = make([][]float64, len(hostMetrics))
+		}
+		if h.current == nil {
+			h.current = nanSlice(len(hostMetrics))
+		}
+		if n, ok := d.ncpu[inst]; ok {
+			h.ncpu = n
+		}
+		hosts = append(hosts, h)
+	}
+	sort.Slice(hosts, func(i, j int) bool { return hosts[i].instance < hosts[j].instance })
+	o.hosts = hosts
 }
 
 func (o *overview) refreshDetail() tea.Cmd {
 	c := o.c
-	if o.detailBusy {
-		return nil
-	}
 	hs := o.visible()
 	if o.cursor >= len(hs) {
+		return nil
+	}
+	sp := c.spanFor(max(c.width-10, 10) * 2) // braille: two points per cell
+	if o.detailBusy || (o.detailData != nil && o.detailData.span == sp) {
 		return nil
 	}
 	o.detailBusy = true
@@ -217,16 +269,13 @@ func (o *overview) refreshDetail() tea.Cmd {
 	seq := o.detailSeq
 	inst := hs[o.cursor].instance
 	hm := hostMetrics[o.detailMetric]
-	n := max(c.width-10, 10) * 2 // braille: two points per cell
-	start, end := c.window()
-	step := max((end.Sub(start) / time.Duration(n)).Round(time.Second), time.Second)
-	expr := strings.ReplaceAll(hm.expr, "%W", rateWindow(step))
+	expr := strings.ReplaceAll(hm.expr, "%W", rateWindow(sp.step))
 	q := c.opts.Querier
 	return func() tea.Msg {
 		ctx, cancel := c.queryCtx()
 		defer cancel()
-		mat, err := q.Range(ctx, expr, start, end, step)
-		d := &overviewDetailData{seq: seq, start: start, end: end, err: err}
+		mat, err := q.Range(ctx, expr, sp.start, sp.end, sp.step)
+		d := &overviewDetailData{seq: seq, span: sp, err: err}
 		for _, s := range mat {
 			if s.Metric.Get("instance") == inst {
 				d.series = append(d.series, s)
@@ -256,7 +305,7 @@ func (o *overview) update(msg tea.Msg) tea.Cmd {
 		if msg.seq == o.seq {
 			o.busy = false
 			o.loaded = true
-			o.hosts, o.err = msg.hosts, msg.err
+			o.apply(msg)
 			o.clampCursor()
 		}
 	case *overviewDetailData:
@@ -268,6 +317,8 @@ func (o *overview) update(msg tea.Msg) tea.Cmd {
 		o.busy, o.detailBusy = false, false
 		o.seq++
 		o.detailSeq++
+		o.series, o.span = nil, span{}
+		o.detailData = nil
 	case tea.KeyMsg:
 		return o.handleKey(msg)
 	}
@@ -465,7 +516,10 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 	for i := 0; i < nMetrics; i++ {
 		hm := hostMetrics[i]
 		vals := h.values[i]
-		v := last(vals)
+		v := h.current[i]
+		if math.IsNaN(v) {
+			v = last(vals)
+		}
 		val := "-"
 		if !math.IsNaN(v) {
 			val = hm.unit(v)
@@ -544,7 +598,7 @@ func (o *overview) detailView(width, height int) string {
 		for _, s := range d.series {
 			ss = append(ss, chartSeries{points: s.Floats})
 		}
-		lines = append(lines, renderChart(st, c.opts.Location, width, height-1, d.start, d.end, ss, hm.unit))
+		lines = append(lines, renderChart(st, c.opts.Location, width, height-1, d.span.start, d.span.end, ss, hm.unit))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -14,14 +14,15 @@ import (
 )
 
 type queryResultMsg struct {
-	seq        int
-	expr       string
-	instant    parser.Value
-	instErr    error
-	mat        promql.Matrix
-	rangeErr   error
-	start, end time.Time
-	took       time.Duration
+	seq      int
+	expr     string
+	at       time.Time
+	instant  parser.Value
+	instErr  error
+	mat      promql.Matrix
+	rangeErr error
+	span     span
+	took     time.Duration
 }
 
 // queryView is view 5: a PromQL prompt, the instant result as a table
@@ -74,13 +75,20 @@ func (v *queryView) FullHelp() [][]key.Binding {
 	}
 }
 
-// refresh re-runs the last query, so that its result stays live.
+// refresh re-runs the last query, so that its result stays live; not
+// before the evaluation time or the chart's grid has moved.
 func (v *queryView) refresh() tea.Cmd {
-	if v.expr == "" || v.busy || v.c.opts.Querier == nil {
+	c := v.c
+	if v.expr == "" || v.busy || c.opts.Querier == nil {
+		return nil
+	}
+	if r := v.res; r != nil && r.at.Equal(c.valueTime()) && r.span == v.span() {
 		return nil
 	}
 	return v.run(v.expr)
 }
+
+func (v *queryView) span() span { return v.c.spanFor(max(v.c.width-10, 10) * 2) }
 
 func (v *queryView) run(expr string) tea.Cmd {
 	c := v.c
@@ -91,19 +99,17 @@ func (v *queryView) run(expr string) tea.Cmd {
 	v.busy = true
 	v.seq++
 	seq := v.seq
-	start, end := c.window()
-	n := max(c.width-10, 10) * 2
-	step := max((end.Sub(start) / time.Duration(n)).Round(time.Second), time.Second)
+	sp, at := v.span(), c.valueTime()
 	return func() tea.Msg {
 		ctx, cancel := c.queryCtx()
 		defer cancel()
 		t0 := c.opts.Now()
-		res := &queryResultMsg{seq: seq, expr: expr, start: start, end: end}
-		res.instant, res.instErr = q.Instant(ctx, expr, end)
+		res := &queryResultMsg{seq: seq, expr: expr, at: at, span: sp}
+		res.instant, res.instErr = q.Instant(ctx, expr, at)
 		if res.instErr == nil {
 			switch res.instant.Type() {
 			case parser.ValueTypeVector, parser.ValueTypeScalar:
-				res.mat, res.rangeErr = q.Range(ctx, expr, start, end, step)
+				res.mat, res.rangeErr = q.Range(ctx, expr, sp.start, sp.end, sp.step)
 			}
 		}
 		res.took = c.opts.Now().Sub(t0)
@@ -281,7 +287,7 @@ func (v *queryView) view(width, height int) string {
 		if len(r.mat) > len(ss) {
 			ss[len(ss)-1].legend += " (+" + itoa(len(r.mat)-len(ss)) + " not drawn)"
 		}
-		lines = append(lines, renderChart(st, c.opts.Location, width, avail-tableH, r.start, r.end, ss, formatAxis))
+		lines = append(lines, renderChart(st, c.opts.Location, width, avail-tableH, r.span.start, r.span.end, ss, formatAxis))
 	}
 	return joinLines(lines)
 }
