@@ -10,5 +10,5 @@ func TestMain(m *testing.M) {
 	if crashChild() {
 		return
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { releaseBigDB(true) }))
 }

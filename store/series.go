@@ -13,10 +13,10 @@ import (
 // samplesPerChunk is where a head chunk is cut, as in Prometheus' head.
 const samplesPerChunk = 120
 
-// chunkEncoding is the float encoding of every chunk. EncXOR was chosen over
-// EncXOR2 by BenchmarkCompression and BenchmarkAppend (see the package doc);
+// chunkEncoding is the float encoding of every chunk. EncXOR2 was chosen over
+// EncXOR by BenchmarkCompression and BenchmarkAppend (see the package doc);
 // it is a variable only so those benchmarks can measure the alternative.
-var chunkEncoding = chunkenc.EncXOR
+var chunkEncoding = chunkenc.EncXOR2
 
 // chunk is one closed (full, immutable) chunk: its bytes are never written
 // again, so readers may keep the slice after the shard lock is released.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
@@ -108,6 +109,8 @@ func decodeHeader(b []byte) (snapshotHeader, error) {
 type snapshotWriter struct {
 	w       *bufio.Writer
 	buf     []byte
+	cuts    []int
+	pieces  [][]byte
 	n       int64 // bytes written, the header included
 	records uint64
 	series  uint64
@@ -128,45 +131,73 @@ func newSnapshotWriter(w io.Writer) (*snapshotWriter, error) {
 }
 
 func (sw *snapshotWriter) record(typ byte, payload []byte) error {
+	return sw.recordPieces(typ, len(payload), payload)
+}
+
+// recordPieces writes a record whose payload is the pieces in order, n bytes
+// in all, so chunk bytes go to the buffer without an extra copy.
+func (sw *snapshotWriter) recordPieces(typ byte, n int, pieces ...[]byte) error {
 	var hdr [1 + binary.MaxVarintLen64]byte
 	hdr[0] = typ
-	n := 1 + binary.PutUvarint(hdr[1:], uint64(len(payload)))
-	crc := crc32.Update(crc32.Checksum(hdr[:n], castagnoli), castagnoli, payload)
-	var sum [4]byte
-	binary.LittleEndian.PutUint32(sum[:], crc)
-	for _, b := range [][]byte{hdr[:n], payload, sum[:]} {
-		if _, err := sw.w.Write(b); err != nil {
+	hn := 1 + binary.PutUvarint(hdr[1:], uint64(n))
+	crc := crc32.Checksum(hdr[:hn], castagnoli)
+	if _, err := sw.w.Write(hdr[:hn]); err != nil {
+		return err
+	}
+	for _, p := range pieces {
+		crc = crc32.Update(crc, castagnoli, p)
+		if _, err := sw.w.Write(p); err != nil {
 			return err
 		}
 	}
-	sw.n += int64(n + len(payload) + 4)
+	var sum [4]byte
+	binary.LittleEndian.PutUint32(sum[:], crc)
+	if _, err := sw.w.Write(sum[:]); err != nil {
+		return err
+	}
+	sw.n += int64(hn + n + 4)
 	sw.records++
 	return nil
 }
 
-// series writes one series record; chunks must be non-empty and in order.
+// writeSeries writes one series record; chunks must be non-empty and in order.
 func (sw *snapshotWriter) writeSeries(l labels.Labels, cs []chunk) error {
+	// The labels and the chunks' small fields go to sw.buf; cuts[i] is
+	// where chunk i's bytes come in between.
 	b := sw.buf[:0]
-	b = binary.AppendUvarint(b, uint64(l.Len()))
+	nl := 0
 	l.Range(func(lb labels.Label) {
 		b = binary.AppendUvarint(b, uint64(len(lb.Name)))
 		b = append(b, lb.Name...)
 		b = binary.AppendUvarint(b, uint64(len(lb.Value)))
 		b = append(b, lb.Value...)
+		nl++
 	})
+	var pre [binary.MaxVarintLen64]byte
+	np := binary.PutUvarint(pre[:], uint64(nl))
 	b = binary.AppendUvarint(b, uint64(len(cs)))
+	cuts := sw.cuts[:0]
+	n := np + len(b)
 	for _, c := range cs {
+		before := len(b)
 		b = binary.AppendVarint(b, c.mint)
 		b = binary.AppendUvarint(b, uint64(c.maxt-c.mint))
 		b = binary.AppendUvarint(b, uint64(len(c.data)))
-		b = append(b, c.data...)
+		cuts = append(cuts, len(b))
+		n += len(b) - before + len(c.data)
 		sw.samples += uint64(c.numSamples())
 	}
-	sw.buf = b
+	pieces := append(sw.pieces[:0], pre[:np])
+	from := 0
+	for i, cut := range cuts {
+		pieces = append(pieces, b[from:cut], cs[i].data)
+		from = cut
+	}
+	sw.buf, sw.cuts, sw.pieces = b, cuts, pieces
 	sw.series++
 	sw.mint = min(sw.mint, cs[0].mint)
 	sw.maxt = max(sw.maxt, cs[len(cs)-1].maxt)
-	return sw.record(recSeries, b)
+	return sw.recordPieces(recSeries, n, pieces...)
 }
 
 // finish writes the trailer and flushes, and returns the header to put at
@@ -354,8 +385,9 @@ func decodeSeries(sb *labels.ScratchBuilder, b []byte, enc chunkenc.Encoding) (l
 	sb.Reset()
 	prev := ""
 	for i := uint64(0); i < nl && d.err == nil; i++ {
-		name := d.str()
-		value := d.str()
+		// The strings alias the payload only until sb.Labels copies them.
+		name := yolo(d.bytes())
+		value := yolo(d.bytes())
 		if d.err != nil {
 			break
 		}
@@ -402,7 +434,6 @@ func decodeSeries(sb *labels.ScratchBuilder, b []byte, enc chunkenc.Encoding) (l
 	if len(d.b) != 0 {
 		return labels.EmptyLabels(), nil, fmt.Errorf("series: %d bytes left over", len(d.b))
 	}
-	sb.Sort() // already sorted; keeps the builder's invariant
 	return sb.Labels(), cs, nil
 }
 
@@ -454,4 +485,11 @@ func (d *decoder) bytes() []byte {
 	return b
 }
 
-func (d *decoder) str() string { return string(d.bytes()) }
+// yolo views b as a string without copying; b must not change while the
+// string is in use.
+func yolo(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
