@@ -335,4 +335,3 @@ func BenchmarkSelect(b *testing.B) {
 		})
 	}
 }
-
