@@ -1,0 +1,323 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/require"
+)
+
+var allSeries = labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+")
+
+// fill appends rounds samples to each of n series.
+func fill(t testing.TB, db *DB, n, rounds int) {
+	t.Helper()
+	for i := range rounds {
+		a := db.Appender()
+		for k := range n {
+			_, err := a.Append(0, labels.FromStrings("__name__", "m", "k", string(rune('a'+k))), int64(i)*1000, float64(i*k))
+			require.NoError(t, err)
+		}
+		require.NoError(t, a.Commit())
+	}
+}
+
+// recordSpans returns [start, end) of each record after the header.
+func recordSpans(t testing.TB, b []byte) [][2]int {
+	t.Helper()
+	var spans [][2]int
+	off := headerSize
+	for off < len(b) {
+		l, n := binary.Uvarint(b[off+1:])
+		require.Positive(t, n)
+		end := off + 1 + n + int(l) + 4
+		spans = append(spans, [2]int{off, end})
+		off = end
+	}
+	require.Equal(t, len(b), off)
+	return spans
+}
+
+func TestSnapshotDamage(t *testing.T) {
+	const series, rounds = 10, 130 // two chunks each: one closed, one open
+	// A whole snapshot and what it holds.
+	src := t.TempDir()
+	db, err := Open(src, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	fill(t, db, series, rounds)
+	require.NoError(t, db.Close())
+	whole, err := os.ReadFile(filepath.Join(src, SnapshotFileName))
+	require.NoError(t, err)
+	spans := recordSpans(t, whole)
+	require.Len(t, spans, series+1)
+	trailer := spans[series]
+
+	flip := func(off int) func([]byte) []byte {
+		return func(b []byte) []byte { b[off] ^= 0x40; return b }
+	}
+	cases := []struct {
+		name       string
+		damage     func([]byte) []byte
+		keep, lost int64 // series; lost -1: unknown
+	}{
+		{"header truncated", func(b []byte) []byte { return b[:30] }, 0, -1},
+		{"header flipped", flip(20), 0, -1},
+		{"magic flipped", flip(2), 0, -1},
+		{"record flipped in payload", flip(spans[3][0] + 20), series - 1, 1},
+		{"record flipped in checksum", flip(spans[5][1] - 1), series - 1, 1},
+		{"two records flipped", func(b []byte) []byte {
+			b[spans[4][0]+20] ^= 1
+			b[spans[5][0]+20] ^= 1
+			return b
+		}, 4, 6},
+		{"record length flipped", flip(spans[2][0] + 1), 2, 8},
+		{"truncated in a record", func(b []byte) []byte { return b[:spans[6][0]+40] }, 6, 4},
+		{"truncated at a record boundary", func(b []byte) []byte { return b[:spans[7][0]] }, 7, 3},
+		{"trailer truncated", func(b []byte) []byte { return b[:len(b)-3] }, series, 0},
+		{"trailer flipped", flip(trailer[0] + 5), series, 0},
+		{"trailer magic flipped", flip(trailer[1] - 6), series, 0},
+		{"bytes after the trailer", func(b []byte) []byte { return append(b, 0, 1, 2) }, series, 0},
+		{"empty file", func([]byte) []byte { return []byte{} }, 0, -1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, SnapshotFileName)
+			damaged := tc.damage(bytes.Clone(whole))
+			require.NoError(t, os.WriteFile(path, damaged, 0o600))
+
+			// vigil query's read-only view reports and moves nothing.
+			ro, err := OpenSnapshot(dir, Options{Retention: -1})
+			require.NoError(t, err)
+			require.ErrorIs(t, ro.Stats().Restore.Damage, ErrDamagedSnapshot)
+			require.Empty(t, ro.Stats().Restore.MovedTo)
+			require.NoError(t, ro.Close())
+			require.FileExists(t, path)
+
+			db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			require.NoError(t, err, "a damaged snapshot never fails Open")
+			rep := db.Stats().Restore
+			require.ErrorIs(t, rep.Damage, ErrDamagedSnapshot)
+			require.Equal(t, tc.keep, rep.Series)
+			require.Equal(t, tc.keep*rounds, rep.Samples)
+			require.Equal(t, tc.lost, rep.LostSeries)
+			if tc.lost >= 0 {
+				require.Equal(t, tc.lost*rounds, rep.LostSamples)
+			}
+			require.Contains(t, rep.Warning(), "lost")
+			t.Log(rep.Warning())
+
+			// Moved aside, byte for byte; the intact series are whole.
+			require.NoFileExists(t, path)
+			require.True(t, strings.HasPrefix(filepath.Base(rep.MovedTo), SnapshotFileName+".damaged-"))
+			kept, err := os.ReadFile(rep.MovedTo)
+			require.NoError(t, err)
+			require.Equal(t, damaged, kept)
+			got := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
+			require.Len(t, got, int(tc.keep))
+			for _, s := range got {
+				require.Len(t, s, rounds)
+			}
+
+			// The next snapshot is whole again.
+			require.NoError(t, db.Close())
+			db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			require.NoError(t, err)
+			require.NoError(t, db.Stats().Restore.Damage)
+			require.Equal(t, tc.keep, db.Stats().Restore.Series)
+			require.NoError(t, db.Close())
+		})
+	}
+}
+
+func TestSnapshotFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new")
+	db, err := Open(dir, Options{SnapshotInterval: -1})
+	require.NoError(t, err)
+	fill(t, db, 2, 2)
+	require.NoError(t, db.Close())
+	for path, mode := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, filepath.Join(dir, SnapshotFileName): 0o600, filepath.Join(dir, lockFileName): 0o600} {
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		require.Equal(t, mode, fi.Mode(), path)
+	}
+}
+
+func TestOpenSnapshotWithoutOne(t *testing.T) {
+	_, err := OpenSnapshot(t.TempDir(), Options{})
+	require.ErrorIs(t, err, ErrNoSnapshot)
+}
+
+func TestOpenSnapshotBesideOwner(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	defer db.Close()
+	fill(t, db, 3, 5)
+	require.NoError(t, db.Snapshot())
+	ro, err := OpenSnapshot(dir, Options{Retention: -1})
+	require.NoError(t, err, "no lock needed")
+	require.EqualValues(t, 3, ro.Stats().Series)
+	require.Error(t, ro.Snapshot(), "read-only")
+	require.NoError(t, ro.Close())
+}
+
+// faultFS fails snapshot writes the way a full or read-only disk does.
+type faultFS struct {
+	osFS
+	createErr error // CreateTemp fails with it
+	writeErr  error // writes fail with it after limit bytes
+	limit     int
+}
+
+func (f faultFS) CreateTemp(dir, pattern string) (snapshotFile, error) {
+	if f.createErr != nil {
+		return nil, &os.PathError{Op: "open", Path: filepath.Join(dir, pattern), Err: f.createErr}
+	}
+	file, err := f.osFS.CreateTemp(dir, pattern)
+	if err != nil || f.writeErr == nil {
+		return file, err
+	}
+	return &faultFile{snapshotFile: file, err: f.writeErr, left: f.limit}, nil
+}
+
+type faultFile struct {
+	snapshotFile
+	err  error
+	left int
+}
+
+func (f *faultFile) Write(b []byte) (int, error) {
+	if len(b) > f.left {
+		n, _ := f.snapshotFile.Write(b[:f.left])
+		f.left = 0
+		return n, f.err
+	}
+	f.left -= len(b)
+	return f.snapshotFile.Write(b)
+}
+
+func TestSnapshotWriteFailures(t *testing.T) {
+	cases := []struct {
+		name string
+		fs   fileSystem
+		want error
+	}{
+		{"read-only dir", faultFS{createErr: syscall.EROFS}, syscall.EROFS},
+		{"disk full at once", faultFS{writeErr: syscall.ENOSPC, limit: 0}, syscall.ENOSPC},
+		{"disk full midway", faultFS{writeErr: syscall.ENOSPC, limit: 300}, syscall.ENOSPC},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			require.NoError(t, err)
+			fill(t, db, 20, 10)
+			require.NoError(t, db.Snapshot())
+			good, err := os.ReadFile(filepath.Join(dir, SnapshotFileName))
+			require.NoError(t, err)
+
+			fill(t, db, 20, 0)
+			a := db.Appender()
+			_, err = a.Append(0, labels.FromStrings("__name__", "later"), 20_000, 1)
+			require.NoError(t, err)
+			require.NoError(t, a.Commit())
+			db.fs = tc.fs
+			err = db.Snapshot()
+			require.ErrorIs(t, err, tc.want)
+			st := db.Stats()
+			require.ErrorIs(t, st.LastSnapshot.Err, tc.want)
+			require.EqualValues(t, 1, st.SnapshotFailures)
+			require.Contains(t, st.LastSnapshot.Err.Error(), dir, "the error says where")
+
+			// The old snapshot is intact, no temporary file is left, and
+			// the store goes on.
+			now, err := os.ReadFile(filepath.Join(dir, SnapshotFileName))
+			require.NoError(t, err)
+			require.Equal(t, good, now)
+			tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp"))
+			require.Empty(t, tmps)
+			a = db.Appender()
+			_, err = a.Append(0, labels.FromStrings("__name__", "later"), 21_000, 2)
+			require.NoError(t, err)
+			require.NoError(t, a.Commit())
+			require.Len(t, readAll(t, db, math.MinInt64, math.MaxInt64, allSeries), 21)
+
+			// Once the disk is back, snapshots are too.
+			db.fs = osFS{}
+			require.NoError(t, db.Close())
+			require.NoError(t, db.Stats().LastSnapshot.Err)
+		})
+	}
+}
+
+// TestSnapshotRealFullAndReadOnlyDisk does the same on real file systems: a
+// tiny tmpfs that fills up, and the data dir bind-mounted read-only over
+// itself. It needs mount(2), so root.
+func TestSnapshotRealFullAndReadOnlyDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs; the faultFS cases cover the logic")
+	}
+	mount := func(t *testing.T, args ...string) {
+		t.Helper()
+		if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
+			t.Skipf("mount %v: %v: %s", args, err, out)
+		}
+	}
+	t.Run("full", func(t *testing.T) {
+		dir := t.TempDir()
+		mount(t, "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", dir)
+		t.Cleanup(func() { exec.Command("umount", dir).Run() })
+		db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+		require.NoError(t, err)
+		fill(t, db, 5, 10)
+		require.NoError(t, db.Snapshot())
+		good, err := os.ReadFile(filepath.Join(dir, SnapshotFileName))
+		require.NoError(t, err)
+		// Random values that do not compress: far more than 256k.
+		a := db.Appender()
+		for k := range 2000 {
+			for i := range 60 {
+				_, err := a.Append(0, labels.FromStrings("__name__", "big", "k", strings.Repeat("x", k%50)+string(rune(k))), int64(i)*1000, math.Float64frombits(uint64(k*7919+i)*0x9E3779B97F4A7C15))
+				require.NoError(t, err)
+			}
+		}
+		require.NoError(t, a.Commit())
+		err = db.Snapshot()
+		require.ErrorIs(t, err, syscall.ENOSPC)
+		require.ErrorIs(t, db.Stats().LastSnapshot.Err, syscall.ENOSPC)
+		now, err := os.ReadFile(filepath.Join(dir, SnapshotFileName))
+		require.NoError(t, err)
+		require.Equal(t, good, now)
+		tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp"))
+		require.Empty(t, tmps)
+		require.ErrorIs(t, db.Close(), syscall.ENOSPC, "the last snapshot fails too, and says so")
+	})
+	t.Run("read-only", func(t *testing.T) {
+		dir := t.TempDir()
+		db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+		require.NoError(t, err)
+		fill(t, db, 5, 10)
+		require.NoError(t, db.Snapshot())
+		good, err := os.ReadFile(filepath.Join(dir, SnapshotFileName))
+		require.NoError(t, err)
+		mount(t, "--bind", dir, dir)
+		t.Cleanup(func() { exec.Command("umount", dir).Run() })
+		mount(t, "-o", "remount,bind,ro", dir)
+		err = db.Snapshot()
+		require.ErrorIs(t, err, syscall.EROFS)
+		now, err := os.ReadFile(filepath.Join(dir, SnapshotFileName))
+		require.NoError(t, err)
+		require.Equal(t, good, now)
+		fill(t, db, 5, 0)
+		require.ErrorIs(t, db.Close(), syscall.EROFS)
+	})
+}
