@@ -21,6 +21,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(e2eEnv) != "" {
+		os.Exit(e2eMain())
+	}
 	// Golden screens are plain text: no colours, no escape sequences.
 	lipgloss.SetColorProfile(termenv.Ascii)
 	goleak.VerifyTestMain(m,

@@ -166,6 +166,27 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 
 	case tea.KeyMsg:
+		if msg.Alt && msg.Type == tea.KeyRunes && !msg.Paste {
+			// No binding uses alt: this is esc and a key that arrived
+			// together, which a terminal cannot tell from alt+key.
+			next, cmd1 := m.handleKey(tea.KeyMsg{Type: tea.KeyEsc})
+			msg.Alt = false
+			next, cmd2 := next.(Model).Update(msg)
+			return next, tea.Batch(cmd1, cmd2)
+		}
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			// Over a slow link keys arrive in bunches, and bubbletea hands
+			// a bunch of runes over as one key: "/load" must still be /
+			// then l, o, a, d.
+			var cmds []tea.Cmd
+			var next tea.Model = m
+			for _, r := range msg.Runes {
+				var cmd tea.Cmd
+				next, cmd = next.(Model).handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+				cmds = append(cmds, cmd)
+			}
+			return next, tea.Batch(cmds...)
+		}
 		return m.handleKey(msg)
 	}
 

@@ -246,3 +246,27 @@ func deliver(t testing.TB, m Model, cmd tea.Cmd) Model {
 	nm, _ := m.Update(cmd())
 	return nm.(Model)
 }
+
+// TestKeyBunches checks that runes arriving together, as over a slow
+// link, act as the keys they are.
+func TestKeyBunches(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	nm, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("4/load")})
+	m = drive(t, nm.(Model), cmd)
+	require.Equal(t, viewExplore, m.active)
+	e := m.views[viewExplore].(*explore)
+	require.True(t, e.capturing())
+	require.Equal(t, "load", e.filters[levelMetrics].input.Value())
+
+	// Esc and a key in one read look like alt+key.
+	nm, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2"), Alt: true})
+	m = drive(t, nm.(Model), cmd)
+	require.False(t, e.capturing())
+	require.Equal(t, viewTargets, m.active)
+
+	// A paste goes to the input as it is.
+	m = press(t, m, "esc", "5")
+	nm, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("up{job=\"1\"}"), Paste: true})
+	m = drive(t, nm.(Model), cmd)
+	require.Equal(t, `up{job="1"}`, m.views[viewQuery].(*queryView).input.Value())
+}

@@ -1,0 +1,144 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/scrape"
+	"github.com/vigilterm/vigil/store"
+	"github.com/vigilterm/vigil/tui/internal/fakenode"
+)
+
+// e2eEnv makes the test binary run the console on fake data instead of
+// the tests: TestTmux starts it that way inside tmux. By hand:
+//
+//	go test -c -o /tmp/tui.test ./tui && VIGIL_TUI_E2E=1 /tmp/tui.test
+const e2eEnv = "VIGIL_TUI_E2E"
+
+// e2eMain runs the console on a real store holding fake node_exporter
+// history, on the terminal.
+func e2eMain() int {
+	db := store.New(store.DefaultOptions())
+	defer db.Close()
+	now := time.Now()
+	if err := fakenode.Write(db.Appender(), fakenode.DefaultHosts, now, 30*time.Minute, 15*time.Second); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	targets := testTargets()
+	for i := range targets {
+		targets[i].LastScrape = now.Add(-time.Second)
+	}
+	alerts := testAlerts()
+	opts := Options{
+		Querier: NewEngineQuerier(newTestEngine(), db),
+		Targets: TargetsFunc(func() []scrape.TargetHealth { return targets }),
+		Alerts:  AlertsFunc(func() []alert.Alert { return alerts }),
+		Rules:   RulesFunc(testRules),
+	}
+	if err := Run(context.Background(), opts, os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// tmux drives one tmux server of its own.
+type tmux struct {
+	t      *testing.T
+	socket string
+}
+
+func (x *tmux) run(args ...string) (string, error) {
+	out, err := exec.Command("tmux", append([]string{"-L", x.socket}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+func (x *tmux) screen() string {
+	out, _ := x.run("capture-pane", "-p", "-t", "tui")
+	return out
+}
+
+func (x *tmux) waitFor(want string) string {
+	x.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s := x.screen()
+		if strings.Contains(s, want) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			x.t.Fatalf("screen never showed %q; it shows:\n%s", want, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (x *tmux) keys(keys ...string) {
+	x.t.Helper()
+	out, err := x.run(append([]string{"send-keys", "-t", "tui"}, keys...)...)
+	require.NoError(x.t, err, out)
+}
+
+// TestTmux runs the console in a real terminal (tmux at 80×24), drives it
+// with keys and reads the screen back.
+func TestTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is not installed (apt-get install tmux); CI is set, so this is a failure")
+		}
+		t.Skip("tmux is not installed: apt-get install tmux")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	x := &tmux{t: t, socket: "vigil-tui-test-" + strconv.Itoa(os.Getpid())}
+	t.Cleanup(func() { _, _ = x.run("kill-server") })
+	out, err := x.run("new-session", "-d", "-s", "tui", "-x", "80", "-y", "24",
+		"env", e2eEnv+"=1", "TERM=xterm-256color", exe)
+	require.NoError(t, err, out)
+
+	s := x.waitFor("web1:9100")
+	require.Contains(t, s, "targets 2/4 up")
+	require.Contains(t, s, "1 firing 1 pending")
+	require.Contains(t, s, "CPU")
+
+	x.keys("2")
+	x.waitFor("SAMPLES")
+	x.keys("3")
+	x.waitFor("HostHighLoad")
+	x.keys("4")
+	x.waitFor("node_cpu_seconds_total")
+	x.keys("/", "load", "Enter", "Enter")
+	x.waitFor("3 series")
+	x.keys("Enter")
+	x.waitFor("avg")
+	x.keys("5")
+	x.keys("-l", "node_load1")
+	x.keys("Enter")
+	s = x.waitFor("3 results")
+	require.Contains(t, s, `{instance="db1:9100", job="node"}`)
+	x.keys("Escape", "?")
+	x.waitFor("Everywhere")
+	x.keys("Escape", "q")
+
+	// The session ends with the program.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := x.run("has-session", "-t", "tui"); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("q did not quit; the screen shows:\n%s", x.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
