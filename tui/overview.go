@@ -26,7 +26,7 @@ type hostMetric struct {
 
 // Filesystems and interfaces that say nothing about a host's health.
 const (
-	fsFilter  = `fstype!~"tmpfs|ramfs|devtmpfs|overlay|squashfs|nsfs|proc|sysfs|fuse.*|autofs"`
+	fsFilter  = `fstype!~"tmpfs|ramfs|devtmpfs|squashfs|nsfs|proc|sysfs|fuse.*|autofs"` // overlay stays: it is / in a container
 	netFilter = `device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*|cali.*|tun.*|tap.*"`
 )
 
