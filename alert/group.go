@@ -2,7 +2,6 @@ package alert
 
 import (
 	"context"
-	"errors"
 	"math"
 	"sync"
 	"time"
@@ -126,15 +125,16 @@ func (g *group) evalRule(ctx context.Context, r *rule, ts time.Time, env *evalEn
 	} else {
 		vec, events, err = r.evalAlert(ctx, ts, env)
 	}
+	if err != nil && ctx.Err() != nil {
+		return // stopped: not the rule's fault
+	}
 	m.stats.ruleEvals.Add(1)
 	r.mu.Lock()
 	r.lastEval, r.lastDur, r.lastErr = ts, time.Since(start), err
 	r.mu.Unlock()
 	if err != nil {
 		m.stats.ruleFailures.Add(1)
-		if !errors.Is(err, context.Canceled) {
-			m.logger.Warn("evaluate rule", "group", g.name, "rule", r.name, "err", err)
-		}
+		m.logger.Warn("evaluate rule", "group", g.name, "rule", r.name, "err", err)
 		return
 	}
 	for _, ev := range events {

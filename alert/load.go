@@ -138,3 +138,18 @@ func wrapGroups(file string, rgs *rulefmt.RuleGroups) []GroupConfig {
 	}
 	return out
 }
+
+// LoadRules assembles what vigil evaluates: the rule files (the config's
+// rule_files, expanded, then every -r), then the --alert rules; when there
+// is neither, the built-in node rules. Every problem is reported, joined.
+func LoadRules(files []string, alertFlags []string) ([]GroupConfig, error) {
+	if len(files) == 0 && len(alertFlags) == 0 {
+		return DefaultGroups(), nil
+	}
+	gs, ferr := LoadFiles(files...)
+	flags, aerr := AlertFlagGroups(alertFlags)
+	if err := errors.Join(ferr, aerr); err != nil {
+		return nil, err
+	}
+	return append(gs, flags...), nil
+}

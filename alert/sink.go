@@ -58,6 +58,10 @@ type WriterOptions struct {
 // event and counts it. When a write fails (the reader went away, EPIPE)
 // the writer stops writing, Done is closed and Err tells why; events sent
 // after that are counted as undelivered.
+//
+// On os.Stdout the program must call signal.Notify for syscall.SIGPIPE
+// first: otherwise the Go runtime kills it at the first write to a broken
+// pipe on fd 1, before Done can be seen (TestStdoutBrokenPipe).
 type EventWriter struct {
 	w      io.Writer
 	format Format
