@@ -36,8 +36,9 @@ type KeyMap struct {
 	RangeDown key.Binding
 
 	// Query view.
-	Edit key.Binding
-	Run  key.Binding
+	Edit     key.Binding
+	Run      key.Binding
+	Complete key.Binding
 }
 
 // DefaultKeyMap returns the bindings of k9s and btop users' habits: number
@@ -72,6 +73,7 @@ func DefaultKeyMap() KeyMap {
 		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),
 
 		Edit: key.NewBinding(key.WithKeys("e", "i", "/"), key.WithHelp("e", "edit query")),
-		Run:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+		Run:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -37,7 +38,17 @@ type queryView struct {
 	table   table
 	busy    bool
 	seq     int
+
+	// Completion: metric names (only those that are plain identifiers,
+	// so nothing a target sent ends up in the prompt), re-read now and
+	// then, and the candidates of the last ambiguous tab.
+	names     []string
+	namesAge  int
+	namesBusy bool
+	cands     []string
 }
+
+type queryNamesMsg struct{ names []string }
 
 func newQueryView(c *common) *queryView {
 	ti := textinput.New()
@@ -62,7 +73,7 @@ func (v *queryView) capturing() bool { return v.input.Focused() }
 func (v *queryView) ShortHelp() []key.Binding {
 	k := &v.c.keys
 	if v.input.Focused() {
-		return []key.Binding{k.Run, withHelp(k.Up, "↑/↓", "history"), withHelp(k.Back, "esc", "results"), k.ForceQuit}
+		return []key.Binding{k.Run, k.Complete, withHelp(k.Up, "↑/↓", "history"), withHelp(k.Back, "esc", "results")}
 	}
 	return []key.Binding{k.Edit, k.Up, k.Down, k.RangeUp, k.RangeDown}
 }
@@ -70,7 +81,7 @@ func (v *queryView) ShortHelp() []key.Binding {
 func (v *queryView) FullHelp() [][]key.Binding {
 	k := &v.c.keys
 	return [][]key.Binding{
-		{k.Run, withHelp(k.Up, "↑/↓", "history (typing)"), withHelp(k.Back, "esc", "leave the prompt"), k.Edit},
+		{k.Run, k.Complete, withHelp(k.Up, "↑/↓", "history (typing)"), withHelp(k.Back, "esc", "leave the prompt"), k.Edit},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 	}
 }
@@ -79,13 +90,43 @@ func (v *queryView) FullHelp() [][]key.Binding {
 // before the evaluation time or the chart's grid has moved.
 func (v *queryView) refresh() tea.Cmd {
 	c := v.c
-	if v.expr == "" || v.busy || c.opts.Querier == nil {
+	if c.opts.Querier == nil {
 		return nil
+	}
+	names := v.refreshNames()
+	if v.expr == "" || v.busy {
+		return names
 	}
 	if r := v.res; r != nil && r.at.Equal(c.valueTime()) && r.span == v.span() {
+		return names
+	}
+	return tea.Batch(names, v.run(v.expr))
+}
+
+// refreshNames re-reads the metric names for completion every
+// metricsEvery refreshes.
+func (v *queryView) refreshNames() tea.Cmd {
+	c := v.c
+	v.namesAge++
+	if v.namesBusy || (v.names != nil && v.namesAge < metricsEvery) {
 		return nil
 	}
-	return v.run(v.expr)
+	v.namesBusy, v.namesAge = true, 0
+	end := c.valueTime()
+	start := end.Add(-c.rng())
+	q := c.opts.Querier
+	return func() tea.Msg {
+		ctx, cancel := c.queryCtx()
+		defer cancel()
+		all, _ := q.LabelValues(ctx, labels.MetricName, start, end)
+		names := make([]string, 0, len(all))
+		for _, n := range all {
+			if n != "" && strings.IndexFunc(n, func(r rune) bool { return !isIdentRune(r) }) < 0 {
+				names = append(names, n)
+			}
+		}
+		return queryNamesMsg{names: names}
+	}
 }
 
 func (v *queryView) span() span { return v.c.spanFor(max(v.c.width-10, 10) * 2) }
@@ -126,6 +167,9 @@ func (v *queryView) update(msg tea.Msg) tea.Cmd {
 			v.table.setRows(v.rows())
 		}
 		return nil
+	case queryNamesMsg:
+		v.names, v.namesBusy = msg.names, false
+		return nil
 	case rangeChangedMsg:
 		v.busy = false
 		v.seq++
@@ -149,7 +193,18 @@ func (v *queryView) handleKey(msg tea.KeyMsg) tea.Cmd {
 		v.table.move(msg, k)
 		return nil
 	}
+	cands := v.cands
+	v.cands = nil
 	switch {
+	case key.Matches(msg, k.Complete):
+		if c, ok := complete(v.input.Value(), v.input.Position(), v.names); ok {
+			v.input.SetValue(c.value)
+			v.input.SetCursor(c.cursor)
+			v.cands = c.candidates
+		} else {
+			v.cands = cands
+		}
+		return nil
 	case key.Matches(msg, k.Run):
 		expr := strings.TrimSpace(v.input.Value())
 		if expr == "" {
@@ -237,6 +292,9 @@ func (v *queryView) view(width, height int) string {
 	c, st := v.c, &v.c.styles
 	v.input.Width = max(width-3, 1)
 	lines := []string{v.input.View()}
+	if len(v.cands) > 0 {
+		lines = append(lines, st.Dim.Render(fit(strings.Join(v.cands, "  "), width)))
+	}
 	if c.opts.Querier == nil {
 		lines = append(lines, st.Empty.Render("no query source"))
 		return joinLines(lines)
