@@ -72,7 +72,7 @@ func DefaultKeyMap() KeyMap {
 		RangeUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "longer range")),
 		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),
 
-		Edit: key.NewBinding(key.WithKeys("e", "i", "/"), key.WithHelp("e", "edit query")),
+		Edit:     key.NewBinding(key.WithKeys("e", "i", "/"), key.WithHelp("e", "edit query")),
 		Run:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
 		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
 	}
