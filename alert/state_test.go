@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/store"
 )
 
 const ruleHigh = `
@@ -203,8 +204,9 @@ func TestAlertsSeries(t *testing.T) {
 	require.Equal(t, labels.FromStrings("__name__", "ALERTS_FOR_STATE", "alertname", "High", "instance", "a", "severity", "page"), ls)
 }
 
-// TestRestoreForState restarts the manager over the same store: the alert
-// gets its for clock back, shifted by the time vigil was down.
+// TestRestoreForState restarts vigil (manager and store, through the
+// store's snapshot): the alert gets its for clock back from
+// ALERTS_FOR_STATE, shifted by the time vigil was down.
 func TestRestoreForState(t *testing.T) {
 	const rules = `
 groups:
@@ -227,14 +229,24 @@ groups:
 		{"outage too long", 90 * time.Second, 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st := newTestStore(t)
+			// The first run, with its store in a data dir.
+			dir := t.TempDir()
+			db1, err := store.Open(dir, store.DefaultOptions())
+			require.NoError(t, err)
+			st := testStore{db1}
 			m1 := newManager(t, st, rules, alert.Options{ForGracePeriod: time.Minute})
 			for i := 0; i <= 5; i++ {
 				st.add(t, at(i), 20, "x", "instance", "a")
 				m1.Eval(context.Background(), at(i))
 			}
 			require.NoError(t, m1.Close())
+			require.NoError(t, db1.Close()) // the final snapshot
 
+			// The restart: the store comes back from the snapshot.
+			db2, err := store.Open(dir, store.DefaultOptions())
+			require.NoError(t, err)
+			defer db2.Close()
+			st = testStore{db2}
 			rec := &recorder{}
 			m2 := newManager(t, st, rules, alert.Options{ForGracePeriod: time.Minute, OutageTolerance: tc.tolerance, Sinks: []alert.Sink{rec}})
 			fired := -1
