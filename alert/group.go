@@ -25,12 +25,12 @@ type group struct {
 	rules       []*rule
 	m           *Manager
 
-	evalMu    sync.Mutex // one evaluation at a time; guards what follows
-	evals     int        // evaluations before restoring
-	restored  bool       // for state restored: ALERTS series are written
-	lastEval  time.Time
-	lastDur   time.Duration
-	lastStart time.Time
+	evalMu   sync.Mutex // one evaluation at a time; guards evals and restored
+	evals    int        // evaluations before restoring
+	restored bool       // for state restored: ALERTS series are written
+
+	statMu  sync.Mutex // guards lastDur, read by Stats
+	lastDur time.Duration
 }
 
 // offset is where in each interval the group evaluates, spread by a hash of
@@ -107,9 +107,12 @@ func (g *group) eval(ctx context.Context, ts time.Time) {
 			g.restored = true
 		}
 	}
-	g.lastEval, g.lastStart, g.lastDur = ts, start, time.Since(start)
+	dur := time.Since(start)
+	g.statMu.Lock()
+	g.lastDur = dur
+	g.statMu.Unlock()
 	m.stats.groupEvals.Add(1)
-	m.stats.evalNanos.Add(uint64(g.lastDur))
+	m.stats.evalNanos.Add(uint64(dur))
 }
 
 func (g *group) evalRule(ctx context.Context, r *rule, ts time.Time, env *evalEnv) {
@@ -202,7 +205,7 @@ func (g *group) restore(ctx context.Context, ts time.Time) {
 	defer q.Close()
 
 	for _, r := range g.rules {
-		if r.record || r.hold == 0 {
+		if r.record {
 			continue
 		}
 		last := map[string]model.SamplePair{}

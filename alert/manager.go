@@ -420,9 +420,9 @@ func (m *Manager) Stats() Stats {
 			}
 			r.mu.Unlock()
 		}
-		g.evalMu.Lock()
+		g.statMu.Lock()
 		s.LastGroupDuration[g.name] = g.lastDur
-		g.evalMu.Unlock()
+		g.statMu.Unlock()
 	}
 	return s
 }
