@@ -55,7 +55,8 @@ type Model struct {
 	active   int
 	help     help.Model
 	showHelp bool
-	warnings map[string]string // Status.Source → sanitised text
+	warnings map[string]string // Status.Source → sanitised text, from Options.Status
+	polled   map[string]string // the same, from Options.Warnings
 }
 
 var _ tea.Model = Model{}
@@ -74,7 +75,7 @@ func newModel(ctx context.Context, opts Options) Model {
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.rangeIdx = nearestRange(opts.Ranges, opts.Range)
 	c.now = opts.Now()
-	m := Model{c: c, warnings: map[string]string{}}
+	m := Model{c: c, warnings: map[string]string{}, polled: map[string]string{}}
 	m.views = [numViews]view{
 		newOverview(c),
 		newTargetsView(c),
@@ -128,6 +129,14 @@ func (m *Model) poll() {
 	}
 	if c.opts.Rules != nil {
 		c.rules = c.opts.Rules.Rules()
+	}
+	if c.opts.Warnings != nil {
+		clear(m.polled)
+		for _, s := range c.opts.Warnings() {
+			if s.Text != "" {
+				m.polled[Sanitize(s.Source, 40)] = Sanitize(s.Text, maxErrorLen)
+			}
+		}
 	}
 }
 
@@ -370,8 +379,8 @@ func (m Model) headerView(w int) string {
 		st.HeaderDim.Render("range ") + formatRange(c.rng()),
 		st.HeaderDim.Render(c.now.In(c.opts.Location).Format("15:04:05")),
 	}
-	if len(m.warnings) > 0 {
-		segs = append(segs[:3], append([]string{st.HeaderWarn.Render("⚠ " + strconv.Itoa(len(m.warnings)))}, segs[3:]...)...)
+	if n := len(m.allWarnings()); n > 0 {
+		segs = append(segs[:3], append([]string{st.HeaderWarn.Render("⚠ " + strconv.Itoa(n))}, segs[3:]...)...)
 	}
 	// Drop the least useful segments (clock, range) until it fits.
 	for len(segs) > 3 && ansi.StringWidth(strings.Join(segs, sep)) > w {
@@ -419,18 +428,31 @@ func (m Model) tabsView(w int) string {
 	return st.TabBar.Render(s)
 }
 
-func (m Model) warningsView(w int) string {
-	if len(m.warnings) == 0 {
-		return ""
+// allWarnings returns the warnings to show, sorted by source.
+func (m Model) allWarnings() []string {
+	all := map[string]string{}
+	for s, t := range m.polled {
+		all[s] = t
 	}
-	srcs := make([]string, 0, len(m.warnings))
-	for s := range m.warnings {
+	for s, t := range m.warnings {
+		all[s] = t
+	}
+	srcs := make([]string, 0, len(all))
+	for s := range all {
 		srcs = append(srcs, s)
 	}
 	sort.Strings(srcs)
-	var parts []string
-	for _, s := range srcs {
-		parts = append(parts, m.warnings[s])
+	out := make([]string, len(srcs))
+	for i, s := range srcs {
+		out[i] = all[s]
+	}
+	return out
+}
+
+func (m Model) warningsView(w int) string {
+	parts := m.allWarnings()
+	if len(parts) == 0 {
+		return ""
 	}
 	return m.c.styles.Warning.Render(fit("⚠ "+strings.Join(parts, " · "), w))
 }
@@ -441,13 +463,17 @@ func (m Model) footerView(w int) string {
 	k := &m.c.keys
 	m.help.Width = 0 // bubbles/help overflows when even "…" does not fit
 	items := m.views[m.active].ShortHelp()
+	always := []key.Binding{k.Help, k.Quit}
+	if m.views[m.active].capturing() {
+		always = []key.Binding{k.ForceQuit} // ? and q are typed
+	}
 	for n := len(items); n >= 0; n-- {
-		b := append(append([]key.Binding(nil), items[:n]...), k.Help, k.Quit)
+		b := append(append([]key.Binding(nil), items[:n]...), always...)
 		if s := m.help.ShortHelpView(b); ansi.StringWidth(s) <= w {
 			return s
 		}
 	}
-	return ansi.Truncate(m.help.ShortHelpView([]key.Binding{k.Help, k.Quit}), w, "")
+	return ansi.Truncate(m.help.ShortHelpView(always), w, "")
 }
 
 func (m Model) helpView(w, h int) string {

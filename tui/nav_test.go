@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/util/teststorage"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilterm/vigil/alert"
@@ -269,4 +270,47 @@ func TestKeyBunches(t *testing.T) {
 	nm, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("up{job=\"1\"}"), Paste: true})
 	m = drive(t, nm.(Model), cmd)
 	require.Equal(t, `up{job="1"}`, m.views[viewQuery].(*queryView).input.Value())
+}
+
+func TestPolledWarnings(t *testing.T) {
+	opts := testOptions(t)
+	var warn []Status
+	opts.Warnings = func() []Status { return warn }
+	m := newTestModel(t, opts, 80, 24)
+	require.NotContains(t, m.View(), "⚠")
+	warn = []Status{{Source: "store", Text: "max series reached: 1000000, 12 refused"}, {Source: "snapshot", Text: "snapshot failed:\x1b[31m disk full"}}
+	m = tick(t, m)
+	screen := m.View()
+	require.Contains(t, screen, "⚠ 2")
+	require.Contains(t, screen, `⚠ snapshot failed:\x1b[31m disk full · max series reached`)
+	requireSafe(t, screen)
+	warn = nil
+	m = tick(t, m)
+	require.NotContains(t, m.View(), "⚠")
+}
+
+func TestOverviewScroll(t *testing.T) {
+	var hosts []fakenode.Host
+	for i := 0; i < 10; i++ {
+		h := fakenode.DefaultHosts[i%3]
+		h.Instance = "host" + itoa(i) + ":9100"
+		hosts = append(hosts, h)
+	}
+	st := teststorage.New(t)
+	require.NoError(t, fakenode.Write(st.Appender(context.Background()), hosts, testNow, 20*time.Minute, 15*time.Second))
+	opts := testOptions(t)
+	opts.Querier = NewEngineQuerier(newTestEngine(), st)
+	m := newTestModel(t, opts, 80, 24)
+	m = tick(t, m)
+	require.Contains(t, m.View(), "host0:9100")
+	require.NotContains(t, m.View(), "host9:9100")
+	m = press(t, m, "j", "j", "j", "j", "l")
+	o := m.views[viewOverview].(*overview)
+	require.Equal(t, 9, o.cursor)
+	screen := m.View()
+	require.Contains(t, screen, "host9:9100")
+	require.NotContains(t, screen, "host0:9100")
+	require.Contains(t, screen, "(10/10)")
+	m = press(t, m, "g")
+	require.Contains(t, m.View(), "host0:9100")
 }

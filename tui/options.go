@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -33,6 +34,12 @@ type Options struct {
 	AlertEvents <-chan alert.Event
 	// Status, optional, carries warnings for the header (see Status).
 	Status <-chan Status
+	// Warnings, optional, is polled once per refresh for warnings to show
+	// (for state that is easier to look at than to send: store stats,
+	// the last snapshot error). It replaces the warnings it returned the
+	// last time; Status warnings with the same Source win. Called on the
+	// event loop: it must be cheap and must not block.
+	Warnings func() []Status
 
 	// Refresh is how often the visible view re-reads its data and the
 	// screen is redrawn: 1s. Nothing redraws faster except keys.
@@ -119,8 +126,10 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	defer cancel()
 
 	// lipgloss looks at os.Stdout by default, which is a pipe when events
-	// go there; the console draws on out.
-	lipgloss.SetDefaultRenderer(lipgloss.NewRenderer(out))
+	// go there; the console draws on out (/dev/tty then).
+	if f, ok := out.(*os.File); ok && f != os.Stdout {
+		lipgloss.SetDefaultRenderer(lipgloss.NewRenderer(f))
+	}
 
 	m := newModel(ctx, opts)
 	p := tea.NewProgram(m,
