@@ -1,14 +1,50 @@
 // Command vigil is a monitoring console for one operator in one terminal:
 // it scrapes Prometheus exporters, keeps their history in an embedded store,
-// evaluates alerting rules and shows it all in a TUI. See README.md.
+// evaluates alerting rules, shows it all in a TUI and writes alert events to
+// stdout as JSON lines. See README.md.
+//
+// This package only wires: flags, the config loaded once, construction,
+// signals and the modes (console, --headless, check, query). What a test
+// wants lives in scrape, store, alert and tui.
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes: 0 fine, 1 a check or query failed, 2 vigil could not start
+// (bad flags, no terminal, data dir held by another vigil).
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "vigil: under construction")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// run dispatches on the first argument.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "check":
+			return checkCmd(args[1:], stdout, stderr)
+		case "query":
+			return queryCmd(ctx, args[1:], stdout, stderr)
+		case "version", "--version":
+			fmt.Fprintln(stdout, "vigil", version)
+			return exitOK
+		}
+	}
+	return consoleCmd(ctx, args, stderr)
+}
+
+const version = "0.1.0"

@@ -14,6 +14,9 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/spf13/pflag"
+
+	"github.com/vigilterm/vigil/store"
 )
 
 // evalInstant evaluates expr at ts over q, as `promtool query instant` does
@@ -98,4 +101,76 @@ func metric(ls interface{ Map() map[string]string }) model.Metric {
 		m[model.LabelName(k)] = model.LabelValue(v)
 	}
 	return m
+}
+
+// queryCmd implements `vigil query [--data-dir DIR] [--time T] [--json] EXPR`:
+// it loads the last snapshot without taking the data-dir lock, so it works
+// beside a running console, and evaluates EXPR once.
+func queryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("vigil query", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", defaultDataDir(), "the data directory whose last snapshot is queried")
+	at := fs.String("time", "", "evaluation time, RFC 3339 or Unix seconds (default: now, or the snapshot's newest sample when that is older than the 5m lookback)")
+	asJSON := fs.Bool("json", false, "print the result as the Prometheus HTTP API's data object")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: vigil query [--data-dir DIR] [--time T] [--json] EXPR")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	expr := fs.Arg(0)
+	if *dataDir == "" {
+		fmt.Fprintln(stderr, "vigil query: no data directory: pass --data-dir")
+		return exitUsage
+	}
+
+	opts := store.DefaultOptions()
+	opts.Retention = 100 * 365 * 24 * time.Hour // keep all that the snapshot holds
+	db, err := store.OpenSnapshot(*dataDir, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "vigil query: %v\n", err)
+		return exitFailed
+	}
+	defer db.Close()
+	st := db.Stats()
+	if w := st.Restore.Warning(); w != "" {
+		fmt.Fprintf(stderr, "vigil query: %s\n", w)
+	}
+
+	ts := time.Now()
+	if *at != "" {
+		if ts, err = parseTime(*at); err != nil {
+			fmt.Fprintf(stderr, "vigil query: --time: %v\n", err)
+			return exitUsage
+		}
+	} else if st.Series > 0 && st.MaxTime != math.MinInt64 {
+		if newest := time.UnixMilli(st.MaxTime); ts.Sub(newest) > 5*time.Minute {
+			fmt.Fprintf(stderr, "vigil query: the snapshot ends at %s; evaluating there (use --time to choose)\n", newest.UTC().Format(time.RFC3339))
+			ts = newest
+		}
+	}
+
+	v, err := evalInstant(ctx, newEngine(nil), db, expr, ts)
+	if err != nil {
+		fmt.Fprintf(stderr, "vigil query: %v\n", err)
+		return exitFailed
+	}
+	if *asJSON {
+		err = printJSON(stdout, v)
+	} else {
+		err = printValue(stdout, v)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vigil query: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
 }

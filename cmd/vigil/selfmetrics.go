@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/scrape"
+	"github.com/vigilterm/vigil/store"
+)
+
+// selfTarget is vigil's own metrics, scraped like any target under job
+// "vigil", as Prometheus scrapes itself.
+func selfTarget(p *pipeline) scrape.InternalTarget {
+	return scrape.InternalTarget{
+		Job:      "vigil",
+		Instance: "vigil",
+		Collect: func(_ context.Context, w io.Writer) error {
+			if err := writeStoreMetrics(w, p.db.Stats()); err != nil {
+				return err
+			}
+			if err := writeTargetMetrics(w, p.scrape.Targets()); err != nil {
+				return err
+			}
+			var sinks []alert.Sink
+			if p.events != nil {
+				sinks = append(sinks, p.events)
+			}
+			if p.console != nil {
+				sinks = append(sinks, p.console)
+			}
+			return alert.WriteMetrics(w, p.rules, p.notify, sinks...)
+		},
+	}
+}
+
+// writeStoreMetrics writes the store's Stats in the text format.
+func writeStoreMetrics(w io.Writer, st store.Stats) error {
+	t := scrape.NewTextWriter(w)
+	gauge := func(name, help string, v float64) {
+		t.Header(name, "gauge", help)
+		t.Sample(name, v)
+	}
+	counter := func(name, help string, v float64) {
+		t.Header(name, "counter", help)
+		t.Sample(name, v)
+	}
+	gauge("vigil_store_series", "Series held in the store.", float64(st.Series))
+	gauge("vigil_store_samples", "Samples held in the store.", float64(st.Samples))
+	gauge("vigil_store_chunks", "Chunks held in the store, open head chunks included.", float64(st.Chunks))
+	gauge("vigil_store_chunk_bytes", "Encoded size of the store's chunks.", float64(st.ChunkBytes))
+	gauge("vigil_store_max_series", "The --max-series limit.", float64(st.MaxSeries))
+	counter("vigil_store_samples_appended_total", "Samples committed to the store.", float64(st.Appended))
+	t.Header("vigil_store_samples_refused_total", "counter", "Samples the store refused, by reason.")
+	for _, r := range []struct {
+		reason string
+		n      uint64
+	}{
+		{"out_of_order", st.Refused.OutOfOrder},
+		{"duplicate", st.Refused.Duplicate},
+		{"too_many_series", st.Refused.TooManySeries},
+		{"too_old", st.Refused.TooOld},
+		{"invalid", st.Refused.Invalid},
+	} {
+		t.Sample("vigil_store_samples_refused_total", float64(r.n), "reason", r.reason)
+	}
+	counter("vigil_store_series_created_total", "Series created since start.", float64(st.SeriesCreated))
+	counter("vigil_store_series_removed_total", "Series removed past the retention.", float64(st.SeriesRemoved))
+	counter("vigil_store_snapshots_total", "Snapshots written.", float64(st.Snapshots))
+	counter("vigil_store_snapshot_failures_total", "Snapshots that failed.", float64(st.SnapshotFailures))
+	if !st.LastSnapshot.Time.IsZero() {
+		gauge("vigil_store_last_snapshot_duration_seconds", "How long the last snapshot took.", st.LastSnapshot.Duration.Seconds())
+		gauge("vigil_store_last_snapshot_size_bytes", "Size of the last snapshot written.", float64(st.LastSnapshot.Size))
+	}
+	if !st.LastGoodSnapshot.IsZero() {
+		gauge("vigil_store_last_snapshot_success_timestamp_seconds", "When the last successful snapshot started.", float64(st.LastGoodSnapshot.UnixMilli())/1000)
+	}
+	return t.Err()
+}
+
+// writeTargetMetrics writes how many targets are in each health state.
+func writeTargetMetrics(w io.Writer, targets []scrape.TargetHealth) error {
+	t := scrape.NewTextWriter(w)
+	n := map[scrape.HealthState]int{}
+	for _, th := range targets {
+		n[th.Health]++
+	}
+	t.Header("vigil_targets", "gauge", "Scrape targets by health.")
+	for _, h := range []scrape.HealthState{scrape.HealthUp, scrape.HealthDown, scrape.HealthUnknown} {
+		t.Sample("vigil_targets", float64(n[h]), "health", string(h))
+	}
+	return t.Err()
+}
