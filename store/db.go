@@ -52,7 +52,7 @@ type DB struct {
 	lastGood time.Time
 	snaps    uint64
 	snapErrs uint64
-	restore  RestoreReport
+	restored RestoreReport
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 }

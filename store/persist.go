@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -99,16 +100,7 @@ func (db *DB) restoreFrom(path string, moveAside bool) error {
 		return fmt.Errorf("read snapshot: %w", err)
 	}
 	rep := RestoreReport{Path: path}
-	res, err := decodeSnapshot(f, fi.Size(), func(h *snapshotHeader, l labels.Labels, cs []chunk) error {
-		// The retention is measured back from the newest sample in the
-		// snapshot, as the ring would have done had vigil kept running.
-		mint := int64(math.MinInt64)
-		if db.retentionMs >= 0 && h.maxt >= math.MinInt64+db.retentionMs {
-			mint = h.maxt - db.retentionMs
-		}
-		db.insertRestored(l, cs, h.encoding, mint, &rep)
-		return nil
-	})
+	res, err := db.restore(f, fi.Size(), &rep)
 	if err != nil {
 		return fmt.Errorf("read snapshot %s: %w", path, err)
 	}
@@ -133,9 +125,24 @@ func (db *DB) restoreFrom(path string, moveAside bool) error {
 	}
 	db.nextGC.Store(db.maxT.Load())
 	db.statsMu.Lock()
-	db.restore = rep
+	db.restored = rep
 	db.statsMu.Unlock()
 	return nil
+}
+
+// restore loads the snapshot read from r (size bytes, or unknown when < 0)
+// into the db, adding to rep what it loaded and dropped.
+func (db *DB) restore(r io.Reader, size int64, rep *RestoreReport) (decodeResult, error) {
+	return decodeSnapshot(r, size, func(h *snapshotHeader, l labels.Labels, cs []chunk) error {
+		// The retention is measured back from the newest sample in the
+		// snapshot, as the ring would have done had vigil kept running.
+		mint := int64(math.MinInt64)
+		if db.retentionMs >= 0 && h.maxt >= math.MinInt64+db.retentionMs {
+			mint = h.maxt - db.retentionMs
+		}
+		db.insertRestored(l, cs, h.encoding, mint, rep)
+		return nil
+	})
 }
 
 // insertRestored adds one series read from a snapshot, without the chunks
@@ -288,28 +295,16 @@ func (db *DB) snapshot() error {
 	return st.Err
 }
 
-// writeSnapshot writes the whole store to a temporary file beside the
-// snapshot, fsyncs it, renames it over the snapshot and fsyncs the dir. The
-// temporary file is removed on any failure.
+// encode writes the store to w in the snapshot format, with a zeroed header,
+// and returns the header to write at offset 0.
 //
 // Each shard's chunks are copied under its lock (closed chunks are
 // immutable, so only their list and the open head chunks are copied) and
 // encoded after it is released, so appends go on meanwhile.
-func (db *DB) writeSnapshot(st *SnapshotStats) (err error) {
-	f, err := db.fs.CreateTemp(db.dir, SnapshotFileName+".*.tmp")
+func (db *DB) encode(w io.Writer) (*snapshotWriter, []byte, error) {
+	sw, err := newSnapshotWriter(w)
 	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			db.fs.Remove(tmp)
-		}
-	}()
-	sw, err := newSnapshotWriter(f)
-	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	type entry struct {
 		lset labels.Labels
@@ -338,11 +333,30 @@ func (db *DB) writeSnapshot(st *SnapshotStats) (err error) {
 				to = entries[j+1].from
 			}
 			if err := sw.writeSeries(e.lset, cs[e.from:to]); err != nil {
-				return err
+				return nil, nil, err
 			}
 		}
 	}
 	hdr, err := sw.finish(time.Now().UnixMilli())
+	return sw, hdr, err
+}
+
+// writeSnapshot writes the whole store to a temporary file beside the
+// snapshot, fsyncs it, renames it over the snapshot and fsyncs the dir. The
+// temporary file is removed on any failure.
+func (db *DB) writeSnapshot(st *SnapshotStats) (err error) {
+	f, err := db.fs.CreateTemp(db.dir, SnapshotFileName+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			db.fs.Remove(tmp)
+		}
+	}()
+	sw, hdr, err := db.encode(f)
 	if err != nil {
 		return err
 	}

@@ -256,7 +256,11 @@ const maxRecord = 256 << 20
 // The chunk slices passed to fn alias a buffer that fn may keep.
 func decodeSnapshot(r io.Reader, size int64, fn func(h *snapshotHeader, l labels.Labels, cs []chunk) error) (decodeResult, error) {
 	var res decodeResult
-	br := bufio.NewReaderSize(r, 1<<20)
+	bufSize := 1 << 20
+	if size >= 0 && size < int64(bufSize) {
+		bufSize = max(int(size), 16)
+	}
+	br := bufio.NewReaderSize(r, bufSize)
 	hb := make([]byte, headerSize)
 	n, err := io.ReadFull(br, hb)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {

@@ -128,7 +128,7 @@ func (db *DB) Stats() Stats {
 	db.statsMu.Lock()
 	st.Snapshots, st.SnapshotFailures = db.snaps, db.snapErrs
 	st.LastSnapshot, st.LastGoodSnapshot = db.lastSnap, db.lastGood
-	st.Restore = db.restore
+	st.Restore = db.restored
 	db.statsMu.Unlock()
 	return st
 }
