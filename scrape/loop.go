@@ -225,6 +225,8 @@ type scrapeStats struct {
 	total       int // samples in the body
 	added       int // samples after metric relabeling
 	seriesAdded int // series new to the target
+	series      int // series in this body (after relabeling)
+	keys        int // cache keys hit by this body
 	refused     map[error]int
 	example     string // one refused series, for the warning
 }
@@ -272,11 +274,7 @@ func (l *loop) scrapeOnce(ctx context.Context, ts time.Time) {
 
 	series := 0
 	if err == nil {
-		for _, e := range l.cache {
-			if e.iter == l.iter && !e.dropped {
-				series++
-			}
-		}
+		series = st.series
 	}
 	l.mu.Lock()
 	l.health.LastScrape = ts
@@ -364,6 +362,9 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 			l.newKeys = append(l.newKeys, key)
 		}
 		if ce.dropped {
+			if ce.iter != l.iter {
+				st.keys++
+			}
 			ce.iter = l.iter
 			continue
 		}
@@ -393,9 +394,14 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 			return st, fmt.Errorf("append: %w", aerr)
 		}
 		ce.iter, ce.stale, ce.explicit = l.iter, false, tp != nil && l.opts.honorTimestamps
+		st.keys++
+		st.series++
 	}
 	if limitErr != nil {
 		return st, limitErr
+	}
+	if st.keys == len(l.cache) {
+		return st, nil // every series known was in this body: none is stale
 	}
 	// Series seen before but not in this body are stale now.
 	for k, ce := range l.cache {

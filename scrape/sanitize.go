@@ -22,7 +22,11 @@ func Sanitize(s string, max int) string {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(min(len(s), 4*max+4))
+	if max > 0 {
+		b.Grow(min(len(s), 4*max+4))
+	} else {
+		b.Grow(len(s))
+	}
 	n := 0
 	for i := 0; i < len(s); {
 		if max > 0 && n >= max {

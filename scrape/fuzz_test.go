@@ -1,0 +1,108 @@
+package scrape_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilterm/vigil/scrape"
+)
+
+// FuzzLoadConfig: any file, however broken, gives a config or errors with
+// a place — never a panic, never an error without the file name.
+func FuzzLoadConfig(f *testing.F) {
+	for _, name := range []string{"getting-started.yml", "full.yml", "bad.yml"} {
+		b, err := os.ReadFile(filepath.Join("../testdata/scrape", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("global: {scrape_interval: 1s, scrape_timeout: 2s}\n"))
+	f.Add([]byte("scrape_configs: [{job_name: a, relabel_configs: [{action: hashmod}]}]\n"))
+	f.Add([]byte("alerting: {alertmanagers: [{static_configs: [{targets: [a:1]}], path_prefix: /x}]}\n"))
+	// One file per worker process, rewritten for each input: a temporary
+	// directory per input costs more than the load itself.
+	p := filepath.Join(f.TempDir(), "prometheus.yml")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := scrape.LoadConfig(p)
+		if err != nil {
+			for _, e := range scrape.CheckConfig(p) {
+				if !strings.HasPrefix(e.Error(), p) {
+					t.Fatalf("error without the file: %v", e)
+				}
+			}
+			return
+		}
+		for _, sc := range cfg.ScrapeConfigs {
+			if sc.ScrapeTimeout > sc.ScrapeInterval || sc.ScrapeInterval <= 0 {
+				t.Fatalf("accepted job %q with interval %v, timeout %v", sc.JobName, sc.ScrapeInterval, sc.ScrapeTimeout)
+			}
+		}
+	})
+}
+
+// FuzzScrapeBody: any body fails the scrape or stores only valid series;
+// the target's error is always safe for a terminal.
+func FuzzScrapeBody(f *testing.F) {
+	f.Add("text/plain; version=0.0.4", []byte("a{b=\"c\"} 1\n# HELP a x\n# TYPE a counter\n"))
+	f.Add("application/openmetrics-text; version=1.0.0", []byte("# TYPE a counter\na_total 1 123\n# EOF\n"))
+	f.Add("text/plain", []byte("a{b=\"\x1b[31m\"} NaN\na{b=\"\xff\"} 1\n"))
+	f.Add("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited", []byte("\x10\x0a\x01a\x18\x00"))
+	f.Fuzz(func(t *testing.T, ct string, body []byte) {
+		db := newTestDB(t)
+		l := scrape.NewTestFuncLoop(scrape.InternalTarget{
+			Job: "fuzz", Instance: "x",
+			Collect: func(_ context.Context, w io.Writer) error {
+				_, err := w.Write(body)
+				return err
+			},
+		}, db)
+		h := l.Scrape(t0)
+		if scrape.Sanitize(h.LastError, 0) != h.LastError || scrape.Sanitize(h.LastWarning, 0) != h.LastWarning {
+			t.Fatalf("unsanitised error %q / %q", h.LastError, h.LastWarning)
+		}
+		for _, ls := range db.series("") {
+			ls.Range(func(l labels.Label) {
+				if !utf8.ValidString(l.Name) || !utf8.ValidString(l.Value) || l.Value == "" {
+					t.Fatalf("stored invalid series %q", ls.String())
+				}
+			})
+		}
+		_ = ct
+		_ = http.StatusOK
+	})
+}
+
+// FuzzSanitize: the output never holds a control character or invalid
+// UTF-8, and is never longer than asked.
+func FuzzSanitize(f *testing.F) {
+	f.Add("a\x1b[31mb\x1b]0;t\x07c\u009b1m\xff", 5)
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		max = max % 1000
+		out := scrape.Sanitize(s, max)
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 out of %q: %q", s, out)
+		}
+		n := 0
+		for _, r := range out {
+			n++
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				t.Fatalf("control %U out of %q: %q", r, s, out)
+			}
+		}
+		if max > 0 && n > max+1 {
+			t.Fatalf("%d runes for max %d", n, max)
+		}
+	})
+}
