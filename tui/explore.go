@@ -405,9 +405,9 @@ func statsLine(st *Styles, ps []promql.FPoint, width int) string {
 	if n > 0 {
 		avg = sum / float64(n)
 	}
-	s := st.Dim.Render("last ") + formatValue(ps[len(ps)-1].F) +
-		st.Dim.Render("  min ") + formatValue(lo) +
-		st.Dim.Render("  avg ") + formatValue(avg) +
-		st.Dim.Render("  max ") + formatValue(hi)
+	s := st.Dim.Render("last ") + formatShort(ps[len(ps)-1].F) +
+		st.Dim.Render("  min ") + formatShort(lo) +
+		st.Dim.Render("  avg ") + formatShort(avg) +
+		st.Dim.Render("  max ") + formatShort(hi)
 	return padANSI(s, width)
 }

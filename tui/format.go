@@ -201,3 +201,11 @@ func trimFloat(v float64, prec int) string {
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// formatShort prints v with 5 significant digits, for summaries.
+func formatShort(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return formatValue(v)
+	}
+	return strconv.FormatFloat(v, 'g', 5, 64)
+}
