@@ -11,19 +11,28 @@ import (
 )
 
 // Appender adds samples to the store as one transaction: nothing appended is
-// visible to queries until Commit, and Rollback drops it all.
+// visible to queries until Commit, and Rollback drops it all. A scrape that
+// fails midway rolls back and lands nothing.
 //
 // Append with ref 0 looks the series up by its labels (creating it if it is
 // new) and returns its reference; passing that reference back on later calls
 // skips the lookup. A reference is only a hint: a stale one (the series was
-// dropped past the retention) falls back to the labels.
+// dropped past the retention) falls back to the labels, and the new
+// reference is returned.
+//
+// Append refuses a sample at once, with one of the errors below wrapped, and
+// the transaction goes on without it; the caller decides whether to commit
+// the rest (a scrape loop counts and goes on, as Prometheus does). An
+// Appender is for one goroutine; after Commit or Rollback it may start a new
+// transaction.
 type Appender interface {
 	Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error)
 	Commit() error
 	Rollback() error
 }
 
-// Appendable is what writers (scrape loops, rule evaluation) hold.
+// Appendable is what writers (scrape loops, rule evaluation) hold. *DB is
+// one.
 type Appendable interface {
 	Appender() Appender
 }

@@ -42,19 +42,20 @@ type DB struct {
 	closed atomic.Bool
 
 	// Persistence; zero for a DB from New.
-	dir      string
-	readOnly bool // from OpenSnapshot
-	lock     *dirLock
-	fs       fileSystem
-	snapMu   sync.Mutex // one snapshot at a time
-	statsMu  sync.Mutex
-	lastSnap SnapshotStats
-	lastGood time.Time
-	snaps    uint64
-	snapErrs uint64
-	restored RestoreReport
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	dir       string
+	readOnly  bool // from OpenSnapshot
+	lock      *dirLock
+	fs        fileSystem
+	snapMu    sync.Mutex // one snapshot at a time
+	finalDone bool       // Close has written its snapshot; guarded by snapMu
+	statsMu   sync.Mutex
+	lastSnap  SnapshotStats
+	lastGood  time.Time
+	snaps     uint64
+	snapErrs  uint64
+	restored  RestoreReport
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 var (
@@ -213,6 +214,9 @@ func (db *DB) Close() error {
 	if db.dir != "" && !db.readOnly {
 		err = db.snapshot()
 	}
+	db.snapMu.Lock()
+	db.finalDone = true
+	db.snapMu.Unlock()
 	if db.lock != nil {
 		err = errors.Join(err, db.lock.release())
 	}

@@ -277,6 +277,9 @@ func (db *DB) snapshot() error {
 	}
 	db.snapMu.Lock()
 	defer db.snapMu.Unlock()
+	if db.finalDone {
+		return ErrClosed // Close has written the last one and let the lock go
+	}
 	st := SnapshotStats{Time: time.Now(), Path: filepath.Join(db.dir, SnapshotFileName)}
 	err := db.writeSnapshot(&st)
 	st.Duration = time.Since(st.Time)
