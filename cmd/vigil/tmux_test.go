@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigilterm/vigil/scrape/peertest"
+)
+
+// tmuxSession runs a shell command in a detached 80×24 tmux session on its
+// own server socket, as an operator's terminal.
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+}
+
+func newTmux(t *testing.T, command string) *tmuxSession {
+	t.Helper()
+	peertest.Need(t, "tmux", "tmux")
+	s := &tmuxSession{t: t, socket: filepath.Join(t.TempDir(), "tmux.sock")}
+	s.run("new-session", "-d", "-s", "vigil", "-x", "80", "-y", "24", command)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-S", s.socket, "kill-server").Run() })
+	return s
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-S", s.socket}, args...)...).CombinedOutput()
+	require.NoError(s.t, err, "tmux %v: %s", args, out)
+	return string(out)
+}
+
+func (s *tmuxSession) screen() string { return s.run("capture-pane", "-p", "-t", "vigil") }
+
+// waitFor waits until the screen holds every want, and returns it.
+func (s *tmuxSession) waitFor(want ...string) string {
+	s.t.Helper()
+	var scr string
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		scr = s.screen()
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(scr, w)
+		}
+		if ok {
+			return scr
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.t.Fatalf("screen never showed %q; last screen:\n%s", want, scr)
+	return ""
+}
+
+func TestConsoleInTmux(t *testing.T) {
+	ne := peertest.NodeExporter(t)
+	dataDir := t.TempDir()
+	exitFile := filepath.Join(t.TempDir(), "exit")
+	s := newTmux(t, vigilBin+" --data-dir "+dataDir+" --scrape-interval 1s "+ne.Addr+"; echo $? > "+exitFile+"; sleep 60")
+
+	scr := s.waitFor("targets 2/2 up", "Overview")
+	lines := strings.Split(strings.TrimRight(scr, "\n"), "\n")
+	require.LessOrEqual(t, len(lines), 24)
+	for _, l := range lines {
+		require.LessOrEqual(t, len([]rune(l)), 80, "line wider than the terminal: %q", l)
+	}
+
+	s.run("send-keys", "-t", "vigil", "2")
+	s.waitFor("node", ne.Addr, "up")
+	s.run("send-keys", "-t", "vigil", "3")
+	s.waitFor("Alerts")
+	s.run("send-keys", "-t", "vigil", "?")
+	s.waitFor("quit")
+	s.run("send-keys", "-t", "vigil", "q")
+
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(exitFile)
+		return err == nil && strings.TrimSpace(string(b)) == "0"
+	}, 20*time.Second, 100*time.Millisecond, "vigil did not exit 0 on q; screen:\n%s", s.screen())
+	_, err := os.Stat(filepath.Join(dataDir, "vigil.snapshot"))
+	require.NoError(t, err, "no final snapshot after q")
+}
+
+// TestConsoleWithPipedStdout: `vigil | cat > file` draws the console on the
+// terminal (/dev/tty) while stdout carries only JSON lines.
+func TestConsoleWithPipedStdout(t *testing.T) {
+	ne := peertest.NodeExporter(t)
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	s := newTmux(t, vigilBin+" --data-dir '' --scrape-interval 1s --eval-interval 1s -a 'NodeUp: up == 1' "+ne.Addr+" > "+events+"; sleep 60")
+
+	s.waitFor("targets 2/2 up", "firing")
+	require.Eventually(t, func() bool {
+		b, _ := os.ReadFile(events)
+		return len(b) > 0
+	}, 20*time.Second, 100*time.Millisecond)
+	s.run("send-keys", "-t", "vigil", "q")
+	time.Sleep(time.Second)
+
+	f, err := os.Open(events)
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		var ev event
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &ev), "stdout holds a line that is not an event: %q", sc.Text())
+		require.Contains(t, []string{"pending", "firing", "resolved"}, ev.State)
+		n++
+	}
+	require.Positive(t, n)
+}
