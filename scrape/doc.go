@@ -1,2 +1,87 @@
-// Package scrape pulls metrics from Prometheus exporters into the store.
+// Package scrape pulls metrics from Prometheus exporters into the store,
+// the way Prometheus does, so that a user's prometheus.yml and exporters
+// just work.
+//
+// It owns the part of prometheus.yml vigil understands (LoadConfig,
+// CheckConfig), turning it into targets, one scrape loop per target
+// (Manager), the HTTP client built by prometheus/common/config, parsing with
+// Prometheus' model/textparse, the synthetic series, staleness and limits,
+// and the built-in local-host target (LocalTarget).
+//
+// # Config
+//
+// LoadConfig reads the file once; the alert package takes RuleFiles,
+// Alertmanagers() and Global.EvaluationInterval from the same *Config.
+// Every problem is reported with file:line, all of them in one go, like
+// `promtool check config`: unknown keys, Prometheus features vigil does not
+// have (remote_write, kubernetes_sd_configs, …: named, with what is
+// supported), bad values and failed checks (a timeout longer than the
+// interval, two jobs of one name, a scheme in a target, …). Relative paths
+// (rule_files globs, file_sd files, password_file, ca_file, …) are relative
+// to the config file.
+//
+// Choices where vigil differs from Prometheus, because it is a console:
+//   - What a config leaves out defaults to DefaultGlobalConfig: a 5s scrape
+//     and evaluation interval (the --scrape-interval and --eval-interval
+//     defaults), not Prometheus' 1m. LoadConfigWith takes other defaults.
+//   - A body without a Content-Type is read as the text format (as
+//     Prometheus 2 did), unless fallback_scrape_protocol says otherwise.
+//   - Every body is size-limited: Options.BodySizeLimit (64 MiB) applies
+//     when the config sets no body_size_limit.
+//   - Only float samples are stored: native histograms are ignored; classic
+//     histograms and summaries come through as their series.
+//
+// # Scrape loops
+//
+// Each target gets a goroutine owned by the Manager. The first scrape
+// happens at an offset within the interval derived from a hash of the
+// target (so many targets spread out and each keeps its phase), then on a
+// ticker. A scrape that starts within 2ms (at most 1% of the interval) of
+// its slot is stamped with the slot's time, as Prometheus does: regular
+// timestamps keep the store's compression near its best (see
+// BenchmarkCompression). Each scrape is one store transaction: the samples,
+// stale markers for series that vanished, and the synthetic series up,
+// scrape_duration_seconds, scrape_samples_scraped,
+// scrape_samples_post_metric_relabeling and scrape_series_added.
+//
+// The request is Prometheus': its Accept header (protobuf first when
+// scrape_protocols asks for it), gzip, a User-Agent and
+// X-Prometheus-Scrape-Timeout-Seconds. Samples get the target labels (job,
+// instance and the rest after relabel_configs), with honor_labels and the
+// exported_ renaming, honor_timestamps, then metric_relabel_configs.
+//
+// # Failures
+//
+// Everything from a target is untrusted. A scrape that times out, is
+// refused, gets a status other than 200, a body over the limit, a body that
+// does not parse, a series with invalid UTF-8, or breaks sample_limit,
+// label_limit, label_name_length_limit or label_value_length_limit fails as
+// a whole, as in Prometheus: nothing of it is stored, up is 0, every series
+// of the target gets a stale marker, the target shows a short error, and
+// the next scrape is on time. A sample the store refuses (out of order,
+// duplicate, too many series) or a series twice in one body is dropped and
+// counted in TargetHealth.LastWarning; the scrape goes on. Errors and
+// warnings are passed through Sanitize; label values are stored as sent and
+// must be sanitised by whoever shows them. Secrets from the config never
+// appear in errors, health or logs.
+//
+// # Reloads and shutdown
+//
+// ApplyConfig makes the running targets those of a new config. A target in
+// both keeps its loop (or hands its series cache to the new loop when its
+// job's settings changed), so a reload loses nothing. A target that is gone
+// gets stale markers for all its series stamped at its first missed slot
+// and written a tenth of an interval after the second, in case it comes
+// back, as in Prometheus. A config that cannot be applied changes nothing.
+// Close stops every loop and waits for them; it writes no stale markers.
+//
+// # Internal targets
+//
+// An InternalTarget is scraped by the same loop, but its body comes from a
+// CollectFunc writing the text format (TextWriter helps). LocalTarget is one:
+// job "node", instance the hostname, node_exporter's names and labels for
+// CPU, memory, load, filesystems, network, disks, boot time, time, uname and
+// running processes, read from /proc and /sys with prometheus/procfs.
+// vigil's own metrics (job "vigil") are another, registered through
+// Options.Internal.
 package scrape
