@@ -386,7 +386,29 @@ func (m Model) headerView(w int) string {
 	for len(segs) > 3 && ansi.StringWidth(strings.Join(segs, sep)) > w {
 		segs = segs[:len(segs)-1]
 	}
-	return st.Header.Render(ansi.Truncate(strings.Join(segs, sep), w, "…"))
+	line := strings.Join(segs, sep)
+	if ansi.StringWidth(line) > w {
+		// Narrow: the counts must stay, the words go.
+		up := strconv.Itoa(up) + "/" + strconv.Itoa(total) + "↑"
+		f := strconv.Itoa(firing) + "F"
+		p := strconv.Itoa(pending) + "P"
+		if total > 0 && strings.HasPrefix(up, strconv.Itoa(total)+"/") {
+			up = st.HeaderOK.Render(up)
+		} else if total > 0 {
+			up = st.HeaderBad.Render(up)
+		}
+		if firing > 0 {
+			f = st.HeaderBad.Render(f)
+		}
+		if pending > 0 {
+			p = st.HeaderWarn.Render(p)
+		}
+		line = up + " " + f + " " + p
+		if full := st.Brand.Render("vigil") + " " + line; ansi.StringWidth(full) <= w {
+			line = full
+		}
+	}
+	return st.Header.Render(ansi.Truncate(line, w, "…"))
 }
 
 func countAlerts(as []alert.Alert) (firing, pending int) {

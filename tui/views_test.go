@@ -71,3 +71,17 @@ func TestTinyWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderNarrow checks that the counts survive any width.
+func TestHeaderNarrow(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	for _, w := range []int{20, 30, 40, 49, 50, 60} {
+		h := m.headerView(w)
+		require.LessOrEqual(t, ansi.StringWidth(h), w)
+		if w < 50 {
+			require.Contains(t, h, "2/4↑ 1F 1P", "width %d", w)
+		} else {
+			require.Contains(t, h, "targets 2/4 up │ alerts 1 firing 1 pending", "width %d", w)
+		}
+	}
+}
