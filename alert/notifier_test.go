@@ -138,6 +138,7 @@ func TestNotifierBadURL(t *testing.T) {
 // vigil fires, reports it through its API, and notifies its receiver of it
 // firing and then resolved.
 func TestRealAlertmanager(t *testing.T) {
+	t.Parallel() // waits on peers and wall-clock intervals
 	type webhook struct {
 		Status string `json:"status"`
 		Alerts []struct {

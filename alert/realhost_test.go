@@ -20,6 +20,7 @@ import (
 // the built-in rules: every rule runs cleanly, every metric they use
 // exists (the local target has no clock metrics), and no target is down.
 func TestDefaultRulesOnRealHosts(t *testing.T) {
+	t.Parallel() // waits on peers and wall-clock intervals
 	if testing.Short() {
 		t.Skip("scrapes for seconds; -short")
 	}

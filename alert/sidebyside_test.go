@@ -100,6 +100,7 @@ func key(labels, annotations map[string]string) string {
 // within one evaluation interval (plus the scrape interval, since each
 // side scrapes on its own clock) of each other.
 func TestSideBySideWithPrometheus(t *testing.T) {
+	t.Parallel() // waits on peers and wall-clock intervals
 	if testing.Short() {
 		t.Skip("starts Prometheus; -short")
 	}
