@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -69,7 +70,7 @@ func TestHeadlessAgainstNodeExporter(t *testing.T) {
 		"-a", "NodeUp: up{job=\"node\"} == 1", ne.Addr)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
@@ -133,7 +134,7 @@ func TestHeadlessAgainstNodeExporter(t *testing.T) {
 func TestDataDirLock(t *testing.T) {
 	dataDir := t.TempDir()
 	first := exec.Command(vigilBin, "--headless", "--events", "none", "--data-dir", dataDir)
-	var firstErr bytes.Buffer
+	var firstErr syncBuffer
 	first.Stderr = &firstErr
 	require.NoError(t, first.Start())
 	t.Cleanup(func() {
@@ -228,4 +229,23 @@ func TestCheckCommands(t *testing.T) {
 			require.Contains(t, string(out), tc.want)
 		})
 	}
+}
+
+// syncBuffer is a bytes.Buffer that a process can write while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
