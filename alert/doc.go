@@ -33,4 +33,19 @@
 //
 // Evaluation takes its time as a parameter (Manager.Eval); the loops use
 // the time package only, so tests run them under testing/synctest.
+//
+// As in Prometheus, a group writes no ALERTS or ALERTS_FOR_STATE samples
+// in its first two evaluations: after the second it restores the for
+// clocks from ALERTS_FOR_STATE (which the store keeps in its snapshot), and
+// only then writes, so that the old clocks are not overwritten first.
+//
+// The wiring, in order (Example shows it whole):
+//
+//	groups, err := LoadRules(ruleFiles, alertFlags) // or CheckRules for `vigil check rules`
+//	signal.Notify(ch, syscall.SIGPIPE)              // so stdout reports EPIPE
+//	w := NewEventWriter(os.Stdout, FormatJSON, WriterOptions{…}) // w.Done(), w.Err()
+//	c := NewChannelSink(0)                          // c.C() for the console
+//	n, err := NewNotifier(NotifierOptions{…})       // n.Status() for the console
+//	m, err := NewManager(groups, Options{Queryable, Appendable, Engine, Sinks: {w, c}, Notify: n.Send, …})
+//	m.Start() … m.Close(); n.Close(); w.Close(timeout)
 package alert

@@ -28,8 +28,9 @@ const (
 	DefaultResendDelay     = time.Minute
 )
 
-// Sink receives every event. Send must not block: sinks queue and count
-// what they cannot take.
+// Sink receives every event. Send is called from the groups' goroutines,
+// possibly at once, and must not block: sinks queue and count what they
+// cannot take.
 type Sink interface {
 	Send(Event)
 }
