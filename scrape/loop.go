@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"reflect"
 	"sync"
 	"time"
 
@@ -76,7 +77,8 @@ type loop struct {
 	newKeys      []string
 	report       [5]storage.SeriesRef
 	reportLabels [5]labels.Labels
-	reported     bool // report series were written at least once
+	inherited    []*entry // live series of the loop this one replaced, see adopt
+	reported     bool     // report series were written at least once
 
 	mu     sync.Mutex
 	health TargetHealth
@@ -109,8 +111,23 @@ func newLoop(t *target, s scraper, app store.Appendable, opts loopOptions, logge
 
 // adopt takes over the series cache of the loop that scraped the same
 // target before a reload, so nothing is marked stale or looked up again.
+//
+// When the job's sample handling changed (metric_relabel_configs,
+// honor_labels, limits, …) the cached label sets no longer hold: the new
+// loop starts afresh and, after its first good scrape, marks stale those
+// of the old series it no longer produces.
 func (l *loop) adopt(old *loop) {
-	l.cache, l.byHash, l.iter, l.report, l.reported = old.cache, old.byHash, old.iter, old.report, old.reported
+	l.iter, l.report, l.reported = old.iter, old.report, old.reported
+	if reflect.DeepEqual(l.opts, old.opts) {
+		l.cache, l.byHash = old.cache, old.byHash
+	} else {
+		l.inherited = old.inherited
+		for _, ce := range old.byHash {
+			if !ce.stale && (!ce.explicit || old.opts.trackTSStaleness) {
+				l.inherited = append(l.inherited, ce)
+			}
+		}
+	}
 	l.mu.Lock()
 	old.mu.Lock()
 	h := old.health
@@ -400,6 +417,15 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 	if limitErr != nil {
 		return st, limitErr
 	}
+	if l.inherited != nil {
+		for _, old := range l.inherited {
+			if ce, ok := l.byHash[old.lset.Hash()]; ok && ce.iter == l.iter && labels.Equal(ce.lset, old.lset) {
+				continue
+			}
+			l.appendStale(app, old, t)
+		}
+		l.inherited = nil
+	}
 	if st.keys == len(l.cache) {
 		return st, nil // every series known was in this body: none is stale
 	}
@@ -550,6 +576,10 @@ func (l *loop) appendStale(app store.Appender, ce *entry, t int64) {
 // markAllStale writes stale markers for every live series of the target
 // (it is down, or gone).
 func (l *loop) markAllStale(app store.Appender, t int64) {
+	for _, old := range l.inherited {
+		l.appendStale(app, old, t)
+	}
+	l.inherited = nil
 	for _, ce := range l.cache {
 		if !ce.dropped && !ce.stale && (!ce.explicit || l.opts.trackTSStaleness) {
 			l.appendStale(app, ce, t)

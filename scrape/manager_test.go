@@ -178,3 +178,33 @@ func TestManagerLocalConfig(t *testing.T) {
 	require.Len(t, ls, 1)
 	require.Equal(t, host, ls[0].Get(model.InstanceLabel))
 }
+
+// TestReloadChangedRelabeling: when a job's metric_relabel_configs change,
+// the series the new rules drop go stale and the others go on.
+func TestReloadChangedRelabeling(t *testing.T) {
+	db := newTestDB(t)
+	addr := server(t, "keep 1\ngo_away 2\n")
+	m := scrape.NewManager(db, scrape.Options{})
+	defer m.Close()
+	cfg := jobConfig(t, 100*time.Millisecond, addr)
+	require.NoError(t, m.ApplyConfig(cfg))
+	keep := labels.FromStrings("__name__", "keep", "job", "node", "instance", addr)
+	away := labels.FromStrings("__name__", "go_away", "job", "node", "instance", addr)
+	require.Eventually(t, func() bool { _, ok := db.last(away); return ok }, 10*time.Second, 10*time.Millisecond)
+
+	next := loadString(t, fmt.Sprintf(`
+global: {scrape_interval: 100ms}
+scrape_configs:
+  - job_name: node
+    static_configs: [{targets: [%q]}]
+    metric_relabel_configs:
+      - {source_labels: [__name__], regex: "go_.*", action: drop}
+`, addr))
+	require.NoError(t, m.ApplyConfig(next))
+	require.Eventually(t, func() bool { s, _ := db.last(away); return isStale(s.V) }, 10*time.Second, 10*time.Millisecond)
+	n := len(db.samples(keep))
+	require.Eventually(t, func() bool { return len(db.samples(keep)) > n+2 }, 10*time.Second, 10*time.Millisecond)
+	for _, s := range db.samples(keep) {
+		require.False(t, isStale(s.V))
+	}
+}
