@@ -91,7 +91,7 @@ func BenchmarkScrapeLoopAppend(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		l.appendReport(app, ts, 1, &reportValues{0.01, st.total, st.added, st.seriesAdded})
+		l.appendReport(app, ts, 1, &reportValues{0.01, st.total, st.added, st.seriesAdded}, nil)
 		if err := app.Commit(); err != nil {
 			b.Fatal(err)
 		}

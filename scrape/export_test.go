@@ -2,10 +2,7 @@ package scrape
 
 import (
 	"context"
-	"net/url"
 	"time"
-
-	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/vigilterm/vigil/store"
 )
@@ -43,20 +40,6 @@ func (t *TestLoop) Scrape(ts time.Time) TargetHealth {
 	t.l.scrapeOnce(context.Background(), ts)
 	return t.l.healthSnapshot()
 }
-
-// EndOfRun writes the stale markers of a removed target at ts.
-func (t *TestLoop) EndOfRun(ts time.Time) {
-	app := t.l.app.Appender()
-	t.l.markAllStale(app, ts.UnixMilli())
-	t.l.appendReport(app, ts.UnixMilli(), staleNaN(), nil)
-	_ = app.Commit()
-}
-
-// TargetLabels returns the target's labels.
-func (t *TestLoop) TargetLabels() labels.Labels { return t.l.t.labels }
-
-// URL returns the scrape URL.
-func (t *TestLoop) URL() *url.URL { return t.l.t.url }
 
 // Offset exposes the first-scrape offset.
 func (t *TestLoop) Offset(now time.Time) time.Duration { return t.l.offset(now) }

@@ -22,7 +22,7 @@ type TargetHealth struct {
 	Job      string
 	Instance string
 	URL      string        // the scrape URL, without credentials
-	Labels   labels.Labels // target labels after relabeling (job, instance, ...)
+	Labels   labels.Labels // target labels after relabeling (job, instance, ...); values as configured, sanitise to show
 
 	Health         HealthState
 	LastScrape     time.Time     // zero before the first scrape

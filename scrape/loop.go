@@ -230,7 +230,7 @@ func (l *loop) endOfRunStaleness(parent context.Context, last time.Time, ticker 
 	app := l.app.Appender()
 	l.markAllStale(app, staleTime.UnixMilli())
 	if l.reported {
-		l.appendReport(app, staleTime.UnixMilli(), staleNaN(), nil)
+		l.appendReport(app, staleTime.UnixMilli(), staleNaN(), nil, nil)
 	}
 	if err := app.Commit(); err != nil && !isRefused(err) {
 		l.logger.Warn("write stale markers for a removed target", "job", l.health.Job, "instance", l.health.Instance, "err", err)
@@ -278,7 +278,7 @@ func (l *loop) scrapeOnce(ctx context.Context, ts time.Time) {
 	if err != nil {
 		up = 0
 	}
-	l.appendReport(app, t, up, &reportValues{dur.Seconds(), st.total, st.added, st.seriesAdded})
+	l.appendReport(app, t, up, &reportValues{dur.Seconds(), st.total, st.added, st.seriesAdded}, &st)
 	if cerr := app.Commit(); cerr != nil {
 		l.logger.Warn("commit scrape", "job", l.health.Job, "instance", l.health.Instance, "err", cerr)
 		if err == nil {
@@ -596,8 +596,8 @@ var reportNames = [5]string{"up", "scrape_duration_seconds", "scrape_samples_scr
 
 // appendReport writes the synthetic series: up with the given value and,
 // when rv is set, the others; with rv nil every one gets the value (stale
-// markers at the end of a target).
-func (l *loop) appendReport(app store.Appender, t int64, up float64, rv *reportValues) {
+// markers at the end of a target). Refusals are counted in st when given.
+func (l *loop) appendReport(app store.Appender, t int64, up float64, rv *reportValues, st *scrapeStats) {
 	vals := [5]float64{up, up, up, up, up}
 	if rv != nil {
 		vals = [5]float64{up, rv.duration, float64(rv.scraped), float64(rv.post), float64(rv.seriesAdded)}
@@ -611,8 +611,11 @@ func (l *loop) appendReport(app store.Appender, t int64, up float64, rv *reportV
 	}
 	for i := range reportNames {
 		ref, err := app.Append(l.report[i], l.reportLabels[i], t, vals[i])
-		if err == nil {
+		switch {
+		case err == nil:
 			l.report[i] = ref
+		case st != nil:
+			st.refuse(refusedKind(err), l.reportLabels[i])
 		}
 	}
 	l.reported = true

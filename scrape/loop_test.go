@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilterm/vigil/scrape"
+	"github.com/vigilterm/vigil/store"
 )
 
 // body serves whatever the test puts in it, as text 0.0.4.
@@ -284,6 +285,14 @@ func TestScrapeFailures(t *testing.T) {
 			err: `label_value_length_limit exceeded (metric: a, label name: x, value: "1234567890123456789012345", length: 25, limit: 20)`,
 		},
 		{
+			name: "label_name_length_limit exceeded",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, "a{a_very_long_label_name=\"1\"} 1\n")
+			},
+			mod: func(sc *scrape.ScrapeConfig) { sc.LabelNameLengthLimit = 10 },
+			err: "label_name_length_limit exceeded (metric: a, label name: a_very_long_label_name, length: 22, limit: 10)",
+		},
+		{
 			name: "invalid UTF-8 in a label value",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, "a{x=\"\xff\xfe\x1b[31m\"} 1\n")
@@ -445,3 +454,20 @@ func TestOffsetsSpreadTargets(t *testing.T) {
 }
 
 var _ = bytes.NewBuffer
+
+func TestStoreRefusalsAreWarnings(t *testing.T) {
+	db := &testDB{DB: store.New(store.Options{Retention: -1, MaxSeries: 8}), t: t}
+	t.Cleanup(func() { _ = db.Close() })
+	b := &body{}
+	var sb strings.Builder
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&sb, "s{i=\"%d\"} 1\n", i)
+	}
+	b.set(sb.String())
+	l, _ := newTestLoop(t, b, db, nil)
+	h := l.Scrape(t0)
+	// 10 series and 5 synthetic ones do not fit in 8: the target stays up,
+	// what did not fit is counted and named.
+	require.Equal(t, scrape.HealthUp, h.Health, h.LastError)
+	require.True(t, strings.HasPrefix(h.LastWarning, "7 samples dropped (7 too many series), e.g. {__name__=\"s\""), h.LastWarning)
+}
