@@ -93,6 +93,7 @@ func BenchmarkDefaultRules100Hosts(b *testing.B) {
 	require.Equal(b, 10, m.Stats().Pending, "the ten loaded hosts")
 
 	ts := end
+	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		ts = ts.Add(time.Millisecond)
