@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math"
 	"reflect"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -215,7 +217,8 @@ func (l *loop) endOfRunStaleness(parent context.Context, last time.Time, ticker 
 	select {
 	case <-parent.Done():
 		return
-	case staleTime = <-ticker.C:
+	case tick := <-ticker.C:
+		staleTime = snap(last, tick, l.t.interval)
 	}
 	select {
 	case <-parent.Done():
@@ -233,7 +236,7 @@ func (l *loop) endOfRunStaleness(parent context.Context, last time.Time, ticker 
 		l.appendReport(app, staleTime.UnixMilli(), staleNaN(), nil, nil)
 	}
 	if err := app.Commit(); err != nil && !isRefused(err) {
-		l.logger.Warn("write stale markers for a removed target", "job", l.health.Job, "instance", l.health.Instance, "err", err)
+		l.logger.Warn("write stale markers for a removed target", "job", l.health.Job, "instance", l.health.Instance, "err", Sanitize(err.Error(), DefaultSanitizeLen))
 	}
 }
 
@@ -280,9 +283,16 @@ func (l *loop) scrapeOnce(ctx context.Context, ts time.Time) {
 	}
 	l.appendReport(app, t, up, &reportValues{dur.Seconds(), st.total, st.added, st.seriesAdded}, &st)
 	if cerr := app.Commit(); cerr != nil {
-		l.logger.Warn("commit scrape", "job", l.health.Job, "instance", l.health.Instance, "err", cerr)
-		if err == nil {
-			err = fmt.Errorf("store: %w", cerr)
+		// Samples that another writer made out of order since Append are
+		// refused at Commit and counted like the others; anything else is
+		// the store failing, and fails the scrape.
+		if isRefused(cerr) {
+			st.refuse(refusedKind(cerr), labels.EmptyLabels())
+		} else {
+			l.logger.Warn("commit scrape", "job", l.health.Job, "instance", l.health.Instance, "err", Sanitize(cerr.Error(), DefaultSanitizeLen))
+			if err == nil {
+				err = fmt.Errorf("store: %w", cerr)
+			}
 		}
 	}
 	if err == nil {
@@ -317,15 +327,18 @@ func warning(st scrapeStats) string {
 		return ""
 	}
 	n := 0
-	why := ""
+	var whys []string
 	for e, c := range st.refused {
 		n += c
-		if why != "" {
-			why += ", "
-		}
-		why += fmt.Sprintf("%d %s", c, e)
+		whys = append(whys, fmt.Sprintf("%d %s", c, e))
 	}
-	return Sanitize(fmt.Sprintf("%d samples dropped (%s), e.g. %s", n, why, st.example), DefaultSanitizeLen)
+	sort.Strings(whys)
+	why := strings.Join(whys, ", ")
+	msg := fmt.Sprintf("%d samples dropped (%s)", n, why)
+	if st.example != "" {
+		msg += ", e.g. " + st.example
+	}
+	return Sanitize(msg, DefaultSanitizeLen)
 }
 
 // errDuplicateSeries names a series that is twice in one body.
@@ -461,7 +474,7 @@ func (st *scrapeStats) refuse(why error, ls labels.Labels) {
 		st.refused = map[error]int{}
 	}
 	st.refused[why]++
-	if st.example == "" {
+	if st.example == "" && !ls.IsEmpty() {
 		st.example = ls.String()
 	}
 }
