@@ -61,9 +61,15 @@ func newAlertsView(c *common) *alertsView {
 	return v
 }
 
-func (v *alertsView) title() string    { return "Alerts" }
-func (v *alertsView) capturing() bool  { return v.filter.editing }
-func (v *alertsView) refresh() tea.Cmd { return nil }
+func (v *alertsView) title() string   { return "Alerts" }
+func (v *alertsView) capturing() bool { return v.filter.editing }
+
+// Alerts, rules and events are polled or sent to the root model: nothing
+// to fetch, only the rows to rebuild.
+func (v *alertsView) refresh() tea.Cmd {
+	v.rebuild()
+	return nil
+}
 
 func (v *alertsView) ShortHelp() []key.Binding {
 	k := &v.c.keys

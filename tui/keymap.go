@@ -30,15 +30,18 @@ type KeyMap struct {
 	Enter    key.Binding
 	Back     key.Binding
 	Filter   key.Binding
+	Sort     key.Binding
 
 	// Time range.
 	RangeUp   key.Binding
 	RangeDown key.Binding
 
 	// Query view.
-	Edit     key.Binding
-	Run      key.Binding
-	Complete key.Binding
+	Edit        key.Binding
+	Run         key.Binding
+	Complete    key.Binding
+	HistoryPrev key.Binding // arrows only: j and k are typed
+	HistoryNext key.Binding
 }
 
 // DefaultKeyMap returns the bindings of k9s and btop users' habits: number
@@ -68,12 +71,15 @@ func DefaultKeyMap() KeyMap {
 		Enter:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 
 		RangeUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "longer range")),
 		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),
 
-		Edit:     key.NewBinding(key.WithKeys("e", "i", "/"), key.WithHelp("e", "edit query")),
-		Run:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
-		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+		Edit:        key.NewBinding(key.WithKeys("e", "i", "/"), key.WithHelp("e", "edit query")),
+		Run:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+		Complete:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+		HistoryPrev: key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "older query")),
+		HistoryNext: key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "newer query")),
 	}
 }

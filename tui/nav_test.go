@@ -314,3 +314,19 @@ func TestOverviewScroll(t *testing.T) {
 	m = press(t, m, "g")
 	require.Contains(t, m.View(), "host0:9100")
 }
+
+func TestTargetsSort(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	m = press(t, m, "2")
+	v := m.views[viewTargets].(*targetsView)
+	require.Equal(t, "localhost:8080", v.shown[0].Instance, "by job")
+	m = press(t, m, "s")
+	require.Equal(t, "batch1:9100", v.shown[0].Instance, "down first")
+	require.Contains(t, m.View(), "by health")
+	m = press(t, m, "s")
+	require.Equal(t, "batch1:9100", v.shown[0].Instance, "slowest first")
+	m = press(t, m, "s")
+	require.Equal(t, "db1:9100", v.shown[0].Instance, "most samples first")
+	m = press(t, m, "s", "s")
+	require.Contains(t, m.View(), "by job")
+}

@@ -73,7 +73,7 @@ func (v *queryView) capturing() bool { return v.input.Focused() }
 func (v *queryView) ShortHelp() []key.Binding {
 	k := &v.c.keys
 	if v.input.Focused() {
-		return []key.Binding{k.Run, k.Complete, withHelp(k.Up, "↑/↓", "history"), withHelp(k.Back, "esc", "results")}
+		return []key.Binding{k.Run, k.Complete, withHelp(k.HistoryPrev, "↑/↓", "history"), withHelp(k.Back, "esc", "results")}
 	}
 	return []key.Binding{k.Edit, k.Up, k.Down, k.RangeUp, k.RangeDown}
 }
@@ -81,7 +81,7 @@ func (v *queryView) ShortHelp() []key.Binding {
 func (v *queryView) FullHelp() [][]key.Binding {
 	k := &v.c.keys
 	return [][]key.Binding{
-		{k.Run, k.Complete, withHelp(k.Up, "↑/↓", "history (typing)"), withHelp(k.Back, "esc", "leave the prompt"), k.Edit},
+		{k.Run, k.Complete, k.HistoryPrev, k.HistoryNext, withHelp(k.Back, "esc", "leave the prompt"), k.Edit},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 	}
 }
@@ -225,14 +225,14 @@ func (v *queryView) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Back):
 		v.input.Blur()
 		return nil
-	case msg.Type == tea.KeyUp:
+	case key.Matches(msg, k.HistoryPrev):
 		if v.histPos > 0 {
 			v.histPos--
 			v.input.SetValue(v.history[v.histPos])
 			v.input.CursorEnd()
 		}
 		return nil
-	case msg.Type == tea.KeyDown:
+	case key.Matches(msg, k.HistoryNext):
 		if v.histPos < len(v.history)-1 {
 			v.histPos++
 			v.input.SetValue(v.history[v.histPos])

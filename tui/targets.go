@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -16,7 +17,31 @@ type targetsView struct {
 	table  table
 	filter filter
 	detail bool
+	sortBy int
 	shown  []scrape.TargetHealth // the rows of the table, in order
+}
+
+// The orders of the Targets table, cycled with s.
+var targetSorts = []struct {
+	name string
+	less func(a, b *scrape.TargetHealth) bool
+}{
+	{"job", nil}, // as polled: job, then instance
+	{"health", func(a, b *scrape.TargetHealth) bool { return healthRank(a.Health) < healthRank(b.Health) }},
+	{"duration", func(a, b *scrape.TargetHealth) bool { return a.LastDuration > b.LastDuration }},
+	{"samples", func(a, b *scrape.TargetHealth) bool { return a.LastSamples > b.LastSamples }},
+	{"last", func(a, b *scrape.TargetHealth) bool { return a.LastScrape.Before(b.LastScrape) }},
+}
+
+// healthRank puts the targets that need looking at first.
+func healthRank(h scrape.HealthState) int {
+	switch h {
+	case scrape.HealthDown:
+		return 0
+	case scrape.HealthUp:
+		return 2
+	}
+	return 1
 }
 
 func newTargetsView(c *common) *targetsView {
@@ -38,22 +63,26 @@ func newTargetsView(c *common) *targetsView {
 func (v *targetsView) title() string   { return "Targets" }
 func (v *targetsView) capturing() bool { return v.filter.editing }
 
-// Targets are polled by the root model every tick: nothing to fetch.
-func (v *targetsView) refresh() tea.Cmd { return nil }
+// Targets are polled by the root model every tick: nothing to fetch,
+// only the rows to rebuild.
+func (v *targetsView) refresh() tea.Cmd {
+	v.rebuild()
+	return nil
+}
 
 func (v *targetsView) ShortHelp() []key.Binding {
 	k := &v.c.keys
 	if v.detail {
 		return []key.Binding{k.Back}
 	}
-	return []key.Binding{k.Up, k.Down, k.Enter, k.Filter}
+	return []key.Binding{k.Up, k.Down, k.Enter, k.Filter, k.Sort}
 }
 
 func (v *targetsView) FullHelp() [][]key.Binding {
 	k := &v.c.keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Enter, k.Back, k.Filter},
+		{k.Enter, k.Back, k.Filter, withHelp(k.Sort, "s", "sort: job, health, duration, samples, last")},
 	}
 }
 
@@ -76,10 +105,16 @@ func (v *targetsView) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	if key.Matches(km, k.Enter) {
+	switch {
+	case key.Matches(km, k.Enter):
 		if _, ok := v.table.selected(); ok {
 			v.detail = true
 		}
+		return nil
+	case key.Matches(km, k.Sort):
+		v.sortBy = (v.sortBy + 1) % len(targetSorts)
+		v.table.cursor = 0
+		v.rebuild()
 		return nil
 	}
 	v.table.move(km, k)
@@ -101,7 +136,12 @@ func (v *targetsView) rebuild() {
 	c := v.c
 	v.shown = v.shown[:0]
 	rows := make([]row, 0, len(c.targets))
-	for _, t := range c.targets {
+	ts := c.targets
+	if less := targetSorts[v.sortBy].less; less != nil {
+		ts = append([]scrape.TargetHealth(nil), ts...)
+		sort.SliceStable(ts, func(i, j int) bool { return less(&ts[i], &ts[j]) })
+	}
+	for _, t := range ts {
 		job := Sanitize(t.Job, maxLabelLen)
 		inst := Sanitize(t.Instance, maxLabelLen)
 		errText := Sanitize(t.LastError, maxErrorLen)
@@ -146,6 +186,7 @@ func (v *targetsView) view(width, height int) string {
 	if len(v.table.rows) > 0 {
 		title += st.Dim.Render("  " + v.table.scrollInfo())
 	}
+	title += st.Dim.Render("  by " + targetSorts[v.sortBy].name)
 	if f := v.filter.view(st, width/2); f != "" {
 		title += "  " + f
 	}
