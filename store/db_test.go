@@ -227,3 +227,88 @@ func TestOpenLockAndSnapshot(t *testing.T) {
 	require.NoError(t, a.Commit())
 	require.NoError(t, db.Close())
 }
+
+// TestRestoredSeriesRefusals checks the duplicate and out-of-order rules on
+// a series whose last value must first be decoded from a restored chunk.
+func TestRestoredSeriesRefusals(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	l := labels.FromStrings("__name__", "m")
+	a := db.Appender()
+	for i := range int64(130) {
+		_, err := a.Append(0, l, i*1000, float64(i)/3)
+		require.NoError(t, err)
+	}
+	require.NoError(t, a.Commit())
+	require.NoError(t, db.Close())
+
+	db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	defer db.Close()
+	a = db.Appender()
+	_, err = a.Append(0, l, 129_000, float64(129)/3)
+	require.NoError(t, err, "the same sample again")
+	_, err = a.Append(0, l, 129_000, 1)
+	require.ErrorIs(t, err, ErrDuplicate)
+	_, err = a.Append(0, l, 128_000, 1)
+	require.ErrorIs(t, err, ErrOutOfOrder)
+	_, err = a.Append(0, l, 130_000, 7)
+	require.NoError(t, err)
+	require.NoError(t, a.Commit())
+	got := readAll(t, db, 128_000, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "m"))[l.String()]
+	require.Equal(t, []sample{{128_000, float64(128) / 3}, {129_000, float64(129) / 3}, {130_000, 7}}, got)
+}
+
+func TestIteratorSeek(t *testing.T) {
+	db := New(Options{Retention: -1})
+	defer db.Close()
+	l := labels.FromStrings("__name__", "m")
+	a := db.Appender()
+	for i := range int64(500) { // chunks end at 119, 239, 359, 479 s
+		_, err := a.Append(0, l, i*1000, float64(i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, a.Commit())
+	q, err := db.Querier(10_000, 450_000)
+	require.NoError(t, err)
+	ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "m"))
+	require.True(t, ss.Next())
+	s := ss.At()
+
+	steps := []struct {
+		seek, want int64 // want -1: exhausted
+	}{
+		{0, 10_000},        // clamped to mint
+		{5_000, 10_000},    // already there: no effect
+		{239_500, 240_000}, // into the next chunk
+		{240_000, 240_000},
+		{359_000, 359_000}, // last sample of a chunk
+		{360_001, 361_000},
+		{450_000, 450_000}, // maxt
+		{450_001, -1},      // past maxt
+	}
+	it := s.Iterator(nil)
+	for _, st := range steps {
+		vt := it.Seek(st.seek)
+		if st.want < 0 {
+			require.Equal(t, chunkenc.ValNone, vt, "seek %d", st.seek)
+			continue
+		}
+		require.Equal(t, chunkenc.ValFloat, vt, "seek %d", st.seek)
+		ts, v := it.At()
+		require.Equal(t, st.want, ts, "seek %d", st.seek)
+		require.Equal(t, float64(st.want/1000), v)
+	}
+	require.Equal(t, chunkenc.ValNone, it.Next())
+
+	// Next after Seek goes on from there; a reused iterator starts over.
+	it = s.Iterator(it)
+	require.Equal(t, chunkenc.ValFloat, it.Seek(119_000))
+	require.Equal(t, chunkenc.ValFloat, it.Next())
+	require.Equal(t, int64(120_000), it.AtT())
+	it = s.Iterator(it)
+	require.Equal(t, chunkenc.ValFloat, it.Next())
+	require.Equal(t, int64(10_000), it.AtT())
+	require.NoError(t, it.Err())
+}

@@ -316,15 +316,16 @@ func (db *DB) encode(w io.Writer) (*snapshotWriter, []byte, error) {
 	var (
 		entries []entry
 		cs      []chunk
+		arena   []byte
 	)
 	for i := range db.shards {
 		sh := &db.shards[i]
-		entries, cs = entries[:0], cs[:0]
+		entries, cs, arena = entries[:0], cs[:0], arena[:0]
 		mint := db.minValidTime()
 		sh.mu.Lock()
 		for _, s := range sh.byRef {
 			n := len(cs)
-			cs = s.chunksIn(cs, mint, math.MaxInt64)
+			cs = s.chunksIn(cs, &arena, mint, math.MaxInt64)
 			if len(cs) > n {
 				entries = append(entries, entry{lset: s.lset, from: n})
 			}

@@ -45,7 +45,7 @@ func (q *querier) Select(_ context.Context, sortSeries bool, hints *storage.Sele
 		}
 		var cs []chunk
 		if !labelsOnly {
-			cs = s.chunksIn(nil, mint, maxt)
+			cs = s.chunksIn(nil, nil, mint, maxt)
 		}
 		lset := s.lset
 		sh.mu.Unlock()

@@ -145,8 +145,10 @@ func (s *memSeries) dropBefore(mint int64) (samples, bytes int) {
 }
 
 // chunksIn appends to dst the chunks overlapping [mint, maxt], the open head
-// chunk as a copy, and returns dst.
-func (s *memSeries) chunksIn(dst []chunk, mint, maxt int64) []chunk {
+// chunk as a copy, and returns dst. The copy goes to the end of *arena when
+// arena is not nil (the snapshot reuses one buffer per shard), else to a
+// new slice.
+func (s *memSeries) chunksIn(dst []chunk, arena *[]byte, mint, maxt int64) []chunk {
 	for _, c := range s.closed {
 		if c.maxt >= mint && c.mint <= maxt {
 			dst = append(dst, c)
@@ -154,8 +156,16 @@ func (s *memSeries) chunksIn(dst []chunk, mint, maxt int64) []chunk {
 	}
 	if s.head != nil && s.maxt >= mint && s.headMint <= maxt {
 		b := s.head.Bytes()
-		data := make([]byte, len(b))
-		copy(data, b)
+		var data []byte
+		if arena != nil {
+			// Earlier copies keep the old array if append moves it.
+			n := len(*arena)
+			*arena = append(*arena, b...)
+			data = (*arena)[n:len(*arena):len(*arena)]
+		} else {
+			data = make([]byte, len(b))
+			copy(data, b)
+		}
 		dst = append(dst, chunk{mint: s.headMint, maxt: s.maxt, data: data})
 	}
 	return dst
