@@ -327,6 +327,9 @@ func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, where string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
 	switch n.Kind {
 	case yaml.SequenceNode:
 		if t.Kind() == reflect.Slice {
@@ -344,6 +347,11 @@ func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, where string) {
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" { // <<: *anchor merges a mapping of the same kind
+				l.checkKeys(v, reflect.SliceOf(t), where)
+				l.checkKeys(v, t, where)
+				continue
+			}
 			ft, ok := fields[k.Value]
 			if ok {
 				l.checkKeys(v, ft, k.Value)

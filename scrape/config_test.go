@@ -160,3 +160,21 @@ func TestNewStaticConfig(t *testing.T) {
 	require.Equal(t, host, local.Internal[0].Instance)
 	require.Equal(t, model.Duration(5*time.Second), local.Global.ScrapeInterval)
 }
+
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	cfg := loadString(t, `
+scrape_configs:
+  - &common
+    job_name: a
+    scrape_interval: 2s
+    honor_labels: true
+    static_configs: [{targets: ["a:1"]}]
+  - <<: *common
+    job_name: b
+`)
+	require.Len(t, cfg.ScrapeConfigs, 2)
+	for _, sc := range cfg.ScrapeConfigs {
+		require.Equal(t, model.Duration(2*time.Second), sc.ScrapeInterval, sc.JobName)
+		require.True(t, sc.HonorLabels)
+	}
+}
