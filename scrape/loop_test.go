@@ -471,3 +471,15 @@ func TestStoreRefusalsAreWarnings(t *testing.T) {
 	require.Equal(t, scrape.HealthUp, h.Health, h.LastError)
 	require.True(t, strings.HasPrefix(h.LastWarning, "7 samples dropped (7 too many series), e.g. {__name__=\"s\""), h.LastWarning)
 }
+
+func TestInternalTargetPanics(t *testing.T) {
+	db := newTestDB(t)
+	l := scrape.NewTestFuncLoop(scrape.InternalTarget{Job: "bug", Instance: "x", Collect: func(context.Context, io.Writer) error {
+		var m map[string]int
+		m["boom"]++
+		return nil
+	}}, db)
+	h := l.Scrape(t0)
+	require.Equal(t, scrape.HealthDown, h.Health)
+	require.Equal(t, "collector panicked: assignment to entry in nil map", h.LastError)
+}

@@ -112,6 +112,9 @@ func (m *Manager) ApplyConfig(cfg *Config) error {
 	if m.closed {
 		return ErrClosed
 	}
+	if cfg == nil {
+		return errors.New("apply scrape config: no config")
+	}
 	// Build every new pool first, so that a failure changes nothing.
 	next := map[string]*pool{}
 	var errs []error

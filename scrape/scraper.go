@@ -135,7 +135,13 @@ type funcScraper struct {
 	limit   int64
 }
 
-func (s *funcScraper) scrape(ctx context.Context, buf *bytes.Buffer) (string, error) {
+func (s *funcScraper) scrape(ctx context.Context, buf *bytes.Buffer) (ct string, err error) {
+	// A bug in a collector fails its scrape, not vigil.
+	defer func() {
+		if r := recover(); r != nil {
+			ct, err = "", fmt.Errorf("collector panicked: %v", r)
+		}
+	}()
 	if err := s.collect(ctx, buf); err != nil {
 		return "", err
 	}
