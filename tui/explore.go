@@ -65,7 +65,8 @@ type explore struct {
 	seriesSeq  int
 	seriesDone bool
 
-	chosen    labels.Labels // chosen series
+	chosen    labels.Labels   // chosen series
+	chosenAll []labels.Labels // or several, charted together
 	chart     *exploreChartMsg
 	chartBusy bool
 	chartSeq  int
@@ -97,7 +98,7 @@ func (e *explore) ShortHelp() []key.Binding {
 	case levelChart:
 		return []key.Binding{k.Back, k.RangeUp, k.RangeDown}
 	case levelSeries:
-		return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "chart"), k.Back, k.Filter}
+		return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "chart"), k.ChartAll, k.Back, k.Filter}
 	}
 	return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "series"), k.Filter}
 }
@@ -106,7 +107,7 @@ func (e *explore) FullHelp() [][]key.Binding {
 	k := &e.c.keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{withHelp(k.Enter, "enter", "drill in"), k.Back, k.Filter},
+		{withHelp(k.Enter, "enter", "drill in"), withHelp(k.ChartAll, "c", "chart the listed series"), k.Back, k.Filter},
 	}
 }
 
@@ -175,10 +176,27 @@ func (e *explore) refresh() tea.Cmd {
 		e.chartBusy = true
 		e.chartSeq++
 		seq, expr := e.chartSeq, selector(e.chosen)
+		var want map[uint64]bool
+		if e.chosenAll != nil {
+			expr = selector(labels.FromStrings(labels.MetricName, e.metric))
+			want = map[uint64]bool{}
+			for _, ls := range e.chosenAll {
+				want[ls.Hash()] = true
+			}
+		}
 		return func() tea.Msg {
 			ctx, cancel := c.queryCtx()
 			defer cancel()
 			mat, err := q.Range(ctx, expr, sp.start, sp.end, sp.step)
+			if want != nil {
+				kept := mat[:0]
+				for _, s := range mat {
+					if want[s.Metric.Hash()] {
+						kept = append(kept, s)
+					}
+				}
+				mat = kept
+			}
 			return &exploreChartMsg{seq: seq, mat: mat, span: sp, err: err}
 		}
 	}
@@ -258,12 +276,21 @@ func (e *explore) handleKey(msg tea.KeyMsg) tea.Cmd {
 			if i < 0 || i >= len(e.seriesLs) {
 				return nil
 			}
-			e.chosen = e.seriesLs[i]
+			e.chosen, e.chosenAll = e.seriesLs[i], nil
 			e.level = levelChart
 			e.chart, e.chartBusy = nil, false
 			return e.refresh()
 		}
 		return nil
+	case e.level == levelSeries && key.Matches(msg, k.ChartAll):
+		if len(e.seriesLs) == 0 {
+			return nil
+		}
+		e.chosenAll = append([]labels.Labels(nil), e.seriesLs[:min(len(e.seriesLs), e.c.opts.MaxChartSeries)]...)
+		e.chosen = labels.FromStrings(labels.MetricName, e.metric)
+		e.level = levelChart
+		e.chart, e.chartBusy = nil, false
+		return e.refresh()
 	}
 	switch e.level {
 	case levelMetrics:
@@ -367,6 +394,9 @@ func (e *explore) seriesView(width, height int) string {
 func (e *explore) chartView(width, height int) string {
 	c, st := e.c, &e.c.styles
 	title := st.Title.Render(labelsString(e.chosen, true, max(width-8, 10))) + st.Dim.Render(" "+formatRange(c.rng()))
+	if e.chosenAll != nil {
+		title += st.Dim.Render(" · " + itoa(len(e.chosenAll)) + " series")
+	}
 	lines := []string{fit(title, width)}
 	d := e.chart
 	switch {
@@ -377,12 +407,16 @@ func (e *explore) chartView(width, height int) string {
 	case len(d.mat) == 0:
 		lines = append(lines, st.Empty.Render("no samples in the last "+formatRange(c.rng())))
 	default:
-		lines = append(lines, statsLine(st, d.mat[0].Floats, width))
 		var ss []chartSeries
-		for _, s := range d.mat {
-			ss = append(ss, chartSeries{points: s.Floats})
+		if e.chosenAll == nil {
+			lines = append(lines, statsLine(st, d.mat[0].Floats, width))
+			ss = append(ss, chartSeries{points: d.mat[0].Floats})
+		} else {
+			for _, s := range d.mat {
+				ss = append(ss, chartSeries{legend: labelsString(s.Metric, false, maxLineLen), points: s.Floats})
+			}
 		}
-		lines = append(lines, renderChart(st, c.opts.Location, width, height-2, d.span.start, d.span.end, ss, formatAxis))
+		lines = append(lines, renderChart(st, c.opts.Location, width, height-len(lines), d.span.start, d.span.end, ss, formatAxis))
 	}
 	return joinLines(lines)
 }

@@ -31,6 +31,7 @@ type KeyMap struct {
 	Back     key.Binding
 	Filter   key.Binding
 	Sort     key.Binding
+	ChartAll key.Binding
 
 	// Time range.
 	RangeUp   key.Binding
@@ -72,6 +73,7 @@ func DefaultKeyMap() KeyMap {
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		ChartAll: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "chart all")),
 
 		RangeUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "longer range")),
 		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),
