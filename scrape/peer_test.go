@@ -173,28 +173,16 @@ func promQuery(t *testing.T, base, q string) model.Vector {
 	return r.Data.Result
 }
 
-const fixedBody = `# HELP fixed_requests_total Requests.
-# TYPE fixed_requests_total counter
-fixed_requests_total{code="200",method="get"} 1027
-fixed_requests_total{code="500",method="get"} 3
-# TYPE fixed_temp gauge
-fixed_temp{job="inner",instance="sensor-1"} 21.5
-fixed_odd{v="quote \" backslash \\ newline \n end"} -1.5e-3
-fixed_nan NaN
-fixed_inf +Inf
-drop_me_please 1
-# TYPE fixed_latency histogram
-fixed_latency_bucket{le="0.1"} 1
-fixed_latency_bucket{le="1"} 5
-fixed_latency_bucket{le="+Inf"} 6
-fixed_latency_sum 3.2
-fixed_latency_count 6
-# TYPE fixed_rpc summary
-fixed_rpc{quantile="0.5"} 0.01
-fixed_rpc{quantile="0.99"} 0.2
-fixed_rpc_sum 10
-fixed_rpc_count 200
-`
+// fixedBody is served unchanged to vigil and Prometheus alike: counters, a
+// gauge whose job and instance clash with the target's, escapes, NaN and
+// Inf, a series metric relabeling drops, a histogram and a summary.
+var fixedBody = func() string {
+	b, err := os.ReadFile("../testdata/scrape/fixed.prom.txt")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // TestSideBySideWithPrometheus loads one prometheus.yml into both vigil
 // and a real Prometheus, scrapes the same targets, and compares the series,
