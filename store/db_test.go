@@ -312,3 +312,19 @@ func TestIteratorSeek(t *testing.T) {
 	require.Equal(t, int64(10_000), it.AtT())
 	require.NoError(t, it.Err())
 }
+
+func TestRestoreOverMaxSeries(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	fill(t, db, 5, 3)
+	require.NoError(t, db.Close())
+	db, err = Open(dir, Options{Retention: -1, MaxSeries: 3, SnapshotInterval: -1})
+	require.NoError(t, err)
+	defer db.Close()
+	rep := db.Stats().Restore
+	require.NoError(t, rep.Damage)
+	require.EqualValues(t, 3, rep.Series)
+	require.EqualValues(t, 2, rep.DroppedSeries)
+	require.Contains(t, rep.Warning(), "2 intact series were not loaded")
+}

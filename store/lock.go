@@ -37,29 +37,43 @@ const lockFileName = "LOCK"
 
 type dirLock struct{ f *os.File }
 
-func acquireLock(dir string) (*dirLock, error) {
+// acquireLock takes the lock of dir. On a read-only file system it locks an
+// existing lock file read-only, or, when there is none, goes on without a
+// lock (readOnly true): nobody can write there anyway, and the store runs
+// with its snapshots failing and reported.
+func acquireLock(dir string) (l *dirLock, readOnly bool, err error) {
 	path := filepath.Join(dir, lockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, unix.EROFS) {
+		readOnly = true
+		f, err = os.Open(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, true, nil
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
+		return nil, false, fmt.Errorf("open lock file: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		b, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-			return nil, &LockedError{Dir: dir, PID: pid}
+			return nil, false, &LockedError{Dir: dir, PID: pid}
 		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if readOnly {
+		return &dirLock{f: f}, true, nil
 	}
 	if err := f.Truncate(0); err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("write pid to %s: %w", path, err)
+		return nil, false, fmt.Errorf("write pid to %s: %w", path, err)
 	}
-	return &dirLock{f: f}, nil
+	return &dirLock{f: f}, false, nil
 }
 
 // release unlocks by closing; the file stays (removing it would race with

@@ -30,7 +30,10 @@ var errNoDir = errors.New("snapshot: the store has no data dir")
 //
 // A damaged snapshot does not fail Open: what is intact is loaded, the file
 // is moved aside and Stats().Restore says what was lost (its Warning is the
-// line to show the operator). Open fails only when the dir cannot be used.
+// line to show the operator). Nor does a data dir on a read-only file
+// system: the snapshot is loaded and every later snapshot fails, reported in
+// Stats().LastSnapshot. Open fails when the dir cannot be created, is
+// locked, or the snapshot cannot be read at all.
 func Open(dir string, opts Options) (*DB, error) {
 	if dir == "" {
 		return nil, errors.New("open store: empty data dir")
@@ -38,15 +41,17 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: create data dir: %w", err)
 	}
-	lock, err := acquireLock(dir)
+	lock, roFS, err := acquireLock(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	db := New(opts)
 	db.dir, db.lock = dir, lock
 	sweepTemp(dir)
-	if err := db.restoreFrom(filepath.Join(dir, SnapshotFileName), true); err != nil {
-		lock.release()
+	if err := db.restoreFrom(filepath.Join(dir, SnapshotFileName), !roFS); err != nil {
+		if lock != nil {
+			lock.release()
+		}
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if every := db.opts.SnapshotInterval; every > 0 {

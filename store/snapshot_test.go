@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -320,4 +321,31 @@ func TestSnapshotRealFullAndReadOnlyDisk(t *testing.T) {
 		fill(t, db, 5, 0)
 		require.ErrorIs(t, db.Close(), syscall.EROFS)
 	})
+	for _, withLock := range []bool{true, false} {
+		t.Run(fmt.Sprintf("read-only at open, lock file %v", withLock), func(t *testing.T) {
+			dir := t.TempDir()
+			db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			require.NoError(t, err)
+			fill(t, db, 5, 10)
+			require.NoError(t, db.Close())
+			if !withLock {
+				require.NoError(t, os.Remove(filepath.Join(dir, lockFileName)))
+			}
+			mount(t, "--bind", dir, dir)
+			t.Cleanup(func() { exec.Command("umount", dir).Run() })
+			mount(t, "-o", "remount,bind,ro", dir)
+
+			db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			require.NoError(t, err, "a read-only data dir still runs")
+			require.EqualValues(t, 5, db.Stats().Restore.Series)
+			if withLock {
+				_, err := Open(dir, Options{})
+				require.ErrorIs(t, err, ErrLocked, "the lock still holds")
+			}
+			require.ErrorIs(t, db.Snapshot(), syscall.EROFS)
+			require.ErrorIs(t, db.Stats().LastSnapshot.Err, syscall.EROFS)
+			fill(t, db, 5, 0)
+			require.ErrorIs(t, db.Close(), syscall.EROFS)
+		})
+	}
 }

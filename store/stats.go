@@ -83,19 +83,26 @@ type RestoreReport struct {
 	MovedTo string
 }
 
-// Warning is a one-line account of a damaged restore for the operator, or
-// "" when the snapshot was whole.
+// Warning is a one-line account for the operator of what a restore lost:
+// a damaged file, or intact series left out (beyond MaxSeries). It is ""
+// when everything was loaded.
 func (r RestoreReport) Warning() string {
-	if r.Damage == nil {
-		return ""
+	var msg string
+	if r.Damage != nil {
+		lost := "an unknown amount of data"
+		if r.LostSeries >= 0 {
+			lost = fmt.Sprintf("%d series (%d samples)", r.LostSeries, r.LostSamples)
+		}
+		msg = fmt.Sprintf("snapshot %s: %v; kept %d series (%d samples), lost %s", r.Path, r.Damage, r.Series, r.Samples, lost)
+		if r.MovedTo != "" {
+			msg += "; the damaged file is kept as " + r.MovedTo
+		}
 	}
-	lost := "an unknown amount of data"
-	if r.LostSeries >= 0 {
-		lost = fmt.Sprintf("%d series (%d samples)", r.LostSeries, r.LostSamples)
-	}
-	msg := fmt.Sprintf("snapshot %s: %v; kept %d series (%d samples), lost %s", r.Path, r.Damage, r.Series, r.Samples, lost)
-	if r.MovedTo != "" {
-		msg += "; the damaged file is kept as " + r.MovedTo
+	if r.DroppedSeries > 0 {
+		if msg == "" {
+			msg = fmt.Sprintf("snapshot %s: kept %d series (%d samples)", r.Path, r.Series, r.Samples)
+		}
+		msg += fmt.Sprintf("; %d intact series were not loaded (over --max-series, or repeated)", r.DroppedSeries)
 	}
 	return msg
 }
