@@ -13,26 +13,11 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/storage"
 	"github.com/spf13/pflag"
 
 	"github.com/vigilterm/vigil/store"
+	"github.com/vigilterm/vigil/tui"
 )
-
-// evalInstant evaluates expr at ts over q, as `promtool query instant` does
-// against a server.
-func evalInstant(ctx context.Context, engine *promql.Engine, q storage.Queryable, expr string, ts time.Time) (parser.Value, error) {
-	qry, err := engine.NewInstantQuery(ctx, q, nil, expr, ts)
-	if err != nil {
-		return nil, err
-	}
-	defer qry.Close()
-	res := qry.Exec(ctx)
-	if res.Err != nil {
-		return nil, res.Err
-	}
-	return res.Value, nil
-}
 
 // parseTime reads --time: RFC 3339, or a Unix timestamp in seconds (with a
 // fraction), the two forms Prometheus' API accepts.
@@ -158,7 +143,7 @@ func queryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 
-	v, err := evalInstant(ctx, newEngine(nil), db, expr, ts)
+	v, err := tui.NewEngineQuerier(newEngine(nil), db).Instant(ctx, expr, ts)
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil query: %v\n", err)
 		return exitFailed

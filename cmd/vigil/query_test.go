@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/prometheus/promql/promqltest"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigilterm/vigil/tui"
 )
 
 func TestParseTime(t *testing.T) {
@@ -69,7 +71,7 @@ load 10s
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := evalInstant(context.Background(), engine, st, tc.expr, ts)
+			v, err := tui.NewEngineQuerier(engine, st).Instant(context.Background(), tc.expr, ts)
 			require.NoError(t, err)
 			var text, js bytes.Buffer
 			require.NoError(t, printValue(&text, v))
@@ -86,6 +88,6 @@ load 10s
 		})
 	}
 
-	_, err := evalInstant(context.Background(), engine, st, `up{`, ts)
+	_, err := tui.NewEngineQuerier(engine, st).Instant(context.Background(), `up{`, ts)
 	require.ErrorContains(t, err, "parse error")
 }
