@@ -39,13 +39,24 @@ func e2eMain() int {
 		targets[i].LastScrape = now.Add(-time.Second)
 	}
 	alerts := testAlerts()
-	opts := Options{
-		Querier: NewEngineQuerier(newTestEngine(), db),
-		Targets: TargetsFunc(func() []scrape.TargetHealth { return targets }),
-		Alerts:  AlertsFunc(func() []alert.Alert { return alerts }),
-		Rules:   RulesFunc(testRules),
+	opts := DefaultOptions() // made before Run, as cmd/vigil does
+	opts.Querier = NewEngineQuerier(newTestEngine(), db)
+	opts.Targets = TargetsFunc(func() []scrape.TargetHealth { return targets })
+	opts.Alerts = AlertsFunc(func() []alert.Alert { return alerts })
+	opts.Rules = RulesFunc(testRules)
+	in, out := os.Stdin, os.Stdout
+	if os.Getenv(e2eEnv) == "tty" {
+		// As vigil does when stdout carries events: the console on the
+		// terminal itself.
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer tty.Close()
+		in, out = tty, tty
 	}
-	if err := Run(context.Background(), opts, os.Stdin, os.Stdout); err != nil {
+	if err := Run(context.Background(), opts, in, out); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -65,6 +76,12 @@ func (x *tmux) run(args ...string) (string, error) {
 
 func (x *tmux) screen() string {
 	out, _ := x.run("capture-pane", "-p", "-t", "tui")
+	return out
+}
+
+// coloured is the screen with its colour escapes.
+func (x *tmux) coloured() string {
+	out, _ := x.run("capture-pane", "-p", "-e", "-t", "tui")
 	return out
 }
 
@@ -89,9 +106,10 @@ func (x *tmux) keys(keys ...string) {
 	require.NoError(x.t, err, out)
 }
 
-// TestTmux runs the console in a real terminal (tmux at 80×24), drives it
-// with keys and reads the screen back.
-func TestTmux(t *testing.T) {
+// startTmux starts the test binary as the console in a tmux of its own,
+// at 80×24, through sh -c script (with $exe the binary).
+func startTmux(t *testing.T, name, script string) *tmux {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("tmux is not installed (apt-get install tmux); CI is set, so this is a failure")
@@ -100,11 +118,27 @@ func TestTmux(t *testing.T) {
 	}
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	x := &tmux{t: t, socket: "vigil-tui-test-" + strconv.Itoa(os.Getpid())}
+	x := &tmux{t: t, socket: "vigil-tui-" + name + "-" + strconv.Itoa(os.Getpid())}
 	t.Cleanup(func() { _, _ = x.run("kill-server") })
 	out, err := x.run("new-session", "-d", "-s", "tui", "-x", "80", "-y", "24",
-		"env", e2eEnv+"=1", "TERM=xterm-256color", exe)
+		"env", "exe="+exe, "TERM=xterm-256color", "sh", "-c", script)
 	require.NoError(t, err, out)
+	return x
+}
+
+// TestTmuxEventsOnStdout runs the console on /dev/tty with stdout a pipe,
+// as vigil does when events go to stdout: it must still be in colour.
+func TestTmuxEventsOnStdout(t *testing.T) {
+	x := startTmux(t, "tty", e2eEnv+`=tty "$exe" | cat >/dev/null`)
+	x.waitFor("web1:9100")
+	require.Contains(t, x.coloured(), "\x1b[36mvigil", "the brand is cyan: the screen is in colour")
+	x.keys("q")
+}
+
+// TestTmux runs the console in a real terminal (tmux at 80×24), drives it
+// with keys and reads the screen back.
+func TestTmux(t *testing.T) {
+	x := startTmux(t, "keys", e2eEnv+`=1 "$exe"`)
 
 	s := x.waitFor("web1:9100")
 	require.Contains(t, s, "targets 2/4 up")

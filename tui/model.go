@@ -71,7 +71,11 @@ func New(opts Options) Model {
 
 func newModel(ctx context.Context, opts Options) Model {
 	opts.setDefaults()
-	c := &common{opts: opts, keys: *opts.KeyMap, styles: *opts.Styles}
+	styles := DefaultStyles()
+	if opts.Styles != nil {
+		styles = *opts.Styles
+	}
+	c := &common{opts: opts, keys: *opts.KeyMap, styles: styles}
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.rangeIdx = nearestRange(opts.Ranges, opts.Range)
 	c.now = opts.Now()

@@ -330,3 +330,11 @@ func TestTargetsSort(t *testing.T) {
 	m = press(t, m, "s", "s")
 	require.Contains(t, m.View(), "by job")
 }
+
+// TestRunColours checks that the console draws in colour on a terminal
+// even when stdout (where lipgloss looks by default) is not one and the
+// options were made before Run.
+func TestRunColours(t *testing.T) {
+	opts := DefaultOptions()
+	require.Nil(t, opts.Styles, "styles are made for the console's terminal, in Run")
+}

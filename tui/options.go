@@ -63,13 +63,17 @@ type Options struct {
 	// Location is the time zone of clocks and chart axes: time.Local.
 	Location *time.Location
 
-	// KeyMap and Styles default to DefaultKeyMap() and DefaultStyles().
+	// KeyMap defaults to DefaultKeyMap().
 	KeyMap *KeyMap
+	// Styles defaults to DefaultStyles(), made when the console starts:
+	// a lipgloss style keeps the renderer it was made with, and Run picks
+	// the renderer (and so the colours) of the terminal it draws on.
+	// Styles made earlier, with stdout a pipe, would have no colour.
 	Styles *Styles
 }
 
-// DefaultOptions returns Options with every default filled in and no
-// sources.
+// DefaultOptions returns Options with every default filled in but Styles
+// (see there) and no sources.
 func DefaultOptions() Options {
 	var o Options
 	o.setDefaults()
@@ -110,10 +114,6 @@ func (o *Options) setDefaults() {
 	if o.KeyMap == nil {
 		k := DefaultKeyMap()
 		o.KeyMap = &k
-	}
-	if o.Styles == nil {
-		s := DefaultStyles()
-		o.Styles = &s
 	}
 }
 
