@@ -100,24 +100,26 @@ func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v flo
 	} else if t == lastT {
 		lastV = s.lastValue()
 	}
+	if t > lastT {
+		s.pending++
+		s.txn, s.txnT, s.txnV = a, t, v
+	}
+	sh.mu.Unlock()
+	if created {
+		// Indexed outside the shard lock, so a query holding the index
+		// never stalls the shard's appends.
+		db.index.add(s.ref, s.lset)
+	}
 	switch {
 	case t < lastT:
-		sh.mu.Unlock()
 		db.refused.outOfOrder.Add(1)
 		return s.ref, fmt.Errorf("append %s at %d (newest %d): %w", s.lset, t, lastT, ErrOutOfOrder)
 	case t == lastT:
-		sh.mu.Unlock()
 		if math.Float64bits(v) == math.Float64bits(lastV) {
 			return s.ref, nil
 		}
 		db.refused.duplicate.Add(1)
 		return s.ref, fmt.Errorf("append %s at %d: %w", s.lset, t, ErrDuplicate)
-	}
-	s.pending++
-	s.txn, s.txnT, s.txnV = a, t, v
-	sh.mu.Unlock()
-	if created {
-		db.index.add(s.ref, s.lset)
 	}
 	if a.pending == nil {
 		a.pending = pendingPool.Get().(*[]pendingSample)
