@@ -307,13 +307,17 @@ func appendJSON(buf *bytes.Buffer, ev Event) {
 	if ev.State == StateResolved {
 		j.EndsAt = formatTime(ev.EndsAt)
 	}
-	b, err := json.Marshal(j)
-	if err != nil {
+	// Not HTML-escaped: the line is read by people and jq, where
+	// "up > 0" reads better than "up \u003e 0". Control characters are
+	// still escaped by the encoder, and C1 ones by escapeC1.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(j); err != nil {
 		// Only strings and numbers: cannot happen.
 		panic(fmt.Sprintf("marshal event: %v", err))
 	}
-	buf.Write(escapeC1(b))
-	buf.WriteByte('\n')
+	buf.Write(escapeC1(b.Bytes())) // Encode ends the line
 }
 
 // escapeC1 escapes DEL and the C1 controls (U+0080–U+009F), which

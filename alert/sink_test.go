@@ -47,6 +47,11 @@ func TestMarshalEvent(t *testing.T) {
 			require.Equal(t, tc.want, string(alert.MarshalEvent(tc.ev)))
 		})
 	}
+	// Read by people and jq: PromQL and templates keep < > & as written.
+	ev := testEvent(alert.StateFiring, 1)
+	ev.Annotations = labels.FromStrings("summary", "up > 0 && load < 4")
+	require.Contains(t, string(alert.MarshalEvent(ev)), `"summary":"up > 0 && load < 4"`)
+
 	for v, want := range map[float64]string{math.NaN(): `"value":"NaN"`, math.Inf(1): `"value":"+Inf"`, math.Inf(-1): `"value":"-Inf"`, 1e-9: `"value":1e-09`} {
 		require.Contains(t, string(alert.MarshalEvent(testEvent(alert.StatePending, v))), want)
 	}
