@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/procfs"
@@ -40,6 +41,55 @@ var (
 // CollectFunc.
 type LocalCollector struct {
 	ProcPath, SysPath string
+
+	mu    sync.Mutex
+	stuck map[string]bool // mount points whose statfs has not returned
+}
+
+// StatfsTimeout bounds how long the local target waits for one filesystem
+// (a dead NFS server blocks statfs for ever). A mount point that timed out
+// is skipped until its call returns, as node_exporter does.
+var StatfsTimeout = 2 * time.Second
+
+func (c *LocalCollector) statfs(ctx context.Context, path string) (unix.Statfs_t, bool) {
+	c.mu.Lock()
+	if c.stuck[path] {
+		c.mu.Unlock()
+		return unix.Statfs_t{}, false
+	}
+	c.mu.Unlock()
+	type result struct {
+		s   unix.Statfs_t
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var s unix.Statfs_t
+		err := unix.Statfs(path, &s)
+		done <- result{s, err}
+	}()
+	timer := time.NewTimer(StatfsTimeout)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.s, r.err == nil
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+	// Skip it until the call comes back.
+	c.mu.Lock()
+	if c.stuck == nil {
+		c.stuck = map[string]bool{}
+	}
+	c.stuck[path] = true
+	c.mu.Unlock()
+	go func() {
+		<-done
+		c.mu.Lock()
+		delete(c.stuck, path)
+		c.mu.Unlock()
+	}()
+	return unix.Statfs_t{}, false
 }
 
 // Collect writes the local host's metrics. A part that cannot be read
@@ -188,8 +238,8 @@ func (c *LocalCollector) filesystems(ctx context.Context, _ procfs.FS, tw *TextW
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		var s unix.Statfs_t
-		if err := unix.Statfs(m.mountpoint, &s); err != nil {
+		s, ok := c.statfs(ctx, m.mountpoint)
+		if !ok {
 			continue
 		}
 		ro := 0.0
