@@ -328,3 +328,29 @@ func TestRestoreOverMaxSeries(t *testing.T) {
 	require.EqualValues(t, 2, rep.DroppedSeries)
 	require.Contains(t, rep.Warning(), "2 intact series were not loaded")
 }
+
+func TestStaleMarkerSurvivesSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	l := labels.FromStrings("__name__", "up")
+	a := db.Appender()
+	for i := range int64(200) {
+		v := 1.0
+		if i%50 == 49 {
+			v = math.Float64frombits(value.StaleNaN)
+		}
+		_, err := a.Append(0, l, i*1000, v)
+		require.NoError(t, err)
+	}
+	require.NoError(t, a.Commit())
+	require.NoError(t, db.Close())
+	ro, err := OpenSnapshot(dir, Options{Retention: -1})
+	require.NoError(t, err)
+	defer ro.Close()
+	got := readAll(t, ro, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "up"))[l.String()]
+	require.Len(t, got, 200)
+	for i, s := range got {
+		require.Equal(t, i%50 == 49, value.IsStaleNaN(s.v), "sample %d", i)
+	}
+}
