@@ -1,23 +1,50 @@
 // Package tui is vigil's terminal console: a bubbletea program with five
-// views (1 Overview, 2 Targets, 3 Alerts, 4 Explore, 5 Query), a header
-// that always shows targets up/total, alerts firing/pending and warnings,
-// and a help line. It is built for 80×24 over a slow SSH link: it redraws
-// on a refresh tick (1 s by default) and on keys, never faster, uses the
-// 16 ANSI colours, and keeps every view inside the window at any size.
+// views and a header that always shows targets up/total, alerts
+// firing/pending and warnings.
+//
+//	1 Overview  a card per host (CPU %, memory %, load/CPUs, fullest disk %,
+//	            network rx/tx) with sparklines over the time range, computed
+//	            by PromQL over node_exporter's metric names; enter charts one
+//	            host, ↑/↓ picks the metric
+//	2 Targets   job, instance, health, last scrape, duration, samples, error;
+//	            enter shows a target, s sorts (health puts down ones first)
+//	3 Alerts    alerts (firing, pending, resolved), rule health and the log
+//	            of alert events, as panes on ←/→; enter shows an alert
+//	4 Explore   metric names → the series of one → a chart of one series, or
+//	            c for all listed series together
+//	5 Query     a PromQL prompt (tab completes, ↑/↓ history): the instant
+//	            result as a table, the range result as a chart
+//
+// Everywhere: 1-5 and tab switch views, / filters a list, enter drills in,
+// esc goes back, j/k and arrows move, + and - step the time range (5m, 15m,
+// 1h, 6h, 24h), ? shows every key, q or ctrl+c quits.
+//
+// It is built for 80×24 over a slow SSH link. It redraws on keys and on a
+// refresh tick (1 s), never faster; a range query runs again only when its
+// step-aligned grid has moved and current values are evaluated at now
+// truncated to 5 s, so an idle tick changes only the clock. It uses the 16
+// ANSI colours, keeps every view inside the window at any size, and treats
+// keys that arrive in one read (slow links, pastes) as the keys they are.
 //
 // The console reads the rest of vigil through small interfaces declared
 // here: Querier (PromQL, label values, series; EngineQuerier implements it
-// over a promql.Engine and a storage.Queryable), TargetSource, AlertSource
-// and the optional RuleSource. Alert events and status warnings arrive on
-// channels (Options.AlertEvents, Options.Status) that the model reads with
-// re-armed commands. Queries run off the event loop with a timeout; target,
-// alert and rule snapshots are taken on it once per tick and must be
-// cheap.
+// over a promql.Engine and a storage.Queryable such as vigil's store),
+// TargetSource (scrape's Manager), AlertSource and the optional RuleSource
+// (alert's Manager). Alert events and status warnings arrive on channels
+// (Options.AlertEvents, Options.Status) that the model reads with re-armed
+// commands, or are polled (Options.Warnings). Queries run off the event
+// loop with a timeout and never pile up; target, alert and rule snapshots
+// are taken on it once per tick and must be cheap. Every goroutine the
+// console starts ends when it quits or its context is done.
 //
 // Everything a target controls (label names and values, metric names,
 // errors, annotations) is untrusted: it passes through Sanitize, which
-// turns control characters and invalid UTF-8 into visible escapes and caps
-// the length, before it reaches the screen.
+// shows control characters, escape sequences, bidi overrides and invalid
+// UTF-8 as visible, inert escapes (\x1b, \u202e, U+FFFD) and caps the
+// length, before it reaches the screen. (scrape has a Sanitize of its own
+// that strips sequences instead; the console escapes them so an operator
+// sees that an exporter sends them, and it measures display cells rather
+// than runes for its layout.)
 //
 // The layout follows soft-serve's pkg/ui: keymap.go (KeyMap), styles.go
 // (Styles), one file per view; views render strings and only the root

@@ -133,3 +133,9 @@ func TestSelector(t *testing.T) {
 	}
 	require.Len(t, m, 3)
 }
+
+func TestRedactURL(t *testing.T) {
+	require.Equal(t, "http://u:xxxxx@h:9100/metrics", redactURL("http://u:secret@h:9100/metrics"))
+	require.Equal(t, "http://h:9100/metrics", redactURL("http://h:9100/metrics"))
+	require.Equal(t, "::bad", redactURL("::bad"))
+}

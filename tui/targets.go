@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"net/url"
 	"sort"
 	"strings"
 
@@ -217,7 +218,7 @@ func (v *targetsView) detailView(t scrape.TargetHealth, width, height int) strin
 		st.Title.Render(fit(Sanitize(t.Job, maxLabelLen)+" / "+Sanitize(t.Instance, maxLabelLen), width)),
 		"",
 		st.Dim.Render(padRight("health", 10)) + " " + health,
-		kv("url", Sanitize(t.URL, maxLineLen)),
+		kv("url", Sanitize(redactURL(t.URL), maxLineLen)),
 		kv("last", formatAge(c.now, t.LastScrape)+" ago"),
 		kv("duration", formatDuration(t.LastDuration)),
 		kv("samples", itoa(t.LastSamples)),
@@ -252,4 +253,14 @@ func wrap(s string, width int) []string {
 		s = s[len(l):]
 	}
 	return out
+}
+
+// redactURL hides a password in a URL, should one have got there: secrets
+// from the config never reach the screen.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
 }
