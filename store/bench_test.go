@@ -112,6 +112,7 @@ func BenchmarkAppend(b *testing.B) {
 			round(0)
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			for i := range b.N {
 				round(int64(i+1) * 10_000)
@@ -120,6 +121,7 @@ func BenchmarkAppend(b *testing.B) {
 			runtime.ReadMemStats(&ms1)
 			samples := float64(b.N) * n
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/samples, "ns/sample")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/samples, "cpu-ns/sample")
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/samples, "allocs/sample")
 		})
 	}
