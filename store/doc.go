@@ -87,5 +87,16 @@
 // for the operator). OpenSnapshot reads the same file without the lock and
 // without writing anything, for `vigil query` beside a running vigil; its
 // Options.Retention applies as for Open, so pass a long or negative one to
-// load everything the snapshot holds.
+// load everything the snapshot holds. It fails with ErrNoSnapshot when there
+// is none.
+//
+// A checksum proves chunk bytes are what was written, not that the writer
+// was sound: should a chunk not decode, queries over it end in an iterator
+// error rather than wrong samples (FuzzDecodeSeriesRecord holds the decoder
+// and the restore to that).
+//
+// A data dir on a read-only file system still opens: the snapshot is
+// loaded, an existing lock file is locked read-only, and each snapshot
+// attempt fails and is reported. A full disk fails the snapshot the same
+// way; the temporary file is removed and the old snapshot stays.
 package store
