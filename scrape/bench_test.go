@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -132,23 +133,40 @@ func BenchmarkScrapeHTTP(b *testing.B) {
 	}
 }
 
-// startPerSample notes the allocation count at the start of the timed part.
-func startPerSample(b *testing.B) uint64 {
+// perSample is where a timed part started: allocations and process CPU
+// time. On a shared machine the CPU time per sample is the steadier figure:
+// wall time also counts the time other processes had the cores.
+type perSample struct {
+	mallocs uint64
+	cpu     time.Duration
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startPerSample notes the allocation count and CPU time at the start of
+// the timed part.
+func startPerSample(b *testing.B) perSample {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ResetTimer()
-	return ms.Mallocs
+	return perSample{ms.Mallocs, cpuTime()}
 }
 
 // reportPerSample reports time and allocations per sample of the timed
 // part, samples being the samples per iteration.
-func reportPerSample(b *testing.B, samples int, mallocs0 uint64) {
+func reportPerSample(b *testing.B, samples int, start perSample) {
 	b.StopTimer()
+	cpu := cpuTime() - start.cpu
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	n := float64(b.N * samples)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/sample")
-	b.ReportMetric(float64(ms.Mallocs-mallocs0)/n, "allocs/sample")
+	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/sample")
+	b.ReportMetric(float64(ms.Mallocs-start.mallocs)/n, "allocs/sample")
 }
 
 // neBodies caches bodies scraped from a real node_exporter, so that both
