@@ -199,7 +199,7 @@ func (v *alertsView) rebuild() {
 		v.shown = append(v.shown, a)
 		rows = append(rows, row{
 			key:    string(a.Labels.Bytes(nil)),
-			cells:  []string{string(a.State), name, ls, formatValue(a.Value), formatAge(c.now, since(a))},
+			cells:  []string{string(a.State), name, ls, formatShort(a.Value), formatAge(c.now, since(a))},
 			styles: []*lipgloss.Style{v.stateStyle(a.State), &c.styles.Title},
 		})
 	}
@@ -245,7 +245,7 @@ func (v *alertsView) rebuild() {
 		}
 		rows = append(rows, row{
 			key:    itoa(i),
-			cells:  []string{e.Time.In(c.opts.Location).Format("15:04:05"), string(e.State), name, ls, formatValue(e.Value)},
+			cells:  []string{e.Time.In(c.opts.Location).Format("15:04:05"), string(e.State), name, ls, formatShort(e.Value)},
 			styles: []*lipgloss.Style{&c.styles.Dim, v.stateStyle(e.State)},
 		})
 	}

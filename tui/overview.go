@@ -528,6 +528,10 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 			val = formatValueShort(v) + "/" + itoa(int(h.ncpu))
 		}
 		spark := ""
+		if !math.IsNaN(h.current[i]) {
+			// The grid ends at the last whole step; now is the last column.
+			vals = append(vals[:len(vals):len(vals)], h.current[i])
+		}
 		if sparkW > 0 && vals != nil {
 			style := st.Spark
 			if hot(hm, v, h.ncpu) {
