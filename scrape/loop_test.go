@@ -483,3 +483,23 @@ func TestInternalTargetPanics(t *testing.T) {
 	require.Equal(t, scrape.HealthDown, h.Health)
 	require.Equal(t, "collector panicked: assignment to entry in nil map", h.LastError)
 }
+
+// TestExplicitTimestampStaleness: series with their own timestamps get no
+// stale markers unless track_timestamps_staleness is set, as in Prometheus.
+func TestExplicitTimestampStaleness(t *testing.T) {
+	for _, track := range []bool{false, true} {
+		t.Run(fmt.Sprintf("track=%v", track), func(t *testing.T) {
+			b := &body{}
+			b.set("withts 1 1795000000000\nplain 1\n")
+			db := newTestDB(t)
+			l, addr := newTestLoop(t, b, db, func(sc *scrape.ScrapeConfig) { sc.TrackTimestampsStaleness = track })
+			require.Equal(t, scrape.HealthUp, l.Scrape(t0).Health)
+			b.set("")
+			l.Scrape(t0.Add(time.Second))
+			s, _ := db.last(tl(addr, "__name__", "plain"))
+			require.True(t, isStale(s.V))
+			s, _ = db.last(tl(addr, "__name__", "withts"))
+			require.Equal(t, track, isStale(s.V))
+		})
+	}
+}
