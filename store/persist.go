@@ -152,6 +152,11 @@ func (db *DB) restore(r io.Reader, size int64, rep *RestoreReport) (decodeResult
 
 // insertRestored adds one series read from a snapshot, without the chunks
 // older than mint. It reports whether the series was added.
+//
+// The closed chunks keep pointing into the record's buffer instead of being
+// copied one by one (restore speed): that buffer lives until the last of
+// them leaves the ring, so for one retention after a restart a series may
+// hold up to twice its chunk bytes.
 func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding, mint int64, rep *RestoreReport) bool {
 	i := 0
 	for i < len(cs) && cs[i].maxt < mint {
