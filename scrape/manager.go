@@ -104,8 +104,9 @@ var ErrClosed = errors.New("scrape manager closed")
 // ApplyConfig makes the running targets those of cfg (plus the internal
 // targets from the options). Targets in both the old and the new config
 // keep their loop, or hand their series over to the new one, so a reload
-// loses nothing; targets that are gone get stale markers two intervals
-// later, as in Prometheus. On error nothing changes.
+// loses nothing; targets that are gone get stale markers for their first
+// missed slot, written a tenth of an interval after the second, as in
+// Prometheus. On error nothing changes.
 func (m *Manager) ApplyConfig(cfg *Config) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -151,10 +152,13 @@ func (m *Manager) ApplyConfig(cfg *Config) error {
 		}
 	}
 	for key, p := range next {
-		if old := m.pools[key]; old == p {
+		old := m.pools[key]
+		if old == p {
 			continue
-		} else {
-			m.startPool(p, old)
+		}
+		m.startPool(p, old)
+		if old != nil {
+			old.client.CloseIdleConnections()
 		}
 	}
 	for key, old := range m.pools {
