@@ -50,7 +50,8 @@ type explore struct {
 	metrics      table
 	names        []string
 	metricsErr   error
-	metricsAge   int // ticks since the names were read
+	nameText     []string // names, sanitised once when they arrive
+	metricsAge   int      // ticks since the names were read
 	metricsBusy  bool
 	metricsSeq   int
 	metricsReady bool
@@ -59,6 +60,9 @@ type explore struct {
 	series     table
 	seriesLs   []labels.Labels // shown rows, in order
 	allSeries  []labels.Labels
+	seriesText []string // allSeries, printed and sanitised once
+	seriesKey  []string
+	seriesHash []uint64
 	values     map[uint64]float64
 	seriesErr  error
 	seriesBusy bool
@@ -209,11 +213,23 @@ func (e *explore) update(msg tea.Msg) tea.Cmd {
 		if msg.seq == e.metricsSeq {
 			e.metricsBusy, e.metricsReady = false, true
 			e.names, e.metricsErr = msg.names, msg.err
+			e.nameText = make([]string, len(msg.names))
+			for i, n := range msg.names {
+				e.nameText[i] = Sanitize(n, maxNameLen)
+			}
 		}
 	case exploreSeriesMsg:
 		if msg.seq == e.seriesSeq {
 			e.seriesBusy, e.seriesDone = false, true
 			e.allSeries, e.values, e.seriesErr = msg.series, msg.values, msg.err
+			e.seriesText = make([]string, len(msg.series))
+			e.seriesKey = make([]string, len(msg.series))
+			e.seriesHash = make([]uint64, len(msg.series))
+			for i, ls := range msg.series {
+				e.seriesText[i] = labelsString(ls, false, maxLineLen)
+				e.seriesKey[i] = string(ls.Bytes(nil))
+				e.seriesHash[i] = ls.Hash()
+			}
 		}
 	case *exploreChartMsg:
 		if msg.seq == e.chartSeq {
@@ -339,8 +355,8 @@ func (e *explore) rebuild() {
 	switch e.level {
 	case levelMetrics:
 		var rows []row
-		for _, n := range e.names {
-			s := Sanitize(n, maxNameLen)
+		for i, n := range e.names {
+			s := e.nameText[i]
 			if !e.f().matches(s) {
 				continue
 			}
@@ -350,17 +366,17 @@ func (e *explore) rebuild() {
 	case levelSeries:
 		var rows []row
 		e.seriesLs = e.seriesLs[:0]
-		for _, ls := range e.allSeries {
-			s := labelsString(ls, false, maxLineLen)
+		for i, ls := range e.allSeries {
+			s := e.seriesText[i]
 			if !e.f().matches(s) {
 				continue
 			}
 			val := "-"
-			if v, ok := e.values[ls.Hash()]; ok {
+			if v, ok := e.values[e.seriesHash[i]]; ok {
 				val = formatValue(v)
 			}
 			e.seriesLs = append(e.seriesLs, ls)
-			rows = append(rows, row{key: string(ls.Bytes(nil)), cells: []string{s, val}})
+			rows = append(rows, row{key: e.seriesKey[i], cells: []string{s, val}})
 		}
 		e.series.setRows(rows)
 	}

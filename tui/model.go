@@ -119,7 +119,8 @@ func (m Model) Init() tea.Cmd {
 func (m *Model) poll() {
 	c := m.c
 	if c.opts.Targets != nil {
-		c.targets = c.opts.Targets.Targets()
+		// A copy: the source's slice is not ours to reorder.
+		c.targets = append([]scrape.TargetHealth(nil), c.opts.Targets.Targets()...)
 		sort.SliceStable(c.targets, func(i, j int) bool {
 			a, b := c.targets[i], c.targets[j]
 			if a.Job != b.Job {
