@@ -4,7 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigilterm/vigil/store"
 )
 
 func TestSnap(t *testing.T) {
@@ -29,3 +33,36 @@ func TestSnap(t *testing.T) {
 		})
 	}
 }
+
+// TestReloadSameConfigKeepsLoops: loading the same file again (as SIGHUP
+// does) leaves every loop running as it is.
+func TestReloadSameConfigKeepsLoops(t *testing.T) {
+	p := "../testdata/scrape/full.yml"
+	a, err := LoadConfig(p)
+	require.NoError(t, err)
+	b, err := LoadConfig(p)
+	require.NoError(t, err)
+	m := NewManager(nopAppendable{}, Options{})
+	defer m.Close()
+	pa, err := m.newPool(a.ScrapeConfigs[0], a.Global)
+	require.NoError(t, err)
+	pb, err := m.newPool(b.ScrapeConfigs[0], b.Global)
+	require.NoError(t, err)
+	require.True(t, pa.same(pb), "the same file gives the same pool")
+	b.ScrapeConfigs[0].SampleLimit++
+	pc, err := m.newPool(b.ScrapeConfigs[0], b.Global)
+	require.NoError(t, err)
+	require.False(t, pa.same(pc))
+}
+
+type nopAppendable struct{}
+
+func (nopAppendable) Appender() store.Appender { return nopAppender{} }
+
+type nopAppender struct{}
+
+func (nopAppender) Append(ref storage.SeriesRef, _ labels.Labels, _ int64, _ float64) (storage.SeriesRef, error) {
+	return ref, nil
+}
+func (nopAppender) Commit() error   { return nil }
+func (nopAppender) Rollback() error { return nil }
