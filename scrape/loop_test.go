@@ -503,3 +503,19 @@ func TestExplicitTimestampStaleness(t *testing.T) {
 		})
 	}
 }
+
+// TestSameSeriesWrittenTwoWays: label order and spacing do not make
+// another series: a body with both forms has a duplicate, and a body that
+// switches form continues the series without a stale marker.
+func TestSameSeriesWrittenTwoWays(t *testing.T) {
+	b := &body{}
+	db := newTestDB(t)
+	l, addr := newTestLoop(t, b, db, nil)
+	b.set("d{a=\"1\",b=\"2\"} 1\nd{ b=\"2\", a=\"1\" } 2\n")
+	h := l.Scrape(t0)
+	require.Contains(t, h.LastWarning, "1 duplicate series in one body")
+	b.set("d{b=\"2\",a=\"1\"} 3\n")
+	h = l.Scrape(t0.Add(time.Second))
+	require.Empty(t, h.LastWarning)
+	require.Equal(t, []sample{{t0.UnixMilli(), 1}, {t0.Add(time.Second).UnixMilli(), 3}}, db.samples(tl(addr, "__name__", "d", "a", "1", "b", "2")))
+}
