@@ -354,3 +354,45 @@ func TestStaleMarkerSurvivesSnapshot(t *testing.T) {
 		require.Equal(t, i%50 == 49, value.IsStaleNaN(s.v), "sample %d", i)
 	}
 }
+
+func TestSelectHints(t *testing.T) {
+	db := New(Options{Retention: -1})
+	defer db.Close()
+	a := db.Appender()
+	for i := range int64(10) {
+		_, err := a.Append(0, labels.FromStrings("__name__", "m"), i*1000, float64(i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, a.Commit())
+	q, err := db.Querier(0, 9000)
+	require.NoError(t, err)
+	count := func(h *storage.SelectHints) (series, samples int) {
+		ss := q.Select(context.Background(), false, h, labels.MustNewMatcher(labels.MatchEqual, "__name__", "m"))
+		for ss.Next() {
+			series++
+			it := ss.At().Iterator(nil)
+			for it.Next() == chunkenc.ValFloat {
+				samples++
+			}
+		}
+		return series, samples
+	}
+	for _, tc := range []struct {
+		name            string
+		hints           *storage.SelectHints
+		series, samples int
+	}{
+		{"none", nil, 1, 10},
+		{"narrower", &storage.SelectHints{Start: 3000, End: 5000}, 1, 3},
+		{"wider is cut to the querier", &storage.SelectHints{Start: -5000, End: 20_000}, 1, 10},
+		{"no range", &storage.SelectHints{Limit: 5}, 1, 10},
+		{"series only", &storage.SelectHints{Start: 3000, End: 5000, Func: "series"}, 1, 0},
+		{"outside", &storage.SelectHints{Start: 20_000, End: 30_000}, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			series, samples := count(tc.hints)
+			require.Equal(t, tc.series, series)
+			require.Equal(t, tc.samples, samples)
+		})
+	}
+}

@@ -32,6 +32,12 @@ var _ storage.Querier = (*querier)(nil)
 // querier's range, sorted by labels when sortSeries is set.
 func (q *querier) Select(_ context.Context, sortSeries bool, hints *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
 	mint, maxt := q.mint, q.maxt
+	if hints != nil && (hints.Start != 0 || hints.End != 0) {
+		// The engine narrows each selector to what it reads, as
+		// Prometheus' own queriers trust it to; hints without a range
+		// (a caller that only sets Func or Limit) keep the querier's.
+		mint, maxt = max(mint, hints.Start), min(maxt, hints.End)
+	}
 	labelsOnly := hints != nil && hints.Func == "series"
 	refs := q.db.index.match(ms...)
 	out := make([]storage.Series, 0, len(refs))
