@@ -62,12 +62,16 @@ type Model struct {
 var _ tea.Model = Model{}
 
 // New returns the console's model for a tea.Program the caller runs; Run
-// does that for you. The model stops its own goroutines when the operator
-// quits; a caller that ends the program otherwise should cancel it through
-// tea.WithContext, which Run does.
+// does that for you. The model stops its own goroutines (the refresh tick,
+// the readers of AlertEvents and Status, queries under way) when the
+// operator quits; a caller that ends the program another way must call
+// Close.
 func New(opts Options) Model {
 	return newModel(context.Background(), opts)
 }
+
+// Close stops the model's goroutines. It is safe to call more than once.
+func (m Model) Close() { m.c.cancel() }
 
 func newModel(ctx context.Context, opts Options) Model {
 	opts.setDefaults()

@@ -198,7 +198,9 @@ func TestProgram(t *testing.T) {
 	opts.Refresh = 20 * time.Millisecond
 	events := make(chan alert.Event)
 	opts.AlertEvents = events
-	tm := teatest.NewTestModel(t, New(opts), teatest.WithInitialTermSize(80, 24))
+	model := New(opts)
+	defer model.Close()
+	tm := teatest.NewTestModel(t, model, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 		return strings.Contains(string(b), "batch1:9100")
 	}, teatest.WithDuration(20*time.Second))
