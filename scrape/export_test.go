@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -43,3 +44,21 @@ func (t *TestLoop) Scrape(ts time.Time) TargetHealth {
 
 // Offset exposes the first-scrape offset.
 func (t *TestLoop) Offset(now time.Time) time.Duration { return t.l.offset(now) }
+
+// staticScraper serves a fixed body with a fixed content type.
+type staticScraper struct {
+	ct   string
+	body []byte
+}
+
+func (s staticScraper) scrape(_ context.Context, buf *bytes.Buffer) (string, error) {
+	buf.Write(s.body)
+	return s.ct, nil
+}
+
+// ScrapeBody scrapes once as if the target had sent body with content
+// type ct.
+func (t *TestLoop) ScrapeBody(ct string, body []byte, ts time.Time) TargetHealth {
+	t.l.scraper = staticScraper{ct, body}
+	return t.Scrape(ts)
+}
