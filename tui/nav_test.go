@@ -340,3 +340,16 @@ func TestRunColours(t *testing.T) {
 	opts := DefaultOptions()
 	require.Nil(t, opts.Styles, "styles are made for the console's terminal, in Run")
 }
+
+func TestQueryChartOne(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	m = press(t, m, "5", "node_load1", "enter", "j", "enter")
+	q := m.views[viewQuery].(*queryView)
+	require.NotEmpty(t, q.only)
+	screen := m.View()
+	require.Contains(t, screen, "charting the selected series")
+	require.Contains(t, screen, `━ node_load1{instance="db1:9100", job="node"}`)
+	require.NotContains(t, screen, `━ node_load1{instance="batch1:9100"`)
+	m = press(t, m, "esc")
+	require.Empty(t, q.only)
+}

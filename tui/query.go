@@ -46,6 +46,8 @@ type queryView struct {
 	namesAge  int
 	namesBusy bool
 	cands     []string
+
+	only string // the key of the one result row charted, "" for all
 }
 
 type queryNamesMsg struct{ names []string }
@@ -75,7 +77,7 @@ func (v *queryView) ShortHelp() []key.Binding {
 	if v.input.Focused() {
 		return []key.Binding{k.Run, k.Complete, withHelp(k.HistoryPrev, "↑/↓", "history"), withHelp(k.Back, "esc", "results")}
 	}
-	return []key.Binding{k.Edit, k.Up, k.Down, k.RangeUp, k.RangeDown}
+	return []key.Binding{k.Edit, k.Up, k.Down, withHelp(k.Enter, "enter", "chart one"), k.RangeUp}
 }
 
 func (v *queryView) FullHelp() [][]key.Binding {
@@ -83,6 +85,7 @@ func (v *queryView) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Run, k.Complete, k.HistoryPrev, k.HistoryNext, withHelp(k.Back, "esc", "leave the prompt"), k.Edit},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{withHelp(k.Enter, "enter", "chart the selected series"), withHelp(k.Back, "esc", "chart all again")},
 	}
 }
 
@@ -187,7 +190,13 @@ func (v *queryView) handleKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Edit):
 			v.input.Focus()
 			return nil
+		case key.Matches(msg, k.Enter):
+			if r, ok := v.table.selected(); ok && v.res != nil && v.res.instant.Type() == parser.ValueTypeVector {
+				v.only = r.key
+			}
+			return nil
 		case key.Matches(msg, k.Back):
+			v.only = ""
 			return nil
 		}
 		v.table.move(msg, k)
@@ -219,6 +228,7 @@ func (v *queryView) handleKey(msg tea.KeyMsg) tea.Cmd {
 		v.histPos = len(v.history)
 		v.expr = expr
 		v.res = nil
+		v.only = ""
 		v.table.cursor = 0
 		v.input.Blur()
 		return v.run(expr)
@@ -318,6 +328,9 @@ func (v *queryView) view(width, height int) string {
 		info += "s"
 	}
 	info += " · " + formatDuration(r.took) + " · range " + formatRange(c.rng())
+	if v.only != "" {
+		info += " · charting the selected series (esc: all)"
+	}
 	lines = append(lines, st.Dim.Render(fit(info, width)))
 
 	avail := height - len(lines)
@@ -332,7 +345,16 @@ func (v *queryView) view(width, height int) string {
 		lines = append(lines, st.Error.Render(fit("range: "+Sanitize(r.rangeErr.Error(), maxErrorLen), width)))
 	} else if chartable && avail-tableH >= 5 {
 		var ss []chartSeries
-		for i, s := range r.mat {
+		mat := r.mat
+		if v.only != "" {
+			mat = nil
+			for _, s := range r.mat {
+				if string(s.Metric.Bytes(nil)) == v.only {
+					mat = append(mat, s)
+				}
+			}
+		}
+		for i, s := range mat {
 			if i >= c.opts.MaxChartSeries {
 				break
 			}
@@ -342,8 +364,8 @@ func (v *queryView) view(width, height int) string {
 			}
 			ss = append(ss, chartSeries{legend: legend, points: s.Floats})
 		}
-		if len(r.mat) > len(ss) {
-			ss[len(ss)-1].legend += " (+" + itoa(len(r.mat)-len(ss)) + " not drawn)"
+		if len(mat) > len(ss) && len(ss) > 0 {
+			ss[len(ss)-1].legend += " (+" + itoa(len(mat)-len(ss)) + " not drawn)"
 		}
 		lines = append(lines, renderChart(st, c.opts.Location, width, avail-tableH, r.span.start, r.span.end, ss, formatAxis))
 	}
