@@ -3,6 +3,7 @@ package scrape
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/vigilterm/vigil/store"
@@ -15,7 +16,12 @@ type TestLoop struct{ l *loop }
 // NewTestLoop builds the loop the Manager would run for the first target
 // of sc's first static config.
 func NewTestLoop(sc *ScrapeConfig, app store.Appendable) (*TestLoop, error) {
-	m := NewManager(app, Options{})
+	return NewTestLoopLogged(sc, app, nil)
+}
+
+// NewTestLoopLogged is NewTestLoop with a logger.
+func NewTestLoopLogged(sc *ScrapeConfig, app store.Appendable, logger *slog.Logger) (*TestLoop, error) {
+	m := NewManager(app, Options{Logger: logger})
 	defer m.Close()
 	p, err := m.newPool(sc, DefaultGlobalConfig)
 	if err != nil {

@@ -309,6 +309,7 @@ func (l *loop) scrapeOnce(ctx context.Context, ts time.Time) {
 	l.health.LastSamples = st.total
 	l.health.Series = series
 	l.health.LastWarning = warning(st)
+	was := l.health.Health
 	if err != nil {
 		l.health.Health = HealthDown
 		l.health.LastError = Sanitize(err.Error(), DefaultSanitizeLen)
@@ -316,9 +317,17 @@ func (l *loop) scrapeOnce(ctx context.Context, ts time.Time) {
 		l.health.Health = HealthUp
 		l.health.LastError = ""
 	}
+	h := l.health
 	l.mu.Unlock()
-	if err != nil {
-		l.logger.Debug("scrape failed", "job", l.health.Job, "instance", l.health.Instance, "err", Sanitize(err.Error(), DefaultSanitizeLen))
+	// A change of health is worth a line in the log (headless operators
+	// read it); every failed scrape only at debug level.
+	switch {
+	case h.Health == HealthDown && was != HealthDown:
+		l.logger.Warn("target down", "job", h.Job, "instance", h.Instance, "url", h.URL, "err", h.LastError)
+	case h.Health == HealthUp && was == HealthDown:
+		l.logger.Info("target up again", "job", h.Job, "instance", h.Instance, "url", h.URL)
+	case h.Health == HealthDown:
+		l.logger.Debug("scrape failed", "job", h.Job, "instance", h.Instance, "err", h.LastError)
 	}
 }
 

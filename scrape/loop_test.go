@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/config"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
@@ -453,8 +455,6 @@ func TestOffsetsSpreadTargets(t *testing.T) {
 	require.Greater(t, len(seen), 4, "20 targets spread over more than 4 tenths of the interval")
 }
 
-var _ = bytes.NewBuffer
-
 func TestStoreRefusalsAreWarnings(t *testing.T) {
 	db := &testDB{DB: store.New(store.Options{Retention: -1, MaxSeries: 8}), t: t}
 	t.Cleanup(func() { _ = db.Close() })
@@ -518,4 +518,36 @@ func TestSameSeriesWrittenTwoWays(t *testing.T) {
 	h = l.Scrape(t0.Add(time.Second))
 	require.Empty(t, h.LastWarning)
 	require.Equal(t, []sample{{t0.UnixMilli(), 1}, {t0.Add(time.Second).UnixMilli(), 3}}, db.samples(tl(addr, "__name__", "d", "a", "1", "b", "2")))
+}
+
+// TestHealthChangesAreLogged: going down and coming back are logged once
+// each, with the sanitised error and never a secret.
+func TestHealthChangesAreLogged(t *testing.T) {
+	var logs bytes.Buffer
+	var fail atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			http.Error(w, "x", http.StatusBadGateway)
+			return
+		}
+		fmt.Fprint(w, "m 1\n")
+	}))
+	defer srv.Close()
+	db := newTestDB(t)
+	cfg, err := scrape.NewStaticConfig([]string{srv.Listener.Addr().String()}, time.Second)
+	require.NoError(t, err)
+	cfg.ScrapeConfigs[0].HTTPClientConfig.BasicAuth = &config.BasicAuth{Username: "u", Password: "pa55word"}
+	l, err := scrape.NewTestLoopLogged(cfg.ScrapeConfigs[0], db, slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	l.Scrape(t0)
+	fail.Store(true)
+	l.Scrape(t0.Add(1 * time.Second))
+	l.Scrape(t0.Add(2 * time.Second))
+	fail.Store(false)
+	l.Scrape(t0.Add(3 * time.Second))
+	out := logs.String()
+	require.Equal(t, 1, strings.Count(out, `msg="target down"`), out)
+	require.Contains(t, out, `err="server returned HTTP status 502 Bad Gateway"`)
+	require.Equal(t, 1, strings.Count(out, `msg="target up again"`), out)
+	require.NotContains(t, out, "pa55word")
 }
