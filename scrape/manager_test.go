@@ -95,7 +95,6 @@ func TestManagerReload(t *testing.T) {
 	}
 	n := len(db.samples(aSeries))
 	require.Eventually(t, func() bool { return len(db.samples(aSeries)) > n+1 }, 10*time.Second, 20*time.Millisecond)
-
 }
 
 func TestManagerFileSD(t *testing.T) {
