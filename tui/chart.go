@@ -52,11 +52,21 @@ func renderSpark(values []float64, width int, maxV float64, style lipgloss.Style
 	if len(values) > width {
 		values = values[len(values)-width:]
 	}
-	sl := sparkline.New(width, 1, sparkline.WithStyle(style))
-	if maxV > 0 {
-		sl.AutoMaxValue = false
-		sl.SetMax(maxV)
+	if maxV <= 0 {
+		// Scale to the data: ntcharts only ever raises its maximum from
+		// 1, which leaves values below 1 (seconds, ratios) flat.
+		for _, v := range values {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) && v > maxV {
+				maxV = v
+			}
+		}
+		if maxV <= 0 {
+			maxV = 1
+		}
 	}
+	sl := sparkline.New(width, 1, sparkline.WithStyle(style))
+	sl.AutoMaxValue = false
+	sl.SetMax(maxV)
 	for _, v := range values {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			v = 0

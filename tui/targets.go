@@ -1,13 +1,16 @@
 package tui
 
 import (
+	"math"
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/vigilterm/vigil/scrape"
 )
@@ -19,7 +22,11 @@ type targetsView struct {
 	filter filter
 	detail bool
 	sortBy int
-	shown  []scrape.TargetHealth // the rows of the table, in order
+
+	hist     *targetHistoryMsg // the detail's history
+	histBusy bool
+	histSeq  int
+	shown    []scrape.TargetHealth // the rows of the table, in order
 }
 
 // The orders of the Targets table, cycled with s.
@@ -68,7 +75,58 @@ func (v *targetsView) capturing() bool { return v.filter.editing }
 // only the rows to rebuild.
 func (v *targetsView) refresh() tea.Cmd {
 	v.rebuild()
+	if v.detail {
+		return v.refreshHistory()
+	}
 	return nil
+}
+
+// targetHistoryMsg is a target's own series over the range, for the
+// detail: up and scrape_duration_seconds, which scrape writes.
+type targetHistoryMsg struct {
+	seq     int
+	span    span
+	up, dur []float64
+	err     error
+}
+
+// refreshHistory reads the chosen target's synthetic series.
+func (v *targetsView) refreshHistory() tea.Cmd {
+	c := v.c
+	t, ok := v.selectedTarget()
+	if c.opts.Querier == nil || !ok {
+		return nil
+	}
+	n := max(c.width-14, 10)
+	sp := c.spanFor(n)
+	if v.histBusy || (v.hist != nil && v.hist.span == sp) {
+		return nil
+	}
+	v.histBusy = true
+	v.histSeq++
+	seq, q := v.histSeq, c.opts.Querier
+	sel := func(name string) string {
+		return selector(labels.FromStrings(labels.MetricName, name, "job", t.Job, "instance", t.Instance))
+	}
+	return func() tea.Msg {
+		ctx, cancel := c.queryCtx()
+		defer cancel()
+		msg := targetHistoryMsg{seq: seq, span: sp}
+		for _, m := range []struct {
+			name string
+			into *[]float64
+		}{{"up", &msg.up}, {"scrape_duration_seconds", &msg.dur}} {
+			mat, err := q.Range(ctx, sel(m.name), sp.start, sp.end, sp.step)
+			if err != nil {
+				msg.err = err
+				continue
+			}
+			if len(mat) > 0 {
+				*m.into = aligned(mat[0], sp.start, sp.step, n)
+			}
+		}
+		return msg
+	}
 }
 
 func (v *targetsView) ShortHelp() []key.Binding {
@@ -88,6 +146,18 @@ func (v *targetsView) FullHelp() [][]key.Binding {
 }
 
 func (v *targetsView) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case targetHistoryMsg:
+		if msg.seq == v.histSeq {
+			v.histBusy = false
+			v.hist = &msg
+		}
+		return nil
+	case rangeChangedMsg:
+		v.histBusy, v.hist = false, nil
+		v.histSeq++
+		return nil
+	}
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return nil
@@ -97,6 +167,8 @@ func (v *targetsView) update(msg tea.Msg) tea.Cmd {
 	if v.detail {
 		if key.Matches(km, k.Back) {
 			v.detail = false
+			v.hist, v.histBusy = nil, false
+			v.histSeq++
 		}
 		return nil
 	}
@@ -110,6 +182,7 @@ func (v *targetsView) update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Enter):
 		if _, ok := v.table.selected(); ok {
 			v.detail = true
+			return v.refreshHistory()
 		}
 		return nil
 	case key.Matches(km, k.Sort):
@@ -229,6 +302,17 @@ func (v *targetsView) detailView(t scrape.TargetHealth, width, height int) strin
 	if t.LastScrape.IsZero() {
 		lines[4] = kv("last", "never")
 	}
+	if h := v.hist; h != nil && h.err == nil && (h.up != nil || h.dur != nil) {
+		sw := max(width-11-13, 1)
+		lines = append(lines, "")
+		if h.up != nil {
+			lines = append(lines, st.Dim.Render(padRight("up", 10))+" "+renderSpark(h.up, sw, 1, st.Spark)+st.Dim.Render(" "+formatRange(c.rng())))
+		}
+		if h.dur != nil {
+			top := formatDuration(time.Duration(maxOf(h.dur) * float64(time.Second)))
+			lines = append(lines, st.Dim.Render(padRight("duration", 10))+" "+renderSpark(h.dur, sw, 0, st.Spark)+st.Dim.Render(" max "+top))
+		}
+	}
 	if t.LastError != "" {
 		lines = append(lines, "", st.Error.Render("error"))
 		for _, l := range wrap(Sanitize(t.LastError, maxErrorLen), width) {
@@ -263,4 +347,15 @@ func redactURL(s string) string {
 		return s
 	}
 	return u.Redacted()
+}
+
+// maxOf returns the largest value that is not NaN, 0 for none.
+func maxOf(vs []float64) float64 {
+	m := 0.0
+	for _, v := range vs {
+		if !math.IsNaN(v) && v > m {
+			m = v
+		}
+	}
+	return m
 }
