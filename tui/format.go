@@ -184,11 +184,6 @@ func labelsString(ls labels.Labels, withName bool, max int) string {
 	return fit(s, max)
 }
 
-// labelValue returns a sanitised label value, cut to max cells.
-func labelValue(ls labels.Labels, name string, max int) string {
-	return Sanitize(ls.Get(name), max)
-}
-
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // trimFloat prints v with at most prec decimals, without trailing zeros.
