@@ -31,7 +31,8 @@ type alertsView struct {
 	tables [numPanes]table
 	filter filter
 	detail bool
-	shown  []alert.Alert // rows of the alerts table, in order
+	shown  []alert.Alert      // rows of the alerts table, in order
+	rules  []alert.RuleStatus // rows of the rules table, in order
 }
 
 func newAlertsView(c *common) *alertsView {
@@ -120,8 +121,8 @@ func (v *alertsView) update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Right):
 		v.pane = (v.pane + 1) % numPanes
 	case key.Matches(km, k.Enter):
-		if v.pane == paneAlerts {
-			if _, ok := v.tables[paneAlerts].selected(); ok {
+		if v.pane == paneAlerts || v.pane == paneRules {
+			if _, ok := v.tables[v.pane].selected(); ok {
 				v.detail = true
 			}
 		}
@@ -206,6 +207,7 @@ func (v *alertsView) rebuild() {
 	v.tables[paneAlerts].setRows(rows)
 
 	rows = nil
+	v.rules = v.rules[:0]
 	for _, r := range c.rules {
 		name, group := Sanitize(r.Name, maxLabelLen), Sanitize(r.Group, maxLabelLen)
 		errText := Sanitize(r.LastError, maxErrorLen)
@@ -223,6 +225,7 @@ func (v *alertsView) rebuild() {
 		if !r.LastEval.IsZero() {
 			eval = formatDuration(r.LastDuration)
 		}
+		v.rules = append(v.rules, r)
 		active := itoa(r.Firing + r.Pending)
 		if r.Recording {
 			active = "rec"
@@ -256,9 +259,12 @@ func (v *alertsView) view(width, height int) string {
 	c, st := v.c, &v.c.styles
 	v.rebuild()
 	if v.detail {
-		t := &v.tables[paneAlerts]
-		if t.cursor < len(v.shown) {
+		t := &v.tables[v.pane]
+		switch {
+		case v.pane == paneAlerts && t.cursor < len(v.shown):
 			return v.detailView(v.shown[t.cursor], width)
+		case v.pane == paneRules && t.cursor < len(v.rules):
+			return v.ruleView(v.rules[t.cursor], width)
 		}
 		v.detail = false
 	}
@@ -331,7 +337,17 @@ func (v *alertsView) detailView(a alert.Alert, width int) string {
 	if !a.ResolvedAt.IsZero() {
 		lines = append(lines, kv("resolved", ts(a.ResolvedAt)))
 	}
-	lines = append(lines, kv("evaluated", ts(a.LastEval)), "", st.Title.Render("labels"))
+	lines = append(lines, kv("evaluated", ts(a.LastEval)))
+	for _, r := range c.rules {
+		if r.Name == a.Rule && r.Group == a.Group {
+			lines = append(lines, kv("expr", Sanitize(r.Expr, maxLineLen)))
+			if r.For > 0 {
+				lines = append(lines, kv("for", formatRange(r.For)))
+			}
+			break
+		}
+	}
+	lines = append(lines, "", st.Title.Render("labels"))
 	a.Labels.Range(func(l labels.Label) {
 		lines = append(lines, "  "+kv(Sanitize(l.Name, 10), Sanitize(l.Value, maxLabelLen)))
 	})
@@ -348,6 +364,59 @@ func (v *alertsView) detailView(a alert.Alert, width int) string {
 				lines = append(lines, "  "+st.Dim.Render(padRight(k, 10))+" "+w)
 			}
 		})
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ruleView shows one rule: its expression, timing, health and error.
+func (v *alertsView) ruleView(r alert.RuleStatus, width int) string {
+	c, st := v.c, &v.c.styles
+	kv := func(k, val string) string {
+		return st.Dim.Render(padRight(k, 10)) + " " + fit(val, max(width-11, 1))
+	}
+	kind := "alert"
+	if r.Recording {
+		kind = "record"
+	}
+	hs := &st.Unknown
+	switch r.Health {
+	case alert.HealthOK:
+		hs = &st.Up
+	case alert.HealthErr:
+		hs = &st.Down
+	}
+	lines := []string{
+		st.Dim.Render(kind+" ") + st.Title.Render(fit(Sanitize(r.Name, maxLabelLen), width-8)),
+		"",
+		kv("group", Sanitize(r.Group, maxLabelLen)+"  "+Sanitize(r.File, maxLineLen)),
+		st.Dim.Render(padRight("health", 10)) + " " + hs.Render(Sanitize(string(r.Health), 10)),
+		kv("state", string(r.State)+"  "+itoa(r.Firing)+" firing, "+itoa(r.Pending)+" pending"),
+	}
+	if r.LastEval.IsZero() {
+		lines = append(lines, kv("evaluated", "not yet"))
+	} else {
+		every := ""
+		if r.Interval > 0 {
+			every = ", every " + formatRange(r.Interval)
+		}
+		lines = append(lines, kv("evaluated", formatAge(c.now, r.LastEval)+" ago in "+formatDuration(r.LastDuration)+every))
+	}
+	if r.For > 0 {
+		lines = append(lines, kv("for", formatRange(r.For)))
+	}
+	if r.KeepFiringFor > 0 {
+		lines = append(lines, kv("keep for", formatRange(r.KeepFiringFor)))
+	}
+	lines = append(lines, "", st.Title.Render("expr"))
+	lines = append(lines, wrap(Sanitize(r.Expr, maxLineLen), width)...)
+	if r.LastError != "" {
+		lines = append(lines, "", st.Error.Render("error"))
+		for _, l := range wrap(Sanitize(r.LastError, maxErrorLen), width) {
+			lines = append(lines, st.Error.Render(l))
+		}
+	}
+	if r.Labels.Len() > 0 {
+		lines = append(lines, "", kv("labels", labelsString(r.Labels, false, maxLineLen)))
 	}
 	return strings.Join(lines, "\n")
 }

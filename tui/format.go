@@ -138,6 +138,8 @@ func formatAge(now, t time.Time) string {
 // formatRange prints a time range the PromQL way: 5m, 1h, 6h, 1d.
 func formatRange(d time.Duration) string {
 	switch {
+	case d == 0:
+		return "0s"
 	case d%(24*time.Hour) == 0:
 		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
 	case d%time.Hour == 0:

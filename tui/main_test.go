@@ -98,7 +98,10 @@ func testRules() []alert.RuleStatus {
 		{Name: "HostDiskFull", Group: "node", Health: alert.HealthOK, State: alert.StatePending, Pending: 1,
 			Expr: "disk > 80", LastEval: testNow.Add(-time.Second), LastDuration: 3 * time.Millisecond},
 		{Name: "instance:cpu:rate1m", Group: "node", Recording: true, Health: alert.HealthUnknown},
-		{Name: "Broken", Group: "custom", Health: alert.HealthErr, LastEval: testNow.Add(-time.Second),
+		{Name: "Broken", Group: "custom", File: "/etc/vigil/custom.yml", Health: alert.HealthErr, State: alert.StateInactive,
+			Expr: `label_replace(up, "job", "x", "", "") > 0`, For: 2 * time.Minute, Interval: 15 * time.Second,
+			Labels:   labels.FromStrings("severity", "page"),
+			LastEval: testNow.Add(-time.Second), LastDuration: 4 * time.Millisecond,
 			LastError: `vector contains metrics with the same labelset after applying alert labels`},
 	}
 }

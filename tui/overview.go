@@ -537,7 +537,12 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 			if hot(hm, v, h.ncpu) {
 				style = st.SparkHot
 			}
-			spark = renderSpark(vals, sparkW, hm.max, style)
+			scale := hm.max
+			if hm.label == "LOAD" && !math.IsNaN(h.ncpu) {
+				// A full bar is every CPU busy, or more.
+				scale = math.Max(h.ncpu, maxOf(vals))
+			}
+			spark = renderSpark(vals, sparkW, scale, style)
 		}
 		body := st.CardLabel.Render(padRight(hm.label, 4)) + " " + st.CardValue.Render(padLeft(val, 9)) + " " + spark
 		body = padANSI(body, inner-2)

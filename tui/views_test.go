@@ -37,6 +37,7 @@ func TestViews(t *testing.T) {
 		{"alerts", []string{"3"}},
 		{"alerts_detail", []string{"3", "enter"}},
 		{"alerts_rules", []string{"3", "l"}},
+		{"alerts_rule_detail", []string{"3", "l", "G", "enter"}},
 		{"explore", []string{"4"}},
 		{"explore_series", []string{"4", "/", "load", "enter", "enter"}},
 		{"explore_chart", []string{"4", "/", "load", "enter", "enter", "j", "enter"}},
