@@ -54,7 +54,8 @@ func hostileOptions(t *testing.T) Options {
 			Annotations: labels.FromStrings("summary", evil(i+3), "description", strings.Repeat(evil(i+4), 20)),
 			Value:       float64(i), ActiveAt: testNow.Add(-time.Minute), FiredAt: testNow,
 		})
-		rules = append(rules, alert.RuleStatus{Name: evil(i), Group: evil(i + 1), Health: alert.HealthErr, LastError: evil(i + 2)})
+		rules = append(rules, alert.RuleStatus{Name: evil(i), Group: evil(i + 1), Health: alert.HealthErr, LastError: evil(i + 2),
+			File: evil(i + 3), Expr: evil(i + 4), Labels: labels.FromStrings(evil(i+5), evil(i+6)), Recording: i%2 == 0})
 	}
 	return Options{
 		Querier:  NewEngineQuerier(newTestEngine(), st),
@@ -77,7 +78,7 @@ func TestHostileInput(t *testing.T) {
 		nil,
 		{"enter"}, {"l", "enter"}, {"j", "enter", "j", "j"},
 		{"2"}, {"2", "enter"}, {"2", "j", "j", "enter"}, {"2", "G", "enter"},
-		{"3"}, {"3", "enter"}, {"3", "j", "j", "j", "enter"}, {"3", "l"}, {"3", "l", "l"},
+		{"3"}, {"3", "enter"}, {"3", "j", "j", "j", "enter"}, {"3", "l"}, {"3", "l", "enter"}, {"3", "l", "G", "enter"}, {"3", "l", "l"},
 		{"4"}, {"4", "enter"}, {"4", "enter", "enter"}, {"4", "j", "j", "enter", "j", "enter"},
 		{"4", "G", "enter"}, {"4", "G", "enter", "enter"},
 		{"5", "node_load1", "enter"}, {"5", `{job=~"x.*"}`, "enter"}, {"5", `count by (instance) ({__name__=~"aaa.*"})`, "enter"},
