@@ -223,6 +223,25 @@ func TestRun(t *testing.T) {
 	require.NoError(t, Run(ctx, opts, pr, io.Discard))
 }
 
+// TestRunQuit quits Run with q typed on its input.
+func TestRunQuit(t *testing.T) {
+	opts := testOptions(t)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- Run(context.Background(), opts, pr, io.Discard) }()
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_, _ = pw.Write([]byte("q"))
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("q did not end Run")
+	}
+	_ = pw.Close()
+}
+
 // TestStore reads vigil's own store through EngineQuerier.
 func TestStore(t *testing.T) {
 	db := store.New(store.DefaultOptions())
