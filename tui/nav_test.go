@@ -203,13 +203,13 @@ func TestProgram(t *testing.T) {
 	tm := teatest.NewTestModel(t, model, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 		return strings.Contains(string(b), "batch1:9100")
-	}, teatest.WithDuration(20*time.Second))
+	}, teatest.WithDuration(60*time.Second))
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2")})
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
 		return strings.Contains(string(b), "SAMPLES")
-	}, teatest.WithDuration(20*time.Second))
+	}, teatest.WithDuration(60*time.Second))
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
-	tm.WaitFinished(t, teatest.WithFinalTimeout(20*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(60*time.Second))
 }
 
 // TestRun runs Run with a context that ends it.
