@@ -121,7 +121,9 @@ func startTmux(t *testing.T, name, script string) *tmux {
 	x := &tmux{t: t, socket: "vigil-tui-" + name + "-" + strconv.Itoa(os.Getpid())}
 	t.Cleanup(func() { _, _ = x.run("kill-server") })
 	out, err := x.run("new-session", "-d", "-s", "tui", "-x", "80", "-y", "24",
-		"env", "exe="+exe, "TERM=xterm-256color", "sh", "-c", script)
+		// The operator's terminal: the test runner's CI variable would
+		// tell termenv there is no terminal at all.
+		"env", "-u", "CI", "exe="+exe, "TERM=xterm-256color", "sh", "-c", script)
 	require.NoError(t, err, out)
 	return x
 }

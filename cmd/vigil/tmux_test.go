@@ -26,7 +26,9 @@ func newTmux(t *testing.T, command string) *tmuxSession {
 	t.Helper()
 	peertest.Need(t, "tmux", "tmux")
 	s := &tmuxSession{t: t, socket: filepath.Join(t.TempDir(), "tmux.sock")}
-	s.run("new-session", "-d", "-s", "vigil", "-x", "80", "-y", "24", command)
+	// An operator's terminal: without the test runner's CI variable, which
+	// tells termenv (and so the console) there is no terminal.
+	s.run("new-session", "-d", "-s", "vigil", "-x", "80", "-y", "24", "env -u CI TERM=xterm-256color sh -c '"+strings.ReplaceAll(command, "'", `'\''`)+"'")
 	t.Cleanup(func() { _ = exec.Command("tmux", "-S", s.socket, "kill-server").Run() })
 	return s
 }
@@ -94,9 +96,12 @@ func TestConsoleInTmux(t *testing.T) {
 func TestConsoleWithPipedStdout(t *testing.T) {
 	ne := peertest.NodeExporter(t)
 	events := filepath.Join(t.TempDir(), "events.jsonl")
-	s := newTmux(t, vigilBin+" --data-dir '' --scrape-interval 1s --eval-interval 1s -a 'NodeUp: up == 1' "+ne.Addr+" > "+events+"; sleep 60")
+	s := newTmux(t, vigilBin+" --data-dir '' --scrape-interval 1s --eval-interval 1s -a 'NodeUp: up == 1' "+ne.Addr+" | cat > "+events+"; sleep 60")
 
 	s.waitFor("targets 2/2 up", "firing")
+	// Drawn on /dev/tty with stdout a pipe and stderr on the terminal, the
+	// console is still in colour (the brand is cyan).
+	require.Regexp(t, `\x1b\[[0-9;]*36m`, s.run("capture-pane", "-e", "-p", "-t", "vigil"))
 	require.Eventually(t, func() bool {
 		b, _ := os.ReadFile(events)
 		return len(b) > 0
