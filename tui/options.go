@@ -130,6 +130,12 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	if f, ok := out.(*os.File); ok && f != os.Stdout {
 		lipgloss.SetDefaultRenderer(lipgloss.NewRenderer(f))
 	}
+	// Ask the terminal for its background now, before the program reads
+	// keys from it. Asked later, by the first adaptive colour drawn (the
+	// help line has some), the terminal's answer races with bubbletea's key
+	// reader: the reader can take it, and then the first frame waits on
+	// termenv's timeouts, byte by byte, while the answer arrives as keys.
+	_ = lipgloss.HasDarkBackground()
 
 	m := newModel(ctx, opts)
 	p := tea.NewProgram(m,
