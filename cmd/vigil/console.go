@@ -109,9 +109,20 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 			case <-ctx.Done():
 				return
 			case s := <-sig:
-				if s == syscall.SIGHUP {
-					p.reload(o)
+				if s != syscall.SIGHUP {
+					continue
 				}
+				// Under the console, SIGHUP is also what the kernel sends
+				// when the terminal hangs up (ssh dropped, tmux killed).
+				// Then there is no one to show anything to: end cleanly,
+				// with a final snapshot, as an editor or top would,
+				// instead of living on as an orphan holding the data dir.
+				if plan.tui && terminalGone(plan.tuiOut) {
+					logger.Info("shutting down", "reason", "the terminal hung up")
+					cancel()
+					return
+				}
+				p.reload(o)
 			}
 		}
 	}()

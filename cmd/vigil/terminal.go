@@ -96,3 +96,10 @@ func readerGone(ctx context.Context, f *os.File) <-chan struct{} {
 	}()
 	return gone
 }
+
+// terminalGone reports whether f is a terminal that has hung up: after a
+// hangup the kernel answers every ioctl on it with EIO.
+func terminalGone(f *os.File) bool {
+	_, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	return err != nil
+}

@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,7 +48,7 @@ func (s *tmuxSession) screen() string { return s.run("capture-pane", "-p", "-t",
 func (s *tmuxSession) waitFor(want ...string) string {
 	s.t.Helper()
 	var scr string
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // a loaded CI machine
 	for time.Now().Before(deadline) {
 		scr = s.screen()
 		ok := true
@@ -95,8 +97,18 @@ func TestConsoleInTmux(t *testing.T) {
 // terminal (/dev/tty) while stdout carries only JSON lines.
 func TestConsoleWithPipedStdout(t *testing.T) {
 	ne := peertest.NodeExporter(t)
-	events := filepath.Join(t.TempDir(), "events.jsonl")
-	s := newTmux(t, vigilBin+" --data-dir '' --scrape-interval 1s --eval-interval 1s -a 'NodeUp: up == 1' "+ne.Addr+" | cat > "+events+"; sleep 60")
+	dir := t.TempDir()
+	events := filepath.Join(dir, "events.jsonl")
+	dataDir := filepath.Join(dir, "data")
+	// vigil's exit status goes to the terminal, so a vigil that ends early
+	// shows why on the screen the test prints.
+	s := newTmux(t, "{ "+vigilBin+" --data-dir "+dataDir+" --scrape-interval 1s --eval-interval 1s -a 'NodeUp: up == 1' "+ne.Addr+"; echo \"vigil exited: $?\" >&2; } | cat > "+events+"; sleep 60")
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dataDir, "vigil.log"))
+			t.Logf("vigil.log:\n%s", log)
+		}
+	})
 
 	s.waitFor("targets 2/2 up", "firing")
 	// Drawn on /dev/tty with stdout a pipe and stderr on the terminal, the
@@ -121,4 +133,23 @@ func TestConsoleWithPipedStdout(t *testing.T) {
 		n++
 	}
 	require.Positive(t, n)
+}
+
+// TestConsoleExitsOnHangup: when the terminal goes away (ssh dropped, tmux
+// killed) the console ends with a final snapshot and releases the data
+// dir, instead of living on as an orphan that takes SIGHUP for a reload.
+func TestConsoleExitsOnHangup(t *testing.T) {
+	dataDir := t.TempDir()
+	s := newTmux(t, vigilBin+" --data-dir "+dataDir+" --scrape-interval 1s")
+	s.waitFor("targets")
+	b, err := os.ReadFile(filepath.Join(dataDir, "LOCK"))
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	require.NoError(t, err, "LOCK holds %q", b)
+
+	s.run("kill-server") // the terminal hangs up
+	require.Eventually(t, func() bool { return syscall.Kill(pid, 0) != nil }, 20*time.Second, 50*time.Millisecond,
+		"vigil (pid %d) still runs after its terminal hung up", pid)
+	_, err = os.Stat(filepath.Join(dataDir, "vigil.snapshot"))
+	require.NoError(t, err, "no final snapshot after the hangup")
 }
