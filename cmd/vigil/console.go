@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -79,20 +80,19 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		return exitFailed
 	}
-	restoreWarning := db.Stats().Restore.Warning()
-	if restoreWarning != "" {
-		logger.Warn(restoreWarning)
+	p := &pipeline{db: db, logger: logger, restoreWarning: db.Stats().Restore.Warning()}
+	if p.restoreWarning != "" {
+		logger.Warn(p.restoreWarning)
 		if plan.tui {
-			fmt.Fprintf(stderr, "vigil: %s\n", restoreWarning)
+			fmt.Fprintf(stderr, "vigil: %s\n", p.restoreWarning)
 		}
 	}
-
-	p := &pipeline{db: db, logger: logger}
-	code := p.start(cfg, groups, amConfigs, o, plan)
-	if code != exitOK {
-		p.stop()
-		return code
+	if err := p.start(cfg, groups, amConfigs, plan); err != nil {
+		fmt.Fprintf(stderr, "vigil: %v\n", err)
+		_ = p.stop()
+		return exitFailed
 	}
+	code := exitOK
 
 	// SIGHUP reloads the config: targets come and go, the store stays; a bad
 	// config is refused and the running one kept. SIGPIPE is caught so that
@@ -128,12 +128,7 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	}()
 
 	if plan.tui {
-		statusCtx, stopStatus := context.WithCancel(ctx)
-		statusDone := make(chan struct{})
-		go func() { defer close(statusDone); p.watchStatus(statusCtx, restoreWarning) }()
 		err = tui.Run(ctx, p.tuiOptions(), plan.tuiIn, plan.tuiOut)
-		stopStatus()
-		<-statusDone
 		if err != nil && !errors.Is(err, context.Canceled) {
 			logger.Error("console", "err", err)
 			fmt.Fprintf(stderr, "vigil: console: %v\n", err)
@@ -216,7 +211,7 @@ func alertmanagers(cfg *scrape.Config, urls []string) ([]alert.AlertmanagerConfi
 		out = append(out, alert.AlertmanagerConfig{URLs: []string{am.URL}, HTTPClientConfig: am.HTTPClient, Timeout: am.Timeout})
 	}
 	for _, u := range urls {
-		if !(len(u) > 7 && (u[:7] == "http://" || (len(u) > 8 && u[:8] == "https://"))) {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return nil, fmt.Errorf("--alertmanager %q: want a URL such as http://localhost:9093", u)
 		}
 		out = append(out, alert.AlertmanagerConfig{URLs: []string{u}})

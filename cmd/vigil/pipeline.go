@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,29 +27,28 @@ type pipeline struct {
 	notify  *alert.Notifier    // nil without Alertmanagers
 	events  *alert.EventWriter // nil with --events none
 	console *alert.ChannelSink // nil in --headless
-	status  chan tui.Status    // warnings for the console's header
-	mu      sync.Mutex         // guards cfg during a reload
-	cfg     *scrape.Config     // the config running now
 	stopped sync.Once
+
+	restoreWarning string // what the restore of the snapshot lost, if anything
+
+	mu        sync.Mutex // guards reloadErr: set on SIGHUP, read by the console
+	reloadErr string     // why the last reload was refused; "" when it was not
 }
 
-func (p *pipeline) start(cfg *scrape.Config, groups []alert.GroupConfig, ams []alert.AlertmanagerConfig, o *options, plan ioPlan) int {
-	p.cfg = cfg
+func (p *pipeline) start(cfg *scrape.Config, groups []alert.GroupConfig, ams []alert.AlertmanagerConfig, plan ioPlan) error {
 	p.engine = newEngine(p.logger)
 
 	var sinks []alert.Sink
 	if plan.events != "none" {
 		format, _, err := alert.ParseFormat(plan.events)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "vigil: %v\n", err)
-			return exitUsage
+			return err
 		}
 		p.events = alert.NewEventWriter(os.Stdout, format, alert.WriterOptions{Logger: p.logger})
 		sinks = append(sinks, p.events)
 	}
 	if plan.tui {
 		p.console = alert.NewChannelSink(0)
-		p.status = make(chan tui.Status, 16)
 		sinks = append(sinks, p.console)
 	}
 
@@ -58,8 +56,7 @@ func (p *pipeline) start(cfg *scrape.Config, groups []alert.GroupConfig, ams []a
 	if len(ams) > 0 {
 		n, err := alert.NewNotifier(alert.NotifierOptions{Alertmanagers: ams, Logger: p.logger})
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "vigil: %v\n", err)
-			return exitFailed
+			return err
 		}
 		p.notify, notify = n, n.Send
 	}
@@ -75,8 +72,7 @@ func (p *pipeline) start(cfg *scrape.Config, groups []alert.GroupConfig, ams []a
 		Notify:         notify,
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "vigil: %v\n", err)
-		return exitFailed
+		return err
 	}
 	p.rules = rules
 
@@ -85,11 +81,10 @@ func (p *pipeline) start(cfg *scrape.Config, groups []alert.GroupConfig, ams []a
 		Internal: []scrape.InternalTarget{selfTarget(p)},
 	})
 	if err := p.scrape.ApplyConfig(cfg); err != nil {
-		fmt.Fprintf(os.Stderr, "vigil: %v\n", err)
-		return exitFailed
+		return err
 	}
 	p.rules.Start()
-	return exitOK
+	return nil
 }
 
 // stop shuts down in dependency order: no more scrapes, no more
@@ -125,31 +120,20 @@ func (p *pipeline) reload(o *options) {
 		return
 	}
 	cfg, err := loadConfig(o)
-	if err != nil {
-		p.logger.Error("reload refused, the running config is kept", "err", err)
-		p.setStatus("config", "reload refused: "+err.Error())
-		return
-	}
-	if err := p.scrape.ApplyConfig(cfg); err != nil {
-		p.logger.Error("reload refused, the running config is kept", "err", err)
-		p.setStatus("config", "reload refused: "+err.Error())
-		return
+	if err == nil {
+		err = p.scrape.ApplyConfig(cfg)
 	}
 	p.mu.Lock()
-	p.cfg = cfg
+	p.reloadErr = ""
+	if err != nil {
+		p.reloadErr = "reload refused: " + err.Error()
+	}
 	p.mu.Unlock()
-	p.logger.Info("config reloaded", "file", o.config, "scrape_configs", len(cfg.ScrapeConfigs))
-	p.setStatus("config", "")
-}
-
-func (p *pipeline) setStatus(source, text string) {
-	if p.status == nil {
+	if err != nil {
+		p.logger.Error("reload refused, the running config is kept", "err", err)
 		return
 	}
-	select {
-	case p.status <- tui.Status{Source: source, Text: text}:
-	default: // the console is behind; the next check sends it again
-	}
+	p.logger.Info("config reloaded", "file", o.config, "scrape_configs", len(cfg.ScrapeConfigs))
 }
 
 // eventsDone is closed when the reader of stdout went away; never with
@@ -161,69 +145,50 @@ func (p *pipeline) eventsDone() <-chan struct{} {
 	return p.events.Done()
 }
 
-// watchStatus turns the state of the parts into header warnings for the
-// console, each sent when it changes.
-func (p *pipeline) watchStatus(ctx context.Context, restoreWarning string) {
-	last := map[string]string{}
-	send := func(source, text string) {
-		if last[source] == text {
-			return
-		}
-		last[source] = text
-		select {
-		case p.status <- tui.Status{Source: source, Text: text}:
-		case <-ctx.Done():
+// warnings are the header warnings of the console, read from the state of
+// the parts each time the console refreshes.
+func (p *pipeline) warnings() []tui.Status {
+	var ws []tui.Status
+	add := func(source, text string) {
+		if text != "" {
+			ws = append(ws, tui.Status{Source: source, Text: text})
 		}
 	}
-	if restoreWarning != "" {
-		send("restore", restoreWarning)
-	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		st := p.db.Stats()
-		text := ""
-		if st.MaxSeries > 0 && st.Series >= int64(st.MaxSeries) {
-			text = fmt.Sprintf("max series reached (%d): new series refused (%d so far)", st.MaxSeries, st.Refused.TooManySeries)
-		}
-		send("store", text)
-		text = ""
-		if err := st.LastSnapshot.Err; err != nil {
-			text = "snapshot failed: " + err.Error()
-		}
-		send("snapshot", text)
-		text = ""
-		if p.events != nil {
-			select {
-			case <-p.events.Done():
-				text = "events no longer delivered to stdout"
-				if err := p.events.Err(); err != nil {
-					text += ": " + err.Error()
-				}
-			default:
-				if d := p.events.Dropped(); d > 0 {
-					text = fmt.Sprintf("%d events dropped: stdout reader too slow", d)
-				}
-			}
-		}
-		send("events", text)
-		text = ""
-		if p.notify != nil {
-			for _, am := range p.notify.Status() {
-				if !am.Healthy && am.LastError != "" {
-					text = "alertmanager " + am.URL + ": " + am.LastError
-					break
-				}
-			}
-		}
-		send("alertmanager", text)
+	add("restore", p.restoreWarning)
+	p.mu.Lock()
+	add("config", p.reloadErr)
+	p.mu.Unlock()
 
+	st := p.db.Stats()
+	if st.MaxSeries > 0 && st.Series >= int64(st.MaxSeries) {
+		add("store", fmt.Sprintf("max series reached (%d): new series refused (%d so far)", st.MaxSeries, st.Refused.TooManySeries))
+	}
+	if err := st.LastSnapshot.Err; err != nil {
+		add("snapshot", "snapshot failed: "+err.Error())
+	}
+	if p.events != nil {
 		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+		case <-p.events.Done():
+			text := "events no longer delivered to stdout"
+			if err := p.events.Err(); err != nil {
+				text += ": " + err.Error()
+			}
+			add("events", text)
+		default:
+			if d := p.events.Dropped(); d > 0 {
+				add("events", fmt.Sprintf("%d events dropped: stdout reader too slow", d))
+			}
 		}
 	}
+	if p.notify != nil {
+		for _, am := range p.notify.Status() {
+			if !am.Healthy && am.LastError != "" {
+				add("alertmanager", "alertmanager "+am.URL+": "+am.LastError)
+				break
+			}
+		}
+	}
+	return ws
 }
 
 func (p *pipeline) tuiOptions() tui.Options {
@@ -235,6 +200,6 @@ func (p *pipeline) tuiOptions() tui.Options {
 	if p.console != nil {
 		opts.AlertEvents = p.console.C()
 	}
-	opts.Status = p.status
+	opts.Warnings = p.warnings
 	return opts
 }

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/store"
+	"github.com/vigilterm/vigil/tui"
+)
+
+// TestWarnings: what the parts report becomes the console's header
+// warnings, and goes away when it is over.
+func TestWarnings(t *testing.T) {
+	opts := store.DefaultOptions()
+	opts.MaxSeries = 1
+	db := store.New(opts)
+	defer db.Close()
+	p := &pipeline{db: db, logger: slog.New(slog.DiscardHandler)}
+	require.Empty(t, p.warnings())
+
+	// Past --max-series: new series are refused, and the header says so.
+	app := db.Appender()
+	_, err := app.Append(0, labels.FromStrings("__name__", "a"), 1000, 1)
+	require.NoError(t, err)
+	_, err = app.Append(0, labels.FromStrings("__name__", "b"), 1000, 1)
+	require.ErrorIs(t, err, store.ErrTooManySeries)
+	require.NoError(t, app.Commit())
+	require.Equal(t, []tui.Status{{Source: "store", Text: "max series reached (1): new series refused (1 so far)"}}, p.warnings())
+
+	// A refused reload is shown until a reload goes through.
+	bad := filepath.Join(t.TempDir(), "prometheus.yml")
+	require.NoError(t, os.WriteFile(bad, []byte("remote_write:\n  - url: http://127.0.0.1:1/\n"), 0o600))
+	p.reload(&options{config: bad})
+	require.Contains(t, p.warnings(), tui.Status{Source: "config", Text: p.reloadErr})
+	require.Contains(t, p.reloadErr, "remote_write")
+
+	// The reader of stdout went away.
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	p.events = alert.NewEventWriter(w, alert.FormatJSON, alert.WriterOptions{})
+	defer p.events.Close(time.Second)
+	p.events.Send(alert.Event{State: alert.StateFiring, Labels: labels.FromStrings("alertname", "X")})
+	<-p.events.Done()
+	require.Contains(t, p.warnings()[len(p.warnings())-1].Text, "events no longer delivered to stdout")
+}
