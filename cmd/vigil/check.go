@@ -25,19 +25,18 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		ok := true
 		for _, path := range args[1:] {
 			fmt.Fprintf(stdout, "Checking %s\n", path)
-			errs := scrape.CheckConfig(path)
-			if len(errs) > 0 {
+			cfg, err := scrape.LoadConfig(path)
+			if err != nil {
+				// The error joins every problem, each with its place.
 				ok = false
 				fmt.Fprintln(stdout, "  FAILED:")
+				errs := []error{err}
+				if joined, isJoined := err.(interface{ Unwrap() []error }); isJoined {
+					errs = joined.Unwrap()
+				}
 				for _, err := range errs {
 					fmt.Fprintf(stdout, "  %v\n", err)
 				}
-				continue
-			}
-			cfg, err := scrape.LoadConfig(path)
-			if err != nil { // CheckConfig found nothing, so this should not happen
-				ok = false
-				fmt.Fprintf(stdout, "  FAILED: %v\n", err)
 				continue
 			}
 			fmt.Fprintf(stdout, "  SUCCESS: %d rule files found\n", len(cfg.RuleFiles))

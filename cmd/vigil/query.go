@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/spf13/pflag"
@@ -80,11 +81,9 @@ func printJSON(w io.Writer, v parser.Value) error {
 	}{v.Type(), v})
 }
 
-func metric(ls interface{ Map() map[string]string }) model.Metric {
-	m := model.Metric{}
-	for k, v := range ls.Map() {
-		m[model.LabelName(k)] = model.LabelValue(v)
-	}
+func metric(ls labels.Labels) model.Metric {
+	m := make(model.Metric, ls.Len())
+	ls.Range(func(l labels.Label) { m[model.LabelName(l.Name)] = model.LabelValue(l.Value) })
 	return m
 }
 
