@@ -333,19 +333,26 @@ func (e *explore) view(width, height int) string {
 	if f := e.f().view(st, width/2); f != "" {
 		title += "  " + f
 	}
-	var lines []string
-	lines = append(lines, title)
-	if e.metricsErr != nil {
-		lines = append(lines, st.Error.Render(fit(Sanitize(e.metricsErr.Error(), maxErrorLen), width)))
+	return e.listPage(title, e.metricsErr, e.metricsReady, len(e.names) > 0, "metrics", "metric", &e.metrics, width, height)
+}
+
+// listPage lays out a list level of Explore: the title, the error of the
+// last load if any, and the list, or why it is empty (still loading,
+// nothing in the time range, nothing through the filter).
+func (e *explore) listPage(title string, err error, loaded, unfiltered bool, nouns, noun string, t *table, width, height int) string {
+	st := &e.c.styles
+	lines := []string{title}
+	if err != nil {
+		lines = append(lines, st.Error.Render(fit(Sanitize(err.Error(), maxErrorLen), width)))
 	}
-	empty := "no metrics in the last " + formatRange(c.rng())
+	empty := "no " + nouns + " in the last " + formatRange(e.c.rng())
 	switch {
-	case !e.metricsReady:
+	case !loaded:
 		empty = "loading…"
-	case len(e.names) > 0:
-		empty = "no metric matches the filter"
+	case unfiltered:
+		empty = "no " + noun + " matches the filter"
 	}
-	lines = append(lines, e.metrics.view(st, width, height-len(lines), empty))
+	lines = append(lines, t.view(st, width, height-len(lines), empty))
 	return joinLines(lines)
 }
 
@@ -392,19 +399,7 @@ func (e *explore) seriesView(width, height int) string {
 	if f := e.f().view(st, width/3); f != "" {
 		title += "  " + f
 	}
-	lines := []string{title}
-	if e.seriesErr != nil {
-		lines = append(lines, st.Error.Render(fit(Sanitize(e.seriesErr.Error(), maxErrorLen), width)))
-	}
-	empty := "no series in the last " + formatRange(c.rng())
-	switch {
-	case !e.seriesDone:
-		empty = "loading…"
-	case len(e.allSeries) > 0:
-		empty = "no series matches the filter"
-	}
-	lines = append(lines, e.series.view(st, width, height-len(lines), empty))
-	return joinLines(lines)
+	return e.listPage(title, e.seriesErr, e.seriesDone, len(e.allSeries) > 0, "series", "series", &e.series, width, height)
 }
 
 func (e *explore) chartView(width, height int) string {

@@ -372,3 +372,19 @@ func TestQueryChartOne(t *testing.T) {
 	m = press(t, m, "esc")
 	require.Empty(t, q.only)
 }
+
+// TestExploreEmptyLists: each list level of Explore says why it is empty.
+func TestExploreEmptyLists(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 80, 24)
+	m = press(t, m, "4", "/", "zzzz", "enter")
+	require.Contains(t, m.View(), "no metric matches the filter")
+	m = press(t, m, "esc", "/", "load1", "enter", "enter", "/", "zzzz", "enter")
+	require.Equal(t, levelSeries, m.views[viewExplore].(*explore).level)
+	require.Contains(t, m.View(), "no series matches the filter")
+
+	opts := testOptions(t)
+	opts.Querier = NewEngineQuerier(newTestEngine(), teststorage.New(t))
+	m = newTestModel(t, opts, 80, 24)
+	m = press(t, m, "4")
+	require.Contains(t, m.View(), "no metrics in the last 15m")
+}
