@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -69,7 +70,14 @@ func pipeChild(mode string) {
 	if mode == "notify" {
 		signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	}
-	w := alert.NewEventWriter(os.Stdout, alert.FormatJSON, alert.WriterOptions{})
+	var out io.Writer = os.Stdout
+	if mode == "default" {
+		// The hazard is in the write: hide the file from the writer's
+		// watch on its reader, which would otherwise stop it before it
+		// writes to the broken pipe.
+		out = struct{ io.Writer }{os.Stdout}
+	}
+	w := alert.NewEventWriter(out, alert.FormatJSON, alert.WriterOptions{})
 	ev := testEvent(alert.StateFiring, 1)
 	for {
 		w.Send(ev)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"golang.org/x/sys/unix"
 )
 
 // Format is how an EventWriter writes events.
@@ -69,6 +71,9 @@ type EventWriter struct {
 	queue  chan Event
 	done   chan struct{}
 	exited chan struct{}
+	// watched is closed when the watch on the reader has ended; nil when
+	// w is not a pipe or socket (see watchReader).
+	watched chan struct{}
 
 	dropped, undelivered, written atomic.Uint64
 	lastDropLog                   atomic.Int64
@@ -97,7 +102,39 @@ func NewEventWriter(w io.Writer, format Format, o WriterOptions) *EventWriter {
 		exited: make(chan struct{}),
 	}
 	go ew.loop()
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+			ew.watched = make(chan struct{})
+			go ew.watchReader(int(f.Fd()))
+		}
+	}
 	return ew
+}
+
+// watchReader stops the writer as soon as the reader of the pipe or
+// socket fd goes away (poll reports POLLERR or POLLHUP on the write end),
+// instead of at the next event's write, which may be hours later: a
+// `vigil --headless | head -1` ends when head does.
+func (ew *EventWriter) watchReader(fd int) {
+	defer close(ew.watched)
+	for {
+		select {
+		case <-ew.exited:
+			return
+		case <-ew.done:
+			return
+		default:
+		}
+		fds := []unix.PollFd{{Fd: int32(fd)}}
+		n, err := unix.Poll(fds, 250)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return
+		}
+		if n > 0 && fds[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
+			ew.fail(fmt.Errorf("watch event reader: %w", syscall.EPIPE))
+			return
+		}
+	}
 }
 
 // Send queues ev without blocking.
@@ -131,6 +168,7 @@ func (ew *EventWriter) loop() {
 			appendJSON(&buf, ev)
 		}
 		if _, err := ew.w.Write(buf.Bytes()); err != nil {
+			ew.undelivered.Add(1)
 			ew.fail(fmt.Errorf("write event: %w", err))
 			// Count what is left; nobody reads it.
 			for range ew.queue {
@@ -140,6 +178,7 @@ func (ew *EventWriter) loop() {
 		}
 		if f, ok := ew.w.(interface{ Flush() error }); ok {
 			if err := f.Flush(); err != nil {
+				ew.undelivered.Add(1)
 				ew.fail(fmt.Errorf("flush event: %w", err))
 				for range ew.queue {
 					ew.undelivered.Add(1)
@@ -151,11 +190,18 @@ func (ew *EventWriter) loop() {
 	}
 }
 
+// fail stops the writer with err; only the first failure counts (the
+// loop's write and the watch on the reader may both see the reader go).
 func (ew *EventWriter) fail(err error) {
 	ew.mu.Lock()
-	ew.err = err
+	first := ew.err == nil
+	if first {
+		ew.err = err
+	}
 	ew.mu.Unlock()
-	ew.undelivered.Add(1)
+	if !first {
+		return
+	}
 	if IsBrokenPipe(err) {
 		ew.logger.Info("event reader has gone away", "err", err)
 	} else {
@@ -204,6 +250,9 @@ func (ew *EventWriter) Close(timeout time.Duration) error {
 		case <-t.C:
 			return errors.New("close event writer: the reader does not read")
 		}
+	}
+	if ew.watched != nil {
+		<-ew.watched // ends within one poll of exited
 	}
 	return ew.Err()
 }

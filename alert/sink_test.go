@@ -168,3 +168,27 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.sb.String()
 }
+
+// TestEventWriterReaderGoneWithoutEvents: a reader of the pipe that goes
+// away stops the writer at once, not at the next event, which may be
+// hours later (vigil --headless | head -1).
+func TestEventWriterReaderGoneWithoutEvents(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer w.Close()
+	ew := alert.NewEventWriter(w, alert.FormatJSON, alert.WriterOptions{})
+	select {
+	case <-ew.Done():
+		t.Fatal("done while the reader is there")
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.NoError(t, r.Close())
+	select {
+	case <-ew.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the writer did not notice that its reader went away")
+	}
+	require.True(t, alert.IsBrokenPipe(ew.Err()), "err %v", ew.Err())
+	require.Zero(t, ew.Undelivered(), "no event was lost")
+	require.True(t, alert.IsBrokenPipe(ew.Close(time.Second)))
+}

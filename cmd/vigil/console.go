@@ -135,10 +135,6 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 			code = exitFailed
 		}
 	} else {
-		var stdoutGone <-chan struct{}
-		if p.events != nil {
-			stdoutGone = readerGone(ctx, os.Stdout)
-		}
 		logger.Info("vigil running headless", "targets", len(p.scrape.Targets()), "rules", alert.RuleCount(groups), "data_dir", o.dataDir)
 		select {
 		case <-ctx.Done():
@@ -147,8 +143,6 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 			// DESIGN.md: in --headless, a reader that went away ends vigil
 			// cleanly, after a final snapshot.
 			logger.Info("shutting down", "reason", "the reader of stdout went away", "err", p.events.Err())
-		case <-stdoutGone:
-			logger.Info("shutting down", "reason", "the reader of stdout went away")
 		}
 	}
 	if err := p.stop(); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -69,33 +68,6 @@ func planIO(o *options, stdin, stdout *os.File, openTTY func() (*os.File, error)
 func openDevTTY() (*os.File, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
 
 func isTerminal(f *os.File) bool { return f != nil && term.IsTerminal(int(f.Fd())) }
-
-// readerGone returns a channel closed when f is a pipe or socket whose
-// reader has gone away (poll reports POLLERR or POLLHUP on the write end),
-// so --headless can end without waiting for the next event to fail. For
-// anything else (a file, a terminal) the channel never closes.
-func readerGone(ctx context.Context, f *os.File) <-chan struct{} {
-	gone := make(chan struct{})
-	fi, err := f.Stat()
-	if err != nil || fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
-		return gone
-	}
-	fd := int(f.Fd())
-	go func() {
-		for ctx.Err() == nil {
-			fds := []unix.PollFd{{Fd: int32(fd), Events: 0}}
-			n, err := unix.Poll(fds, 500)
-			if err != nil && !errors.Is(err, unix.EINTR) {
-				return
-			}
-			if n > 0 && fds[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
-				close(gone)
-				return
-			}
-		}
-	}()
-	return gone
-}
 
 // terminalGone reports whether f is a terminal that has hung up: after a
 // hangup the kernel answers every ioctl on it with EIO.
