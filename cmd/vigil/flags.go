@@ -24,6 +24,7 @@ type options struct {
 	events           string
 	alertmanagers    []string
 	targets          []string
+	debugListen      string // hidden: serve pprof here
 
 	// set records which flags were given, so a config file's values are
 	// only overridden by flags the operator typed.
@@ -71,6 +72,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.headless, "headless", false, "no TUI: events on stdout, logs on stderr (for systemd, cron, CI)")
 	fs.StringVar(&o.events, "events", "", "what goes to stdout: json, text or none (default json when stdout is not a terminal, else none)")
 	fs.StringArrayVar(&o.alertmanagers, "alertmanager", nil, "also post alerts to this Alertmanager (API v2); repeatable")
+	fs.StringVar(&o.debugListen, "debug-listen", "", "serve Go profiles (/debug/pprof/) on this address, for profiling vigil")
+	_ = fs.MarkHidden("debug-listen")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHead)
 		fs.PrintDefaults()
