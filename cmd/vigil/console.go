@@ -65,15 +65,6 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	logger, closeLog := newLogger(plan, o.dataDir, stderr)
 	defer closeLog()
 
-	if o.debugListen != "" {
-		stopDebug, err := serveDebug(o.debugListen, logger)
-		if err != nil {
-			fmt.Fprintf(stderr, "vigil: %v\n", err)
-			return exitFailed
-		}
-		defer stopDebug()
-	}
-
 	storeOpts := store.DefaultOptions()
 	storeOpts.Retention = o.retention
 	storeOpts.MaxSeries = o.maxSeries
@@ -100,6 +91,15 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vigil: %v\n", err)
 		_ = p.stop()
 		return exitFailed
+	}
+	if o.debugListen != "" {
+		stopDebug, err := serveDebug(o.debugListen, selfTarget(p), logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "vigil: %v\n", err)
+			_ = p.stop()
+			return exitFailed
+		}
+		defer stopDebug()
 	}
 	code := exitOK
 
