@@ -1,0 +1,346 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kind is what a target of the fleet does when scraped.
+type Kind string
+
+const (
+	Normal  Kind = "normal"  // a node_exporter-like body, re-valued on every request
+	Hostile Kind = "hostile" // the same body plus what an attacker would put in one
+	Slow    Kind = "slow"    // answers after -slow-delay
+	Down    Kind = "down"    // nothing listens: connection refused
+)
+
+// family is one metric family of the recording: its HELP and TYPE lines
+// and its series.
+type family struct {
+	name   string
+	header string // "# HELP …\n# TYPE …\n", as recorded
+	typ    string
+	series []series
+}
+
+// series is one line of the recording, split before its value.
+type series struct {
+	prefix string  // "name{labels} ", exactly as recorded
+	value  float64 // the recorded value
+}
+
+// recording is a parsed node_exporter body.
+type recording struct {
+	families []family
+	uptime   float64 // seconds the recorded host had been up: counters grow by value/uptime per second
+}
+
+// parseRecording splits a node_exporter body into families and series. It
+// reads vigil's own testdata, a body node_exporter wrote, so it only needs
+// the shape that writer produces: HELP, then TYPE, then the series.
+func parseRecording(body []byte) (*recording, error) {
+	rec := &recording{}
+	var cur *family
+	var boot, now float64
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "# HELP "):
+			name, _, _ := strings.Cut(strings.TrimPrefix(line, "# HELP "), " ")
+			rec.families = append(rec.families, family{name: name, header: line + "\n"})
+			cur = &rec.families[len(rec.families)-1]
+		case strings.HasPrefix(line, "# TYPE "):
+			fields := strings.Fields(line)
+			if cur == nil || len(fields) != 4 || fields[2] != cur.name {
+				return nil, fmt.Errorf("line %d: TYPE without its HELP", n)
+			}
+			cur.header += line + "\n"
+			cur.typ = fields[3]
+		case strings.HasPrefix(line, "#"):
+		default:
+			i := strings.LastIndexByte(line, ' ')
+			if cur == nil || i < 0 {
+				return nil, fmt.Errorf("line %d: a sample outside a family", n)
+			}
+			v, err := strconv.ParseFloat(line[i+1:], 64)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: value: %w", n, err)
+			}
+			cur.series = append(cur.series, series{prefix: line[:i+1], value: v})
+			switch line[:i] {
+			case "node_boot_time_seconds":
+				boot = v
+			case "node_time_seconds":
+				now = v
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(rec.families) == 0 {
+		return nil, fmt.Errorf("no metric families")
+	}
+	rec.uptime = now - boot
+	if rec.uptime < 60 {
+		rec.uptime = 3600 // no boot time recorded: counters grow as if up an hour
+	}
+	return rec, nil
+}
+
+func (r *recording) seriesCount() int {
+	n := 0
+	for _, f := range r.families {
+		n += len(f.series)
+	}
+	return n
+}
+
+// essential families are never dropped or copied when scaling to -series:
+// vigil's default rules and the console's cards read them, and copies would
+// change their meaning (two node_load1 per host).
+var essential = []string{
+	"node_cpu_seconds_total", "node_memory_", "node_load", "node_filesystem_",
+	"node_network_", "node_disk_", "node_boot_time_seconds", "node_time_seconds",
+	"node_uname_info", "node_procs_running",
+}
+
+func isEssential(name string) bool {
+	for _, p := range essential {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// scaled returns the recording's families with about want series: the
+// non-essential families are dropped from the end when there are too many,
+// or copied with a fleet_copy label when there are too few.
+func (r *recording) scaled(want int) []family {
+	have := r.seriesCount()
+	if want >= have {
+		out := append([]family(nil), r.families...)
+		for c := 1; have < want; c++ {
+			added := 0
+			for i := range out {
+				f := &out[i]
+				if isEssential(f.name) {
+					continue
+				}
+				orig := r.families[i].series
+				for _, s := range orig {
+					if have >= want {
+						break
+					}
+					f.series = append(f.series, series{prefix: withLabel(s.prefix, "fleet_copy", strconv.Itoa(c)), value: s.value})
+					have++
+					added++
+				}
+			}
+			if added == 0 {
+				break // nothing can be copied
+			}
+		}
+		return out
+	}
+	var out []family
+	n := 0
+	for _, f := range r.families {
+		if isEssential(f.name) {
+			out = append(out, f)
+			n += len(f.series)
+		}
+	}
+	for _, f := range r.families {
+		if !isEssential(f.name) && n+len(f.series) <= want {
+			out = append(out, f)
+			n += len(f.series)
+		}
+	}
+	return out
+}
+
+// withLabel adds name="value" to a recorded series prefix ("m{a="b"} " or "m ").
+func withLabel(prefix, name, value string) string {
+	p := strings.TrimSuffix(prefix, " ")
+	if strings.HasSuffix(p, "}") {
+		return p[:len(p)-1] + "," + name + `="` + value + `"} `
+	}
+	return p + "{" + name + `="` + value + `"} `
+}
+
+// model says how a series' value changes between scrapes.
+type model uint8
+
+const (
+	constant model = iota // sizes, totals, info metrics, flags
+	counter               // only grows, by about its recorded rate
+	gauge                 // wanders within ±25% of where it started
+	falling               // wanders below where it started (free, available)
+	clock                 // the wall clock, in seconds
+)
+
+func modelOf(f family, s series) model {
+	name := f.name
+	switch {
+	case name == "node_time_seconds":
+		return clock
+	case f.typ == "counter", f.typ == "histogram", f.typ == "summary" && !strings.Contains(s.prefix, "quantile="):
+		return counter
+	case f.typ == "summary":
+		return gauge // quantiles
+	case s.value == 0 || s.value == 1,
+		strings.HasSuffix(name, "_info"), strings.Contains(name, "Total"),
+		strings.Contains(name, "size"), strings.Contains(name, "boot_time"),
+		strings.Contains(name, "limit"), strings.Contains(name, "max"),
+		strings.Contains(name, "_bytes") && strings.HasPrefix(name, "node_network_"),
+		strings.HasPrefix(name, "go_info"), strings.Contains(name, "start_time"):
+		return constant
+	case strings.Contains(name, "avail"), strings.Contains(name, "free"),
+		strings.Contains(name, "Free"), strings.Contains(name, "Available"):
+		return falling
+	}
+	return gauge
+}
+
+// target is one member of the fleet: its pre-rendered series and their
+// current values. Requests to one target are served one at a time.
+type target struct {
+	index int
+	kind  Kind
+
+	mu     sync.Mutex
+	rng    *rand.Rand
+	lines  []line
+	heads  []int    // index into lines where a family starts, with its header
+	header []string // header of the family starting at heads[i]
+	last   time.Time
+	rate   float64 // counters grow by value*rate per second
+	buf    []byte
+	hits   int
+}
+
+type line struct {
+	prefix string
+	model  model
+	base   float64 // the value the walk is around, or the counter's rate base
+	value  float64
+	walk   float64 // gauges: current offset, a fraction of base
+}
+
+// newTarget pre-renders the families for target index, with values that
+// differ from the other targets' by a seeded factor.
+func newTarget(index int, kind Kind, fams []family, uptime float64, start time.Time) *target {
+	rng := rand.New(rand.NewPCG(uint64(index)+1, 0x5eed))
+	t := &target{index: index, kind: kind, rng: rng, last: start, rate: 1 / uptime}
+	scale := 0.5 + rng.Float64() // counters: this host has done more or less
+	for _, f := range fams {
+		t.heads = append(t.heads, len(t.lines))
+		t.header = append(t.header, f.header)
+		for _, s := range f.series {
+			l := line{prefix: s.prefix, model: modelOf(f, s), base: s.value, value: s.value}
+			switch l.model {
+			case counter:
+				l.value = s.value * scale
+				l.base = l.value
+			case gauge:
+				l.walk = (rng.Float64() - 0.5) * 0.4
+			case falling:
+				l.walk = -rng.Float64() * 0.2
+			}
+			t.lines = append(t.lines, l)
+		}
+	}
+	return t
+}
+
+// step re-values every series for time now.
+func (t *target) step(now time.Time) {
+	dt := now.Sub(t.last).Seconds()
+	if dt < 0 {
+		dt = 0
+	}
+	t.last = now
+	// One factor per scrape for every counter keeps a histogram's buckets
+	// in order: each grows in proportion to its value.
+	grow := dt * t.rate * (0.5 + t.rng.Float64())
+	for i := range t.lines {
+		l := &t.lines[i]
+		switch l.model {
+		case counter:
+			l.value += l.base * grow
+		case gauge, falling:
+			hi := 0.25
+			if l.model == falling {
+				hi = 0
+			}
+			l.walk = math.Max(-0.25, math.Min(hi, l.walk+(t.rng.Float64()-0.5)*0.02))
+			l.value = l.base * (1 + l.walk)
+		case clock:
+			l.value = float64(now.UnixMilli()) / 1000
+		}
+	}
+}
+
+// hostile is what a hostile target adds to every body; garbage is what it
+// adds to one body in garbageEvery, which makes that scrape fail as a
+// whole (as it would in Prometheus).
+const hostile = "# HELP fleet_hostile Label values an attacker controls: \x1b[31mred\x1b[0m \x1b]0;pwned\x07.\n" +
+	"# TYPE fleet_hostile gauge\n" +
+	"fleet_hostile{kind=\"csi\",value=\"\x1b[2J\x1b[H\x1b[31mcleared\x1b[0m\"} 1\n" +
+	"fleet_hostile{kind=\"osc\",value=\"\x1b]0;owned title\x07\x1b]52;c;cGFzdGU=\x07\"} 2\n" +
+	"fleet_hostile{kind=\"c0c1\",value=\"bell\x07back\x08cr\rdel\x7fc1\u009b31m\"} 3\n" +
+	"fleet_hostile{kind=\"bidi\",value=\"admin\u202etxt.exe\u200b\"} 4\n" +
+	"fleet_hostile{kind=\"nan\"} NaN\n" +
+	"fleet_hostile{kind=\"inf\"} +Inf\n" +
+	"fleet_hostile{kind=\"neginf\"} -Inf\n"
+
+// hugeLabel is the size of the label value a hostile target sends.
+const hugeLabel = 100 << 10
+
+const garbage = "fleet_garbage{value=\"\xff\xfe invalid utf-8\"} 1\n" +
+	"this is not { a metric line\n"
+
+const garbageEvery = 4
+
+// render writes the target's body for a scrape at now.
+func (t *target) render(now time.Time) []byte {
+	t.step(now)
+	t.hits++
+	b := t.buf[:0]
+	h := 0
+	for i, l := range t.lines {
+		for h < len(t.heads) && t.heads[h] == i {
+			b = append(b, t.header[h]...)
+			h++
+		}
+		b = append(b, l.prefix...)
+		b = strconv.AppendFloat(b, l.value, 'g', -1, 64)
+		b = append(b, '\n')
+	}
+	if t.kind == Hostile {
+		b = append(b, hostile...)
+		b = append(b, "fleet_hostile{kind=\"huge\",value=\""...)
+		for range hugeLabel / 8 {
+			b = append(b, "AAAAAAAA"...)
+		}
+		b = append(b, "\"} 5\n"...)
+		if t.hits%garbageEvery == 0 {
+			b = append(b, garbage...)
+		}
+	}
+	t.buf = b
+	return b
+}

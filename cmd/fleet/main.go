@@ -1,0 +1,260 @@
+// Command fleet serves a synthetic fleet of node_exporter-like targets on
+// loopback ports: what vigil is measured against (cmd/compare), and what a
+// new user can point vigil at to see a busy console:
+//
+//	go run ./cmd/fleet -targets 20 -sd-file /tmp/fleet.json &
+//	go run ./cmd/vigil 127.0.0.1:19100 127.0.0.1:19101 127.0.0.1:19102
+//
+// or, for all of them, a prometheus.yml whose job reads the file_sd file:
+//
+//	scrape_configs:
+//	  - job_name: fleet
+//	    file_sd_configs: [{files: [/tmp/fleet.json]}]
+//
+// Every target serves a real node_exporter 1.5 body, recorded on the
+// project's machine into testdata/fleet/node_exporter.prom.txt (curl of
+// /metrics of prometheus-node-exporter with its Debian defaults), scaled to
+// about -series series: families other than the ones vigil's rules and
+// cards read are dropped from the end, or copied with a fleet_copy label.
+// Values change on every request, as a live host's would: counters grow by
+// about their recorded rate since boot (one factor per scrape, so a
+// histogram's buckets stay in order), gauges wander within ±25% of their
+// recorded value (free and available ones only below it, so they stay
+// under their totals), node_time_seconds is the clock. Each target's values
+// are seeded by its index, so hosts differ.
+//
+// Targets are numbered from 0 and target i listens on the -listen port
+// plus i. The first -hostile targets are hostile, the next -slow are slow,
+// the last -down are down; the rest are normal:
+//
+//   - hostile: the normal body plus label values and help text holding ESC,
+//     CSI, OSC, C0 and C1 controls and bidi overrides, NaN and ±Inf values,
+//     and a 100 KiB label value; one scrape in four also carries invalid
+//     UTF-8 and a garbage line, which fails that scrape (up=0) as it would
+//     in Prometheus, so the target flaps rather than being simply down;
+//   - slow: answers after -slow-delay (a scrape timeout shorter than that
+//     fails it);
+//   - down: nothing listens on its port, so a scrape is refused.
+//
+// Bodies are the text format 0.0.4, gzipped when the scraper asks. When
+// every listener is up fleet prints "fleet: ready N targets" on stdout,
+// and nothing else; it logs to stderr and stops on SIGINT or SIGTERM.
+// -sd-file writes a Prometheus file_sd JSON file listing every target with
+// a fleet_kind label.
+package main
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	targets, series     int
+	listen              string
+	down, slow, hostile int
+	slowDelay           time.Duration
+	sdFile, body        string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "fleet: %v\n", err)
+		os.Exit(2)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("fleet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.targets, "targets", 20, "number of targets")
+	fs.IntVar(&c.series, "series", 1000, "approximate series per target")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:19100", "first target's address; target i listens on its port plus i")
+	fs.IntVar(&c.down, "down", 0, "this many targets (the last ones) are down: nothing listens")
+	fs.IntVar(&c.slow, "slow", 0, "this many targets (after the hostile ones) answer after -slow-delay")
+	fs.DurationVar(&c.slowDelay, "slow-delay", 3*time.Second, "how long a slow target takes to answer")
+	fs.IntVar(&c.hostile, "hostile", 0, "this many targets (the first ones) send escape sequences, NaN/Inf, huge label values and, one scrape in four, garbage")
+	fs.StringVar(&c.sdFile, "sd-file", "", "write a Prometheus file_sd JSON file listing every target here")
+	fs.StringVar(&c.body, "body", "testdata/fleet/node_exporter.prom.txt", "the recorded node_exporter body every target serves")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.targets <= 0 || c.series <= 0 {
+		return c, fmt.Errorf("-targets and -series must be positive")
+	}
+	if c.down < 0 || c.slow < 0 || c.hostile < 0 || c.down+c.slow+c.hostile > c.targets {
+		return c, fmt.Errorf("-down %d, -slow %d and -hostile %d: more than the %d targets", c.down, c.slow, c.hostile, c.targets)
+	}
+	return c, nil
+}
+
+// kindOf is what target i of c is: the first hostile, then slow, the last down.
+func (c config) kindOf(i int) Kind {
+	switch {
+	case i < c.hostile:
+		return Hostile
+	case i < c.hostile+c.slow:
+		return Slow
+	case i >= c.targets-c.down:
+		return Down
+	}
+	return Normal
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	raw, err := os.ReadFile(c.body)
+	if err != nil {
+		return fmt.Errorf("read the recorded body (run fleet from the repository's root, or pass -body): %w", err)
+	}
+	rec, err := parseRecording(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.body, err)
+	}
+	host, portStr, err := net.SplitHostPort(c.listen)
+	if err != nil {
+		return fmt.Errorf("-listen %q: %w", c.listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port <= 0 || port+c.targets > 65536 {
+		return fmt.Errorf("-listen %q: want a port that leaves room for %d targets", c.listen, c.targets)
+	}
+
+	fams := rec.scaled(c.series)
+	start := time.Now()
+	var (
+		servers []*http.Server
+		wg      sync.WaitGroup
+		groups  = map[Kind][]string{}
+	)
+	defer func() {
+		for _, s := range servers {
+			_ = s.Close()
+		}
+		wg.Wait()
+	}()
+	for i := range c.targets {
+		addr := net.JoinHostPort(host, strconv.Itoa(port+i))
+		kind := c.kindOf(i)
+		groups[kind] = append(groups[kind], addr)
+		if kind == Down {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("target %d: %w", i, err)
+		}
+		t := newTarget(i, kind, fams, rec.uptime, start)
+		srv := &http.Server{Handler: t.handler(c.slowDelay), ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, srv)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("serve", "target", i, "err", err)
+			}
+		}()
+	}
+	if c.sdFile != "" {
+		if err := writeSD(c.sdFile, groups); err != nil {
+			return err
+		}
+	}
+	n := len(fams[0].series)
+	for _, f := range fams[1:] {
+		n += len(f.series)
+	}
+	log.Info("fleet up", "targets", c.targets, "series_per_target", n, "first", c.listen,
+		"hostile", c.hostile, "slow", c.slow, "down", c.down)
+	fmt.Fprintf(stdout, "fleet: ready %d targets\n", c.targets)
+	<-ctx.Done()
+	return nil
+}
+
+// writeSD writes a file_sd JSON file, one group per kind.
+func writeSD(path string, groups map[Kind][]string) error {
+	type group struct {
+		Targets []string          `json:"targets"`
+		Labels  map[string]string `json:"labels"`
+	}
+	var out []group
+	for _, k := range []Kind{Normal, Hostile, Slow, Down} {
+		if len(groups[k]) > 0 {
+			out = append(out, group{Targets: groups[k], Labels: map[string]string{"fleet_kind": string(k)}})
+		}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write -sd-file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write -sd-file: %w", err)
+	}
+	return nil
+}
+
+var gzipPool = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return w
+}}
+
+// handler serves the target's body at /metrics.
+func (t *target) handler(slowDelay time.Duration) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		if t.kind == Slow {
+			select {
+			case <-time.After(slowDelay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		body := t.render(time.Now())
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Header().Set("Content-Encoding", "gzip")
+			gz := gzipPool.Get().(*gzip.Writer)
+			gz.Reset(w)
+			_, _ = gz.Write(body)
+			_ = gz.Close()
+			gzipPool.Put(gz)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+	return mux
+}
