@@ -190,13 +190,26 @@ const (
 	gauge                 // wanders within ±25% of where it started
 	falling               // wanders below where it started (free, available)
 	clock                 // the wall clock, in seconds
+	cpu                   // node_cpu_seconds_total: a CPU's modes add up to one second per second
 )
+
+// untypedGauges are the untyped node_exporter series that are not counters:
+// the netstat and vmstat collectors expose counters untyped.
+var untypedGauges = map[string]bool{
+	"node_netstat_Tcp_CurrEstab": true,
+	"node_netstat_Ip_Forwarding": true,
+}
 
 func modelOf(f family, s series) model {
 	name := f.name
 	switch {
 	case name == "node_time_seconds":
 		return clock
+	case name == "node_cpu_seconds_total":
+		return cpu
+	case f.typ == "untyped" && !untypedGauges[name] &&
+		(strings.HasPrefix(name, "node_netstat_") || strings.HasPrefix(name, "node_vmstat_")):
+		return counter
 	case f.typ == "counter", f.typ == "histogram", f.typ == "summary" && !strings.Contains(s.prefix, "quantile="):
 		return counter
 	case f.typ == "summary":
@@ -205,6 +218,7 @@ func modelOf(f family, s series) model {
 		strings.HasSuffix(name, "_info"), strings.Contains(name, "Total"),
 		strings.Contains(name, "size"), strings.Contains(name, "boot_time"),
 		strings.Contains(name, "limit"), strings.Contains(name, "max"),
+		name == "node_filesystem_files", // the inode total, over files_free
 		strings.Contains(name, "_bytes") && strings.HasPrefix(name, "node_network_"),
 		strings.HasPrefix(name, "go_info"), strings.Contains(name, "start_time"):
 		return constant
@@ -216,19 +230,20 @@ func modelOf(f family, s series) model {
 }
 
 // target is one member of the fleet: its pre-rendered series and their
-// current values. Requests to one target are served one at a time.
+// current values.
 type target struct {
 	index int
 	kind  Kind
 
-	mu     sync.Mutex
+	mu     sync.Mutex // guards what follows: a scrape re-values, then formats
 	rng    *rand.Rand
 	lines  []line
 	heads  []int    // index into lines where a family starts, with its header
 	header []string // header of the family starting at heads[i]
 	last   time.Time
-	rate   float64 // counters grow by value*rate per second
-	buf    []byte
+	rate   float64   // counters grow by value*rate per second
+	busy   float64   // the share of each CPU this host keeps busy, on average
+	cpus   []float64 // each CPU's busy share now, wandering around busy
 	hits   int
 }
 
@@ -238,7 +253,20 @@ type line struct {
 	base   float64 // the value the walk is around, or the counter's rate base
 	value  float64
 	walk   float64 // gauges: current offset, a fraction of base
+	cpu    int     // cpu lines: index into target.cpus
+	share  float64 // cpu lines: the mode's share of busy time; -1 for idle
 }
+
+// modeShare is how a busy CPU's time splits between the modes of
+// node_cpu_seconds_total; idle gets the rest. Modes not listed stay put.
+var modeShare = map[string]float64{
+	"user": 0.6, "system": 0.3, "iowait": 0.04, "softirq": 0.03,
+	"irq": 0.01, "nice": 0.01, "steal": 0.01, "idle": -1,
+}
+
+// hotEvery makes every hotEvery'th target (index 9, 19, …) run its CPUs
+// nearly flat out, so the default NodeCPUBusy rule has something to fire on.
+const hotEvery = 10
 
 // newTarget pre-renders the families for target index, with values that
 // differ from the other targets' by a seeded factor.
@@ -246,6 +274,12 @@ func newTarget(index int, kind Kind, fams []family, uptime float64, start time.T
 	rng := rand.New(rand.NewPCG(uint64(index)+1, 0x5eed))
 	t := &target{index: index, kind: kind, rng: rng, last: start, rate: 1 / uptime}
 	scale := 0.5 + rng.Float64() // counters: this host has done more or less
+	u := rng.Float64()
+	t.busy = 0.03 + 0.5*u*u // most hosts idle along, a few work
+	if index%hotEvery == hotEvery-1 {
+		t.busy = 0.95
+	}
+	cpuIndex := map[string]int{}
 	for _, f := range fams {
 		t.heads = append(t.heads, len(t.lines))
 		t.header = append(t.header, f.header)
@@ -259,11 +293,35 @@ func newTarget(index int, kind Kind, fams []family, uptime float64, start time.T
 				l.walk = (rng.Float64() - 0.5) * 0.4
 			case falling:
 				l.walk = -rng.Float64() * 0.2
+			case cpu:
+				l.value = s.value * scale
+				c := labelValue(s.prefix, "cpu")
+				i, ok := cpuIndex[c]
+				if !ok {
+					i = len(t.cpus)
+					cpuIndex[c] = i
+					t.cpus = append(t.cpus, t.busy)
+				}
+				l.cpu, l.share = i, modeShare[labelValue(s.prefix, "mode")]
 			}
 			t.lines = append(t.lines, l)
 		}
 	}
 	return t
+}
+
+// labelValue returns the value of label name in a recorded series prefix,
+// or "". Recorded values hold no escaped quotes where it is used.
+func labelValue(prefix, name string) string {
+	_, v, ok := strings.Cut(prefix, `{`+name+`="`)
+	if !ok {
+		_, v, ok = strings.Cut(prefix, `,`+name+`="`)
+	}
+	if !ok {
+		return ""
+	}
+	v, _, _ = strings.Cut(v, `"`)
+	return v
 }
 
 // step re-values every series for time now.
@@ -276,17 +334,32 @@ func (t *target) step(now time.Time) {
 	// One factor per scrape for every counter keeps a histogram's buckets
 	// in order: each grows in proportion to its value.
 	grow := dt * t.rate * (0.5 + t.rng.Float64())
+	// Walks move with time, not with scrapes, so two scrapers of one
+	// target (vigil and Prometheus in cmd/compare) see the same motion:
+	// a gauge moves by up to ±1% of its base in 5 s.
+	pace := math.Min(1, math.Sqrt(dt/5))
+	for c, b := range t.cpus {
+		b += (t.rng.Float64() - 0.5) * 0.1 * pace
+		t.cpus[c] = math.Max(t.busy*0.5, math.Min(math.Min(1, t.busy*1.5+0.05), b))
+	}
 	for i := range t.lines {
 		l := &t.lines[i]
 		switch l.model {
 		case counter:
 			l.value += l.base * grow
+		case cpu:
+			busy := t.cpus[l.cpu]
+			if l.share < 0 {
+				l.value += dt * (1 - busy)
+			} else {
+				l.value += dt * busy * l.share
+			}
 		case gauge, falling:
 			hi := 0.25
 			if l.model == falling {
 				hi = 0
 			}
-			l.walk = math.Max(-0.25, math.Min(hi, l.walk+(t.rng.Float64()-0.5)*0.02))
+			l.walk = math.Max(-0.25, math.Min(hi, l.walk+(t.rng.Float64()-0.5)*0.02*pace))
 			l.value = l.base * (1 + l.walk)
 		case clock:
 			l.value = float64(now.UnixMilli()) / 1000
@@ -303,6 +376,7 @@ const hostile = "# HELP fleet_hostile Label values an attacker controls: \x1b[31
 	"fleet_hostile{kind=\"osc\",value=\"\x1b]0;owned title\x07\x1b]52;c;cGFzdGU=\x07\"} 2\n" +
 	"fleet_hostile{kind=\"c0c1\",value=\"bell\x07back\x08cr\rdel\x7fc1\u009b31m\"} 3\n" +
 	"fleet_hostile{kind=\"bidi\",value=\"admin\u202etxt.exe\u200b\"} 4\n" +
+	"# a comment Prometheus skips unchecked: invalid UTF-8 \xff\xfe\xc3\x28, a raw C1 byte \x9b31m, ESC \x1b[5m\n" +
 	"fleet_hostile{kind=\"nan\"} NaN\n" +
 	"fleet_hostile{kind=\"inf\"} +Inf\n" +
 	"fleet_hostile{kind=\"neginf\"} -Inf\n"
@@ -315,11 +389,12 @@ const garbage = "fleet_garbage{value=\"\xff\xfe invalid utf-8\"} 1\n" +
 
 const garbageEvery = 4
 
-// render writes the target's body for a scrape at now.
-func (t *target) render(now time.Time) []byte {
+// render appends the target's body for a scrape at now to b.
+func (t *target) render(now time.Time, b []byte) []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.step(now)
 	t.hits++
-	b := t.buf[:0]
 	h := 0
 	for i, l := range t.lines {
 		for h < len(t.heads) && t.heads[h] == i {
@@ -341,6 +416,5 @@ func (t *target) render(now time.Time) []byte {
 			b = append(b, garbage...)
 		}
 	}
-	t.buf = b
 	return b
 }

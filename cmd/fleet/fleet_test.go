@@ -3,15 +3,19 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,7 +68,7 @@ func TestBodiesParseAndScale(t *testing.T) {
 	for _, want := range []int{300, 1000, 3000} {
 		fams := rec.scaled(want)
 		tg := newTarget(0, Normal, fams, rec.uptime, time.Now())
-		got, err := parse(t, tg.render(time.Now()))
+		got, err := parse(t, tg.render(time.Now(), nil))
 		require.NoError(t, err, "series %d", want)
 		require.InDelta(t, want, len(got), float64(want)/10, "series at -series %d", want)
 		// What vigil's rules and cards read is always there, once.
@@ -84,9 +88,9 @@ func TestValuesMove(t *testing.T) {
 	rec := loadRecording(t)
 	start := time.Now()
 	tg := newTarget(3, Normal, rec.scaled(1000), rec.uptime, start)
-	first, err := parse(t, bytes.Clone(tg.render(start.Add(5*time.Second))))
+	first, err := parse(t, bytes.Clone(tg.render(start.Add(5*time.Second), nil)))
 	require.NoError(t, err)
-	second, err := parse(t, tg.render(start.Add(65*time.Second)))
+	second, err := parse(t, tg.render(start.Add(65*time.Second), nil))
 	require.NoError(t, err)
 
 	grew, moved := 0, 0
@@ -120,9 +124,97 @@ func TestValuesMove(t *testing.T) {
 	}
 	// Hosts differ.
 	other := newTarget(4, Normal, rec.scaled(1000), rec.uptime, start)
-	third, err := parse(t, other.render(start.Add(5*time.Second)))
+	third, err := parse(t, other.render(start.Add(5*time.Second), nil))
 	require.NoError(t, err)
 	require.NotEqual(t, first[`{__name__="node_load1"}`], third[`{__name__="node_load1"}`])
+}
+
+// TestValuesStayPlausible steps a target through an hour of 5 s scrapes
+// and checks what vigil's cards and rules compute from it.
+func TestValuesStayPlausible(t *testing.T) {
+	rec := loadRecording(t)
+	recorded, err := parse(t, tg0(t, rec))
+	require.NoError(t, err)
+	for _, index := range []int{0, 1, hotEvery - 1} {
+		start := time.Now()
+		tg := newTarget(index, Normal, rec.scaled(1000), rec.uptime, start)
+		prev, err := parse(t, tg.render(start, nil))
+		require.NoError(t, err)
+		for step := 1; step <= 360; step++ {
+			cur, err := parse(t, tg.render(start.Add(time.Duration(step)*5*time.Second), nil))
+			require.NoError(t, err)
+			// A CPU's modes add up to the 5 s that passed; idle takes 0..5 s.
+			spent := map[string]float64{}
+			for k, v := range cur {
+				if !strings.HasPrefix(k, `{__name__="node_cpu_seconds_total"`) {
+					continue
+				}
+				d := v - prev[k]
+				require.GreaterOrEqual(t, d, 0.0, k)
+				_, c, _ := strings.Cut(k, ` cpu="`)
+				spent[c[:strings.IndexByte(c, '"')]] += d
+				if strings.Contains(k, `mode="idle"`) {
+					require.LessOrEqual(t, d, 5.0, k)
+				}
+			}
+			require.Len(t, spent, 2)
+			for c, d := range spent {
+				require.InDelta(t, 5, d, 1e-6, "cpu %s at step %d", c, step)
+			}
+			require.Less(t, cur[`{__name__="node_memory_MemAvailable_bytes"}`], cur[`{__name__="node_memory_MemTotal_bytes"}`])
+			root := `device="/dev/vda", fstype="ext4", mountpoint="/"}`
+			require.LessOrEqual(t, cur[`{__name__="node_filesystem_avail_bytes", `+root], cur[`{__name__="node_filesystem_size_bytes", `+root])
+			require.LessOrEqual(t, cur[`{__name__="node_filesystem_files_free", `+root], cur[`{__name__="node_filesystem_files", `+root])
+			// Untyped counters of the netstat collector only grow.
+			require.GreaterOrEqual(t, cur[`{__name__="node_netstat_Tcp_InSegs"}`], prev[`{__name__="node_netstat_Tcp_InSegs"}`])
+			// A gauge stays within a quarter of its recorded value.
+			require.InDelta(t, recorded[`{__name__="node_load1"}`], cur[`{__name__="node_load1"}`], recorded[`{__name__="node_load1"}`]/4+1e-9)
+			prev = cur
+		}
+	}
+}
+
+// tg0 is the recording's body as fleet renders it before any time passes.
+func tg0(t *testing.T, rec *recording) []byte {
+	t.Helper()
+	var b []byte
+	for _, f := range rec.families {
+		b = append(b, f.header...)
+		for _, s := range f.series {
+			b = append(b, s.prefix...)
+			b = strconv.AppendFloat(b, s.value, 'g', -1, 64)
+			b = append(b, '\n')
+		}
+	}
+	return b
+}
+
+// TestBusyHosts checks that hosts differ in CPU use and that the hot ones
+// are busy enough for NodeCPUBusy (> 90%).
+func TestBusyHosts(t *testing.T) {
+	rec := loadRecording(t)
+	idle := func(index int) float64 {
+		start := time.Now()
+		tg := newTarget(index, Normal, rec.scaled(1000), rec.uptime, start)
+		first, err := parse(t, bytes.Clone(tg.render(start, nil)))
+		require.NoError(t, err)
+		for step := 1; step < 24; step++ {
+			tg.render(start.Add(time.Duration(step)*5*time.Second), nil)
+		}
+		last, err := parse(t, tg.render(start.Add(120*time.Second), nil))
+		require.NoError(t, err)
+		k := `{__name__="node_cpu_seconds_total", cpu="0", mode="idle"}`
+		return (last[k] - first[k]) / 120
+	}
+	hot := idle(hotEvery - 1)
+	require.Less(t, hot, 0.1, "hot host idle share")
+	seen := map[float64]bool{}
+	for i := range hotEvery - 1 {
+		r := idle(i)
+		require.Greater(t, r, 0.25, "host %d idle share", i)
+		seen[r] = true
+	}
+	require.Len(t, seen, hotEvery-1, "hosts' CPU use differs")
 }
 
 func TestHostileBody(t *testing.T) {
@@ -130,8 +222,8 @@ func TestHostileBody(t *testing.T) {
 	tg := newTarget(0, Hostile, rec.scaled(1000), rec.uptime, time.Now())
 	failed := 0
 	for i := 1; i <= 2*garbageEvery; i++ {
-		body := tg.render(time.Now())
-		for _, raw := range []string{"\x1b[2J", "\x1b]0;", "\x07", "\u009b", "\u202e", "} NaN\n", "} +Inf\n", "} -Inf\n"} {
+		body := tg.render(time.Now(), nil)
+		for _, raw := range []string{"\x1b[2J", "\x1b]0;", "\x07", "\x08", "\x7f", "\u009b", "\x9b31m", "\u202e", "\xff\xfe", "} NaN\n", "} +Inf\n", "} -Inf\n"} {
 			require.Contains(t, string(body), raw)
 		}
 		require.Contains(t, string(body), strings.Repeat("A", hugeLabel))
@@ -143,25 +235,76 @@ func TestHostileBody(t *testing.T) {
 	require.Equal(t, 2, failed, "one scrape in %d fails", garbageEvery)
 }
 
-func TestRun(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().(*net.TCPAddr)
-	ln.Close()
-	base := addr.Port
-	sd := filepath.Join(t.TempDir(), "sd.json")
+// freePorts returns the first of n consecutive loopback ports that are
+// free now.
+func freePorts(t *testing.T, n int) int {
+	t.Helper()
+	for range 20 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		base := ln.Addr().(*net.TCPAddr).Port
+		lns := []net.Listener{ln}
+		for i := 1; i < n; i++ {
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(base+i)))
+			if err != nil {
+				break
+			}
+			lns = append(lns, l)
+		}
+		for _, l := range lns {
+			l.Close()
+		}
+		if len(lns) == n {
+			return base
+		}
+	}
+	t.Fatal("no free loopback ports")
+	return 0
+}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-targets", "4", "-series", "500", "-hostile", "1", "-slow", "1", "-slow-delay", "300ms",
-			"-down", "1", "-listen", addr.String(), "-sd-file", sd, "-body", recorded}, pw, io.Discard)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "fleet: ready 4 targets\n", line)
+// startRun runs fleet with args on n targets from a free port, waits for
+// its ready line, and returns the first port and a stop function that
+// returns what fleet wrote on stdout after the ready line.
+func startRun(t *testing.T, n int, args ...string) (int, func() string) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		base := freePorts(t, n)
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, append(args, "-targets", strconv.Itoa(n),
+				"-listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(base))), pw, io.Discard)
+			pw.Close()
+		}()
+		rd := bufio.NewReader(pr)
+		line, err := rd.ReadString('\n')
+		if err != nil { // run failed before it was ready
+			cancel()
+			runErr := <-done
+			if strings.Contains(fmt.Sprint(runErr), "address already in use") && attempt < 5 {
+				continue // another process took a port in between
+			}
+			t.Fatalf("fleet never got ready: %v", runErr)
+		}
+		require.Equal(t, "fleet: ready "+strconv.Itoa(n)+" targets\n", line)
+		rest := make(chan string, 1)
+		go func() {
+			b, _ := io.ReadAll(rd)
+			rest <- string(b)
+		}()
+		return base, func() string {
+			cancel()
+			require.NoError(t, <-done)
+			return <-rest
+		}
+	}
+}
+
+func TestRun(t *testing.T) {
+	sd := filepath.Join(t.TempDir(), "sd.json")
+	base, stop := startRun(t, 4, "-series", "500", "-hostile", "1", "-slow", "1", "-slow-delay", "300ms",
+		"-down", "1", "-sd-file", sd, "-body", recorded)
 
 	url := func(i int) string {
 		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(base+i)) + "/metrics"
@@ -186,8 +329,14 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 	require.InDelta(t, 500, len(samples), 50)
 
-	resp, _, _ = get(2, true)
+	resp, body, _ = get(2, true)
 	require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"))
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	require.NoError(t, err)
+	body, err = io.ReadAll(zr)
+	require.NoError(t, err)
+	_, err = parse(t, body)
+	require.NoError(t, err, "the gzipped body")
 
 	_, body, _ = get(0, false)
 	require.Contains(t, string(body), "\x1b]0;")
@@ -204,8 +353,7 @@ func TestRun(t *testing.T) {
 		require.Contains(t, string(sdBody), `"fleet_kind": "`+kind+`"`)
 	}
 
-	cancel()
-	require.NoError(t, <-done)
+	require.Empty(t, stop(), "stdout after the ready line")
 }
 
 func TestBadFlags(t *testing.T) {
@@ -221,20 +369,83 @@ func TestBadFlags(t *testing.T) {
 }
 
 // BenchmarkBody measures what one scrape of a 1,000-series target costs
-// the fleet: at 300 targets every 5 s that is 60 bodies a second.
+// the fleet: at 300 targets every 5 s that is 60 bodies a second. Both
+// vigil and Prometheus ask for gzip, so that case is measured too.
 func BenchmarkBody(b *testing.B) {
 	rec := loadRecording(b)
-	tg := newTarget(0, Normal, rec.scaled(1000), rec.uptime, time.Now())
-	now := time.Now()
-	var size int
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		now = now.Add(5 * time.Second)
-		size = len(tg.render(now))
+	for _, bc := range []struct {
+		name string
+		gz   bool
+	}{{"plain", false}, {"gzip", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			tg := newTarget(0, Normal, rec.scaled(1000), rec.uptime, time.Now())
+			zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+			var (
+				now  = time.Now()
+				buf  []byte
+				wire countingWriter
+			)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				now = now.Add(5 * time.Second)
+				buf = tg.render(now, buf[:0])
+				if bc.gz {
+					zw.Reset(&wire)
+					_, _ = zw.Write(buf)
+					_ = zw.Close()
+				}
+			}
+			n := float64(len(tg.lines))
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/series")
+			b.ReportMetric(n, "series/body")
+			b.ReportMetric(float64(len(buf)), "bytes/body")
+			if bc.gz {
+				b.ReportMetric(float64(wire)/float64(b.N), "gzbytes/body")
+			}
+		})
 	}
-	n := float64(len(tg.lines))
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/series")
-	b.ReportMetric(float64(size), "bytes/body")
+}
 
+type countingWriter int64
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}
+
+// TestBinary runs the built command: one ready line on stdout, nothing
+// after it, and a clean exit on SIGINT and on SIGTERM.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "fleet")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			base := freePorts(t, 2)
+			cmd := exec.Command(bin, "-targets", "2", "-down", "1", "-body", recorded,
+				"-listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(base)))
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			rd := bufio.NewReader(stdout)
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				_ = cmd.Wait() // stderr is complete after Wait
+				t.Fatalf("no ready line: %v; stderr: %s", err, stderr.String())
+			}
+			require.Equal(t, "fleet: ready 2 targets\n", line)
+			require.NoError(t, cmd.Process.Signal(sig))
+			rest, err := io.ReadAll(rd)
+			require.NoError(t, err)
+			err = cmd.Wait()
+			require.NoError(t, err, "stderr: %s", stderr.String())
+			require.Empty(t, string(rest), "stdout after the ready line")
+		})
+	}
 }

@@ -5,23 +5,44 @@
 //	go run ./cmd/fleet -targets 20 -sd-file /tmp/fleet.json &
 //	go run ./cmd/vigil 127.0.0.1:19100 127.0.0.1:19101 127.0.0.1:19102
 //
-// or, for all of them, a prometheus.yml whose job reads the file_sd file:
+// or, for all of them, a prometheus.yml whose job reads the file_sd file,
+// run with go run ./cmd/vigil -c fleet.yml:
 //
 //	scrape_configs:
 //	  - job_name: fleet
 //	    file_sd_configs: [{files: [/tmp/fleet.json]}]
 //
+// Run it from the repository's root (or pass -body): it reads the
+// recording from testdata.
+//
 // Every target serves a real node_exporter 1.5 body, recorded on the
-// project's machine into testdata/fleet/node_exporter.prom.txt (curl of
-// /metrics of prometheus-node-exporter with its Debian defaults), scaled to
-// about -series series: families other than the ones vigil's rules and
-// cards read are dropped from the end, or copied with a fleet_copy label.
-// Values change on every request, as a live host's would: counters grow by
-// about their recorded rate since boot (one factor per scrape, so a
-// histogram's buckets stay in order), gauges wander within ±25% of their
-// recorded value (free and available ones only below it, so they stay
-// under their totals), node_time_seconds is the clock. Each target's values
-// are seeded by its index, so hosts differ.
+// project's machine into testdata/fleet/node_exporter.prom.txt: the Debian
+// package's /usr/bin/prometheus-node-exporter, started with its default
+// collectors on a free loopback port (--web.listen-address=127.0.0.1:PORT),
+// and one curl of /metrics (505 series). It is scaled to about -series
+// series: families other than the ones vigil's rules and cards read
+// (node_cpu_seconds_total, node_memory_*, node_load*, node_filesystem_*,
+// node_network_*, node_disk_* and a few more) are dropped from the end, or
+// copied with a fleet_copy label; 1000 gives 1000 series.
+//
+// Values change on every request, as a live host's would:
+//
+//   - counters (TYPE counter, histogram and summary _count, _sum, _bucket,
+//     and the netstat and vmstat collectors' untyped counters) grow by
+//     about their recorded rate since boot, with one factor per scrape so
+//     a histogram's buckets stay in order;
+//   - node_cpu_seconds_total: each CPU's modes add up to one second per
+//     second; each host keeps its CPUs busy at its own seeded share
+//     (mostly 3-50%), wandering, and every tenth target (index 9, 19, …)
+//     runs at about 95%, so the default NodeCPUBusy rule fires there;
+//   - gauges wander within ±25% of their recorded value, at most ±1% per
+//     5 s however often they are scraped; free and available ones only
+//     below it, and totals and sizes stay put, so MemAvailable stays under
+//     MemTotal and a filesystem's avail and files_free under size and files;
+//   - node_time_seconds is the clock.
+//
+// Each target's values are seeded by its index, so hosts differ but a run
+// is repeatable. No instance label is added: the scraper adds its own.
 //
 // Targets are numbered from 0 and target i listens on the -listen port
 // plus i. The first -hostile targets are hostile, the next -slow are slow,
@@ -29,9 +50,12 @@
 //
 //   - hostile: the normal body plus label values and help text holding ESC,
 //     CSI, OSC, C0 and C1 controls and bidi overrides, NaN and ±Inf values,
-//     and a 100 KiB label value; one scrape in four also carries invalid
-//     UTF-8 and a garbage line, which fails that scrape (up=0) as it would
-//     in Prometheus, so the target flaps rather than being simply down;
+//     a 100 KiB label value, and a comment line with invalid UTF-8 and a
+//     raw C1 byte (Prometheus' parser skips comments unchecked, so this
+//     body still parses). One scrape in four also carries invalid UTF-8 in
+//     a label value and a garbage line, which fails that scrape (up=0) as
+//     it would in Prometheus, so the target flaps rather than being simply
+//     down;
 //   - slow: answers after -slow-delay (a scrape timeout shorter than that
 //     fails it);
 //   - down: nothing listens on its port, so a scrape is refused.
@@ -229,20 +253,27 @@ var gzipPool = sync.Pool{New: func() any {
 	return w
 }}
 
+// bufPool holds body buffers, so a target's lock covers re-valuing and
+// formatting but not the write to a slow reader.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
 // handler serves the target's body at /metrics.
 func (t *target) handler(slowDelay time.Duration) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		if t.kind == Slow {
+			timer := time.NewTimer(slowDelay)
+			defer timer.Stop()
 			select {
-			case <-time.After(slowDelay):
+			case <-timer.C:
 			case <-r.Context().Done():
 				return
 			}
 		}
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		body := t.render(time.Now())
+		buf := bufPool.Get().(*[]byte)
+		defer bufPool.Put(buf)
+		body := t.render(time.Now(), (*buf)[:0])
+		*buf = body
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			w.Header().Set("Content-Encoding", "gzip")
@@ -250,6 +281,7 @@ func (t *target) handler(slowDelay time.Duration) http.Handler {
 			gz.Reset(w)
 			_, _ = gz.Write(body)
 			_ = gz.Close()
+			gz.Reset(io.Discard) // drop the reference to w
 			gzipPool.Put(gz)
 			return
 		}
