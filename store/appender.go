@@ -20,6 +20,12 @@ import (
 // dropped past the retention) falls back to the labels, and the new
 // reference is returned.
 //
+// A new series keeps l as it is, without a copy (as Prometheus' head does):
+// the scrape loop's cache holds the same labels, and a copy cost 90 bytes
+// a series. So l must not alias memory the caller reuses (labels made by
+// ScratchBuilder.Overwrite, or over a yolo string); labels from a Builder,
+// a ScratchBuilder's Labels or FromStrings are fine.
+//
 // Append refuses a sample at once, with one of the errors below wrapped, and
 // the transaction goes on without it; the caller decides whether to commit
 // the rest (a scrape loop counts and goes on, as Prometheus does). An
@@ -158,7 +164,7 @@ func (a *appender) Commit() error {
 				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, ErrDuplicate))
 			}
 		default:
-			fresh := s.head == nil || s.head.NumSamples() >= samplesPerChunk
+			fresh := s.head == nil || s.headN >= samplesPerChunk
 			grew, err := s.append(p.t, p.v)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, err))

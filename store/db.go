@@ -27,7 +27,7 @@ type DB struct {
 	shards [numShards]shard
 	index  *index
 
-	nextRef   atomic.Uint64 // ref counter, shifted left by shardBits
+	nextRef   atomic.Uint64 // the id part of refs (see makeRef)
 	numSeries atomic.Int64
 	maxT      atomic.Int64 // newest committed sample in the store
 	nextGC    atomic.Int64 // maxT at which the next collection runs
@@ -135,7 +135,10 @@ func (db *DB) gc(mint int64) {
 	for i := range db.shards {
 		sh := &db.shards[i]
 		sh.mu.Lock()
-		for _, s := range sh.byRef {
+		for _, s := range sh.slots { // remove only clears a slot: safe to go on
+			if s == nil {
+				continue
+			}
 			before := len(s.closed)
 			samples, bytes := s.dropBefore(mint)
 			sh.samples -= int64(samples)
@@ -145,7 +148,7 @@ func (db *DB) gc(mint int64) {
 				continue
 			}
 			if s.head != nil {
-				sh.samples -= int64(s.head.NumSamples())
+				sh.samples -= int64(s.headN)
 				sh.chunkBytes -= int64(len(s.head.Bytes()))
 				sh.chunks--
 				s.head, s.app = nil, nil
@@ -167,7 +170,7 @@ func (db *DB) getOrCreate(ref storage.SeriesRef, l labels.Labels) (s *memSeries,
 	if ref != 0 {
 		sh = db.shardOf(ref)
 		sh.mu.Lock()
-		if s = sh.byRef[ref]; s != nil {
+		if s = sh.byRef(ref); s != nil {
 			return s, sh, false, nil
 		}
 		sh.mu.Unlock()
@@ -192,9 +195,8 @@ func (db *DB) getOrCreate(ref storage.SeriesRef, l labels.Labels) (s *memSeries,
 		db.refused.tooManySeries.Add(1)
 		return nil, nil, false, fmt.Errorf("append %s: %w (limit %d)", l, ErrTooManySeries, db.opts.MaxSeries)
 	}
-	ref = storage.SeriesRef(db.nextRef.Add(1)<<shardBits | hash&shardMask)
-	s = newMemSeries(ref, l.Copy())
-	sh.put(hash, s)
+	s = newMemSeries(0, l) // not copied: see Appender
+	sh.put(hash, s, db.nextRef.Add(1))
 	db.seriesCreated.Add(1)
 	return s, sh, true, nil
 }

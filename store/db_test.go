@@ -396,3 +396,26 @@ func TestSelectHints(t *testing.T) {
 		})
 	}
 }
+
+// A removed series' slot is reused, but its ref never finds the series that
+// took the slot.
+func TestRefSlotReuse(t *testing.T) {
+	var sh shard
+	sh.init()
+	a := newMemSeries(0, labels.FromStrings("__name__", "a"))
+	b := newMemSeries(0, labels.FromStrings("__name__", "b"))
+	c := newMemSeries(0, labels.FromStrings("__name__", "c"))
+	sh.put(1, a, 1)
+	sh.put(2, b, 2)
+	require.Same(t, a, sh.byRef(a.ref))
+	require.Same(t, b, sh.byRef(b.ref))
+	require.Less(t, a.ref, b.ref, "newer series have larger refs")
+
+	sh.remove(1, a)
+	require.Nil(t, sh.byRef(a.ref))
+	sh.put(3, c, 3)
+	require.Equal(t, refSlot(a.ref), refSlot(c.ref), "the slot is reused")
+	require.Nil(t, sh.byRef(a.ref), "a stale ref found another series")
+	require.Same(t, c, sh.byRef(c.ref))
+	require.Nil(t, sh.byRef(makeRef(3, 1<<20, 0)), "a slot past the end")
+}

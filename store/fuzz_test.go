@@ -58,7 +58,7 @@ func exercise(t *testing.T, data []byte) {
 	for _, ref := range db.index.match() {
 		sh := db.shardOf(ref)
 		sh.mu.Lock()
-		s := sh.byRef[ref]
+		s := sh.byRef(ref)
 		sh.mu.Unlock()
 		if s != nil {
 			_, _ = a.Append(ref, s.lset, math.MaxInt64-1, 1)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
@@ -190,8 +189,7 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 		db.refused.tooManySeries.Add(1)
 		return false
 	}
-	ref := storage.SeriesRef(db.nextRef.Add(1)<<shardBits | hash&shardMask)
-	s := newMemSeries(ref, l)
+	s := newMemSeries(0, l)
 	last := cs[len(cs)-1]
 	s.maxt = last.maxt
 	var samples, bytes int64
@@ -205,7 +203,7 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 		copy(data, last.data)
 		c, err := chunkenc.FromData(chunkEncoding, data)
 		if err == nil {
-			s.head, s.headMint = c, last.mint
+			s.head, s.headMint, s.headN = c, last.mint, uint16(last.numSamples())
 			cs = cs[:len(cs)-1]
 		}
 	}
@@ -218,9 +216,9 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	if s.head != nil {
 		sh.chunks++
 	}
-	sh.put(hash, s)
+	sh.put(hash, s, db.nextRef.Add(1))
 	sh.mu.Unlock()
-	db.index.add(ref, l)
+	db.index.add(s.ref, l)
 	for {
 		cur := db.maxT.Load()
 		if s.maxt <= cur || db.maxT.CompareAndSwap(cur, s.maxt) {
@@ -333,7 +331,10 @@ func (db *DB) encode(w io.Writer) (*snapshotWriter, []byte, error) {
 		entries, cs, arena = entries[:0], cs[:0], arena[:0]
 		mint := db.minValidTime()
 		sh.mu.Lock()
-		for _, s := range sh.byRef {
+		for _, s := range sh.slots {
+			if s == nil {
+				continue
+			}
 			n := len(cs)
 			cs = s.chunksIn(cs, &arena, mint, math.MaxInt64)
 			if len(cs) > n {

@@ -44,7 +44,7 @@ func (q *querier) Select(_ context.Context, sortSeries bool, hints *storage.Sele
 	for _, ref := range refs {
 		sh := q.db.shardOf(ref)
 		sh.mu.Lock()
-		s := sh.byRef[ref]
+		s := sh.byRef(ref)
 		if s == nil || s.maxt < mint {
 			sh.mu.Unlock()
 			continue
@@ -124,7 +124,7 @@ func (db *DB) eachLabels(ms []*labels.Matcher, f func(labels.Labels)) {
 	for _, ref := range db.index.match(ms...) {
 		sh := db.shardOf(ref)
 		sh.mu.Lock()
-		s := sh.byRef[ref]
+		s := sh.byRef(ref)
 		sh.mu.Unlock()
 		if s != nil {
 			f(s.lset)

@@ -43,6 +43,11 @@ type memSeries struct {
 	head     chunkenc.Chunk    // open chunk, nil before the first sample
 	app      chunkenc.Appender // appender on head, nil until needed (lazy after a restore)
 	headMint int64
+	// headN is head's sample count. The chunk knows it too, in its first
+	// two bytes, but reading them on every append touches a cache line the
+	// append does not otherwise need: with 100,000 series that miss was 8%
+	// of a scrape's CPU.
+	headN uint16
 
 	maxt      int64   // newest sample, math.MinInt64 when there is none
 	lastV     float64 // its value, valid when lastKnown
@@ -86,7 +91,7 @@ func (s *memSeries) lastValue() float64 {
 // append adds one sample, which the caller has checked is newer than maxt.
 // It returns the growth of the chunk bytes.
 func (s *memSeries) append(t int64, v float64) (grew int, err error) {
-	if s.head != nil && s.head.NumSamples() >= samplesPerChunk {
+	if s.head != nil && s.headN >= samplesPerChunk {
 		grew += s.cut()
 	}
 	if s.head == nil {
@@ -94,7 +99,7 @@ func (s *memSeries) append(t int64, v float64) (grew int, err error) {
 		if err != nil {
 			return grew, err
 		}
-		s.head, s.app, s.headMint = c, nil, t
+		s.head, s.app, s.headMint, s.headN = c, nil, t, 0
 	}
 	if s.app == nil {
 		app, err := s.head.Appender()
@@ -105,6 +110,7 @@ func (s *memSeries) append(t int64, v float64) (grew int, err error) {
 	}
 	before := len(s.head.Bytes())
 	s.app.Append(0, t, v)
+	s.headN++
 	grew += len(s.head.Bytes()) - before
 	s.maxt, s.lastV, s.lastKnown = t, v, true
 	return grew, nil
@@ -172,19 +178,35 @@ func (s *memSeries) chunksIn(dst []chunk, arena *[]byte, mint, maxt int64) []chu
 }
 
 // numShards is the number of lock stripes. A series lives in the shard its
-// label hash picks; its ref carries the shard in the low bits.
+// label hash picks.
+//
+// A series ref says where the series is: id<<32 | slot<<shardBits | shard,
+// where slot indexes the shard's slots and id is a counter never reused,
+// so a ref to a removed series never finds the series that took its slot.
+// Scrape loops pass the ref back with every sample; finding the series is
+// then an index into a slice. A map from ref to series cost a fifth of a
+// scrape's CPU at 100,000 series, nearly all of it cache misses in the
+// map's groups. Refs of newer series are larger, as the index wants.
 const (
 	shardBits = 8
 	numShards = 1 << shardBits
 	shardMask = numShards - 1
+	slotBits  = 32 - shardBits
 )
+
+func makeRef(id uint64, slot int, shard uint64) storage.SeriesRef {
+	return storage.SeriesRef(id<<32 | uint64(slot)<<shardBits | shard&shardMask)
+}
+
+func refSlot(ref storage.SeriesRef) int { return int(uint64(ref) >> shardBits & (1<<slotBits - 1)) }
 
 // shard is one lock stripe of series.
 type shard struct {
 	mu        sync.Mutex
 	byHash    map[uint64]*memSeries
 	conflicts map[uint64][]*memSeries // label-hash collisions, rare
-	byRef     map[storage.SeriesRef]*memSeries
+	slots     []*memSeries            // by the slot in their ref; nil where free
+	free      []int                   // free slots
 
 	// Figures for Stats, guarded by mu.
 	samples    int64
@@ -196,7 +218,16 @@ type shard struct {
 
 func (sh *shard) init() {
 	sh.byHash = map[uint64]*memSeries{}
-	sh.byRef = map[storage.SeriesRef]*memSeries{}
+}
+
+// byRef returns the series of ref, or nil. Caller holds mu.
+func (sh *shard) byRef(ref storage.SeriesRef) *memSeries {
+	if i := refSlot(ref); i < len(sh.slots) {
+		if s := sh.slots[i]; s != nil && s.ref == ref {
+			return s
+		}
+	}
+	return nil
 }
 
 // get returns the series with these labels and hash, or nil. Caller holds mu.
@@ -212,8 +243,17 @@ func (sh *shard) get(hash uint64, l labels.Labels) *memSeries {
 	return nil
 }
 
-// put adds a new series. Caller holds mu.
-func (sh *shard) put(hash uint64, s *memSeries) {
+// put adds a new series and gives it its ref, made with id. Caller holds mu.
+func (sh *shard) put(hash uint64, s *memSeries, id uint64) {
+	var slot int
+	if n := len(sh.free); n > 0 {
+		slot, sh.free = sh.free[n-1], sh.free[:n-1]
+	} else {
+		slot = len(sh.slots)
+		sh.slots = append(sh.slots, nil)
+	}
+	sh.slots[slot] = s
+	s.ref = makeRef(id, slot, hash)
 	if _, taken := sh.byHash[hash]; taken {
 		if sh.conflicts == nil {
 			sh.conflicts = map[uint64][]*memSeries{}
@@ -222,12 +262,14 @@ func (sh *shard) put(hash uint64, s *memSeries) {
 	} else {
 		sh.byHash[hash] = s
 	}
-	sh.byRef[s.ref] = s
 }
 
 // remove takes a series out. Caller holds mu.
 func (sh *shard) remove(hash uint64, s *memSeries) {
-	delete(sh.byRef, s.ref)
+	if i := refSlot(s.ref); i < len(sh.slots) && sh.slots[i] == s {
+		sh.slots[i] = nil
+		sh.free = append(sh.free, i)
+	}
 	if sh.byHash[hash] == s {
 		delete(sh.byHash, hash)
 		if c := sh.conflicts[hash]; len(c) > 0 {
