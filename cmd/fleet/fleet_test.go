@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -366,6 +367,20 @@ func TestBadFlags(t *testing.T) {
 		err := run(context.Background(), append(args, "-body", recorded), io.Discard, io.Discard)
 		require.Error(t, err, "%v", args)
 	}
+}
+
+// TestReadBody finds the recording from a subdirectory of the repository,
+// as go run ./cmd/fleet does from cmd/fleet, but not what is not there.
+func TestReadBody(t *testing.T) {
+	raw, err := readBody("testdata/fleet/node_exporter.prom.txt") // the test runs in cmd/fleet
+	require.NoError(t, err)
+	want, err := os.ReadFile(recorded)
+	require.NoError(t, err)
+	require.Equal(t, want, raw)
+	_, err = readBody("testdata/fleet/missing.prom.txt")
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	_, err = readBody(filepath.Join(t.TempDir(), "missing.prom.txt"))
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }
 
 // BenchmarkBody measures what one scrape of a 1,000-series target costs

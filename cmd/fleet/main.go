@@ -12,8 +12,8 @@
 //	  - job_name: fleet
 //	    file_sd_configs: [{files: [/tmp/fleet.json]}]
 //
-// Run it from the repository's root (or pass -body): it reads the
-// recording from testdata.
+// It reads the recording from testdata/fleet, found from the working
+// directory or its parents, so run it inside the repository (or pass -body).
 //
 // Every target serves a real node_exporter 1.5 body, recorded on the
 // project's machine into testdata/fleet/node_exporter.prom.txt: the Debian
@@ -23,7 +23,8 @@
 // series: families other than the ones vigil's rules and cards read
 // (node_cpu_seconds_total, node_memory_*, node_load*, node_filesystem_*,
 // node_network_*, node_disk_* and a few more) are dropped from the end, or
-// copied with a fleet_copy label; 1000 gives 1000 series.
+// copied with a fleet_copy label; 1000 gives 1000 series, and no value
+// gives fewer than the 237 series of those families.
 //
 // Values change on every request, as a live host's would:
 //
@@ -75,11 +76,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,9 +157,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	raw, err := os.ReadFile(c.body)
+	raw, err := readBody(c.body)
 	if err != nil {
-		return fmt.Errorf("read the recorded body (run fleet from the repository's root, or pass -body): %w", err)
+		return fmt.Errorf("read the recorded body (run fleet inside the repository, or pass -body): %w", err)
 	}
 	rec, err := parseRecording(raw)
 	if err != nil {
@@ -220,6 +223,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "fleet: ready %d targets\n", c.targets)
 	<-ctx.Done()
 	return nil
+}
+
+// readBody reads path or, when it is relative and not there, the same
+// path under the nearest parent of the working directory that has it, so
+// that go run ./cmd/fleet works from anywhere in the repository.
+func readBody(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err == nil || filepath.IsAbs(path) || !errors.Is(err, fs.ErrNotExist) {
+		return raw, err
+	}
+	dir, werr := os.Getwd()
+	if werr != nil {
+		return nil, err
+	}
+	for parent := filepath.Dir(dir); parent != dir; dir, parent = parent, filepath.Dir(parent) {
+		if raw, perr := os.ReadFile(filepath.Join(parent, path)); perr == nil {
+			return raw, nil
+		}
+	}
+	return nil, err
 }
 
 // writeSD writes a file_sd JSON file, one group per kind.
