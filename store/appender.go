@@ -164,8 +164,8 @@ func (a *appender) Commit() error {
 				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, ErrDuplicate))
 			}
 		default:
-			fresh := s.head == nil || s.headN >= samplesPerChunk
-			grew, err := s.append(p.t, p.v)
+			fresh := s.head == nil || s.headN >= samplesPerChunk || db.maxChunkSpan > 0 && p.t-s.headMint >= db.maxChunkSpan
+			grew, err := s.append(p.t, p.v, db.maxChunkSpan)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, err))
 				break

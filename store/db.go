@@ -23,6 +23,9 @@ var ErrInvalidSeries = errors.New("invalid series labels")
 type DB struct {
 	opts        Options
 	retentionMs int64 // -1: unbounded
+	// maxChunkSpan is the most a chunk spans, in ms: a quarter of the
+	// retention; 0 when unbounded.
+	maxChunkSpan int64
 
 	shards [numShards]shard
 	index  *index
@@ -68,10 +71,11 @@ var (
 func New(opts Options) *DB {
 	opts = opts.withDefaults()
 	db := &DB{
-		opts:        opts,
-		retentionMs: opts.retentionMs(),
-		index:       newIndex(),
-		fs:          osFS{},
+		opts:         opts,
+		retentionMs:  opts.retentionMs(),
+		maxChunkSpan: max(opts.retentionMs()/4, 0),
+		index:        newIndex(),
+		fs:           osFS{},
 	}
 	for i := range db.shards {
 		db.shards[i].init()

@@ -419,3 +419,31 @@ func TestRefSlotReuse(t *testing.T) {
 	require.Same(t, c, sh.byRef(c.ref))
 	require.Nil(t, sh.byRef(makeRef(3, 1<<20, 0)), "a slot past the end")
 }
+
+// With a short retention, chunks are cut by time too, so what a series
+// holds stays near the retention instead of swinging by a whole chunk.
+func TestChunkSpanCappedByRetention(t *testing.T) {
+	db := New(Options{Retention: 10 * time.Minute})
+	defer db.Close()
+	l := labels.FromStrings("__name__", "x")
+	var ref storage.SeriesRef
+	var most, least int64 = 0, math.MaxInt64
+	for i := range int64(30 * 12) { // 30 minutes at 5 s
+		a := db.Appender()
+		var err error
+		ref, err = a.Append(ref, l, i*5000, float64(i))
+		require.NoError(t, err)
+		require.NoError(t, a.Commit())
+		if i >= 12*12 { // from minute 12
+			n := db.Stats().Samples
+			most, least = max(most, n), min(least, n)
+		}
+	}
+	// 10 minutes is 120 samples; a quarter of the retention is 30; the
+	// collection slack is 1/16 of the retention, 7.5.
+	require.LessOrEqual(t, most, int64(120+30+8), "at most the retention, a chunk and the slack")
+	require.GreaterOrEqual(t, least, int64(120), "never less than the retention")
+	for _, c := range db.shardOf(ref).byRef(ref).closed {
+		require.LessOrEqual(t, c.maxt-c.mint, int64(150_000), "a chunk spans at most a quarter of the retention")
+	}
+}

@@ -6,7 +6,10 @@
 //
 // Series are identified by their labels.Labels. Each keeps its samples in
 // Gorilla-compressed chunks from Prometheus' tsdb/chunkenc, cut at 120
-// samples. The encoding is EncXOR2, chosen by BenchmarkCompression on real
+// samples, or sooner when a chunk would span more than a quarter of the
+// retention (a 10m retention at a 5s interval would otherwise hold between
+// one and two 10-minute chunks per series, and memory would swing by a
+// chunk instead of staying flat). The encoding is EncXOR2, chosen by BenchmarkCompression on real
 // node_exporter scrapes: 1.31 bytes/sample against EncXOR's 1.42, at the
 // same append cost (it packs timestamp deltas by byte and gives staleness
 // markers a 5-bit code). A series' chunks form a ring, the oldest dropped
@@ -18,8 +21,10 @@
 // refused and counted, existing ones go on.
 //
 // Series live in 256 lock stripes chosen by label hash (as Prometheus'
-// stripeSeries); a series ref carries its stripe in the low bits and is never
-// reused, so a stale ref (the series was collected) falls back to the labels.
+// stripeSeries); a series ref carries its stripe and its slot in the
+// stripe, so finding a series by ref is a slice index, and an id that is
+// never reused, so a stale ref (the series was collected) falls back to the
+// labels.
 // An inverted index with its own lock answers =, !=, =~ and !~ matchers,
 // label names and label values; only creating and collecting series write
 // it, so appends to existing series never wait for a query.
@@ -40,7 +45,8 @@
 //     query never blocks scraping for more than that.
 //   - Memory is bounded by retention × series, within about 1/16 of the
 //     retention (collection runs each time the newest sample moves on by
-//     that much) plus one chunk per series.
+//     that much) plus one chunk per series, which spans at most a quarter
+//     of the retention.
 //
 // A sample far in the future moves the retention window with it: the store
 // trusts the timestamps it is given (vigil's scrape loop stamps samples with

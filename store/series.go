@@ -90,8 +90,10 @@ func (s *memSeries) lastValue() float64 {
 
 // append adds one sample, which the caller has checked is newer than maxt.
 // It returns the growth of the chunk bytes.
-func (s *memSeries) append(t int64, v float64) (grew int, err error) {
-	if s.head != nil && s.headN >= samplesPerChunk {
+// A full head chunk is cut first: 120 samples, or a span of maxSpan ms
+// (0: no limit) from its first sample.
+func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err error) {
+	if s.head != nil && (s.headN >= samplesPerChunk || maxSpan > 0 && t-s.headMint >= maxSpan) {
 		grew += s.cut()
 	}
 	if s.head == nil {
