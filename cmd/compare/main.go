@@ -13,7 +13,7 @@
 //	go run ./cmd/compare -targets 10 -warmup 1m -window 2m
 //	go run ./cmd/compare -targets 100 -retention 10m -soak 30m
 //
-// Run it from the repository's root. Series and samples: vigil's from its
+// Run it from the repository's root (or say where it is with -root). Series and samples: vigil's from its
 // own metrics (vigil_store_series, vigil_store_samples: what the ring
 // holds), Prometheus' head series from prometheus_tsdb_head_series and its
 // samples as series × the head's time span / the interval. Both include
@@ -58,6 +58,7 @@ type options struct {
 	keep            bool
 	profile         time.Duration
 	prometheus      string
+	root            string
 }
 
 func main() {
@@ -88,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (configs, data, logs)")
 	fs.DurationVar(&o.profile, "profile", 20*time.Second, "CPU profile of vigil at the end (0: none)")
 	fs.StringVar(&o.prometheus, "prometheus", "prometheus", "the Prometheus binary")
+	fs.StringVar(&o.root, "root", ".", "the vigil repository to build")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -137,6 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	bin := filepath.Join(work, "bin")
 	for _, pkg := range []string{"./cmd/vigil", "./cmd/fleet"} {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin+"/", pkg)
+		cmd.Dir = o.root
 		cmd.Stderr = stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("go build %s (run compare from the repository's root): %w", pkg, err)
@@ -147,7 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	defer procs.stopAll(logf)
 
 	// The fleet, then one config for both.
-	body, err := filepath.Abs("testdata/fleet/node_exporter.prom.txt")
+	body, err := filepath.Abs(filepath.Join(o.root, "testdata/fleet/node_exporter.prom.txt"))
 	if err != nil {
 		return err
 	}
