@@ -113,7 +113,16 @@ func (r *recording) seriesCount() int {
 var essential = []string{
 	"node_cpu_seconds_total", "node_memory_", "node_load", "node_filesystem_",
 	"node_network_", "node_disk_", "node_boot_time_seconds", "node_time_seconds",
-	"node_uname_info", "node_procs_running",
+	"node_uname_info", "node_procs_running", "node_timex_",
+}
+
+// synchronised replaces what the recording's VM said of its clock: not
+// synchronised, with a maximum error of 16 s, which would fire the default
+// NodeClockNotSynchronising rule on every target of the fleet. A fleet
+// host's clock is kept by NTP.
+var synchronised = map[string]float64{
+	"node_timex_sync_status":      1,
+	"node_timex_maxerror_seconds": 0.05,
 }
 
 func isEssential(name string) bool {
@@ -285,6 +294,9 @@ func newTarget(index int, kind Kind, fams []family, uptime float64, start time.T
 		t.header = append(t.header, f.header)
 		for _, s := range f.series {
 			l := line{prefix: s.prefix, model: modelOf(f, s), base: s.value, value: s.value}
+			if v, ok := synchronised[f.name]; ok {
+				l.base, l.value = v, v
+			}
 			switch l.model {
 			case counter:
 				l.value = s.value * scale

@@ -22,9 +22,9 @@
 // and one curl of /metrics (505 series). It is scaled to about -series
 // series: families other than the ones vigil's rules and cards read
 // (node_cpu_seconds_total, node_memory_*, node_load*, node_filesystem_*,
-// node_network_*, node_disk_* and a few more) are dropped from the end, or
-// copied with a fleet_copy label; 1000 gives 1000 series, and no value
-// gives fewer than the 237 series of those families.
+// node_network_*, node_disk_*, node_timex_* and a few more) are dropped
+// from the end, or copied with a fleet_copy label; 1000 gives 1000 series,
+// and no value gives fewer than the 254 series of those families.
 //
 // Values change on every request, as a live host's would:
 //
@@ -40,7 +40,10 @@
 //     5 s however often they are scraped; free and available ones only
 //     below it, and totals and sizes stay put, so MemAvailable stays under
 //     MemTotal and a filesystem's avail and files_free under size and files;
-//   - node_time_seconds is the clock.
+//   - node_time_seconds is the clock;
+//   - the clock is synchronised (node_timex_sync_status 1, maxerror 50 ms):
+//     the recording's VM was not, which would fire NodeClockNotSynchronising
+//     on every target.
 //
 // Each target's values are seeded by its index, so hosts differ but a run
 // is repeatable. No instance label is added: the scraper adds its own.
