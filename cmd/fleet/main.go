@@ -64,11 +64,18 @@
 //     fails it);
 //   - down: nothing listens on its port, so a scrape is refused.
 //
-// Bodies are the text format 0.0.4, gzipped when the scraper asks. When
-// every listener is up fleet prints "fleet: ready N targets" on stdout,
-// and nothing else; it logs to stderr and stops on SIGINT or SIGTERM.
-// -sd-file writes a Prometheus file_sd JSON file listing every target with
-// a fleet_kind label.
+// When every listener is up fleet prints "fleet: ready N targets" on
+// stdout, and nothing else; it logs to stderr and stops on SIGINT or
+// SIGTERM. -sd-file writes a Prometheus file_sd JSON file listing every
+// target with a fleet_kind label (normal, hostile, slow or down).
+//
+// Bodies are the text format 0.0.4, gzipped (gzip.BestSpeed) when the
+// scraper asks. A target's series names and labels are rendered once; a
+// scrape formats only the values, into a reused buffer (BenchmarkBody:
+// about 50 ns a series, 570 with gzip, no allocations). On the project's
+// 2-core machine, 300 targets of 1000 series scraped every 5 s with gzip
+// cost fleet about 9% of a core and 50 MB of RSS, and 16% and 70 MB when two
+// scrapers read every target, as in cmd/compare; gzip is most of it.
 package main
 
 import (
