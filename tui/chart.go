@@ -7,7 +7,6 @@ import (
 
 	"github.com/NimbleMarkets/ntcharts/linechart"
 	"github.com/NimbleMarkets/ntcharts/linechart/timeserieslinechart"
-	"github.com/NimbleMarkets/ntcharts/sparkline"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/prometheus/prometheus/promql"
 )
@@ -42,9 +41,19 @@ func last(vs []float64) float64 {
 	return math.NaN()
 }
 
-// renderSpark draws values as a one-line sparkline of width cells with
-// ntcharts, right-aligned (newest on the right). maxV <= 0 scales to the
-// largest value. Gaps (NaN) draw as empty columns.
+// sparkBlocks are the one-line sparkline's columns, empty to full in
+// eighths: ntcharts' lower block elements.
+var sparkBlocks = [9]rune{' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'}
+
+// renderSpark draws values as a one-line sparkline of width cells,
+// right-aligned (newest on the right). maxV <= 0 scales to the largest
+// value. Gaps (NaN) draw as empty columns.
+//
+// It draws what ntcharts' sparkline draws at height 1 (the columns round
+// to the nearest eighth the same way), without its canvas: that styled
+// every cell on its own, which cost an Overview of 24 hosts most of its
+// frame time, and wrapped every cell in its own colour sequences, which
+// multiplied the bytes sent for a changed line.
 func renderSpark(values []float64, width int, maxV float64, style lipgloss.Style) string {
 	if width <= 0 {
 		return ""
@@ -53,8 +62,6 @@ func renderSpark(values []float64, width int, maxV float64, style lipgloss.Style
 		values = values[len(values)-width:]
 	}
 	if maxV <= 0 {
-		// Scale to the data: ntcharts only ever raises its maximum from
-		// 1, which leaves values below 1 (seconds, ratios) flat.
 		for _, v := range values {
 			if !math.IsNaN(v) && !math.IsInf(v, 0) && v > maxV {
 				maxV = v
@@ -64,20 +71,36 @@ func renderSpark(values []float64, width int, maxV float64, style lipgloss.Style
 			maxV = 1
 		}
 	}
-	sl := sparkline.New(width, 1, sparkline.WithStyle(style))
-	sl.AutoMaxValue = false
-	sl.SetMax(maxV)
+	scale := 1 / maxV
+	var b strings.Builder
+	b.Grow(3 * width)
+	for range width - len(values) {
+		b.WriteByte(' ')
+	}
 	for _, v := range values {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			v = 0
 		}
-		if maxV > 0 && v > maxV {
-			v = maxV
-		}
-		sl.Push(v)
+		v = math.Min(v, maxV) * scale
+		b.WriteRune(sparkBlocks[sparkEighths(v)])
 	}
-	sl.Draw()
-	return sl.View()
+	return style.Render(b.String())
+}
+
+// sparkEighths is how many eighths of a cell v (0..1) fills: to the
+// nearest eighth, as ntcharts' runes.LowerBlockElementFromFloat64 does.
+func sparkEighths(v float64) int {
+	switch {
+	case v >= 1:
+		return 8
+	case v <= 0:
+		return 0
+	}
+	e := int(v / .125)
+	if v-float64(e)*.125 >= 0.0625 {
+		e++
+	}
+	return e
 }
 
 // chartSeries is one line of a chart: a sanitised legend and its points.
