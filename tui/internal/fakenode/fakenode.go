@@ -3,6 +3,7 @@
 package fakenode
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -39,14 +40,49 @@ var DefaultHosts = []Host{
 func Write(app Appender, hosts []Host, end time.Time, span, step time.Duration) error {
 	start := end.Add(-span)
 	for ts := start; !ts.After(end); ts = ts.Add(step) {
-		x := ts.Sub(start).Seconds()
-		for _, h := range hosts {
-			if err := writeHost(app, h, ts, x, step); err != nil {
-				return err
-			}
+		if err := appendAt(app, hosts, start, ts, step); err != nil {
+			return err
 		}
 	}
 	return app.Commit()
+}
+
+// Scrape appends and commits one scrape of every host at ts, continuing
+// history that Write started at origin (end-span): what a scrape loop
+// adds while the console watches.
+func Scrape(app Appender, hosts []Host, origin, ts time.Time, step time.Duration) error {
+	if err := appendAt(app, hosts, origin, ts, step); err != nil {
+		return err
+	}
+	return app.Commit()
+}
+
+func appendAt(app Appender, hosts []Host, origin, ts time.Time, step time.Duration) error {
+	x := ts.Sub(origin).Seconds()
+	for _, h := range hosts {
+		if err := writeHost(app, h, ts, x, step); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Fleet returns n hosts of assorted size and health, named host01:9100 on.
+func Fleet(n int) []Host {
+	hosts := make([]Host, n)
+	for i := range hosts {
+		f := float64(i%7) / 7
+		hosts[i] = Host{
+			Instance: fmt.Sprintf("host%02d:9100", i+1),
+			CPUs:     []int{2, 4, 8}[i%3],
+			Busy:     0.05 + 0.9*f,
+			MemUsed:  0.3 + 0.6*float64(i%5)/5,
+			DiskUsed: 0.2 + 0.75*float64(i%4)/4,
+			NetBps:   1e4 * math.Pow(10, float64(i%4)),
+			Load:     0.2 + 5*f,
+		}
+	}
+	return hosts
 }
 
 func wave(x, period, phase float64) float64 { return math.Sin(2*math.Pi*x/period + phase) }
