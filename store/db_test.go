@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -446,6 +447,48 @@ func TestChunkSpanCappedByRetention(t *testing.T) {
 	for _, c := range db.shardOf(ref).byRef(ref).closed {
 		require.LessOrEqual(t, c.maxt-c.mint, int64(150_000), "a chunk spans at most a quarter of the retention")
 	}
+}
+
+// TestCommitAcrossStripes: a transaction over many series, each appended
+// several times, lands whole and in order, whatever stripe each series is
+// in; a sample another appender made out of order meanwhile is refused at
+// Commit, and the rest still lands.
+func TestCommitAcrossStripes(t *testing.T) {
+	db := New(Options{Retention: -1})
+	defer db.Close()
+	const n, rounds = 1000, 3
+	ls := make([]labels.Labels, n)
+	refs := make([]storage.SeriesRef, n)
+	for i := range ls {
+		ls[i] = labels.FromStrings("__name__", "m", "i", fmt.Sprint(i))
+	}
+	a := db.Appender()
+	for r := range int64(rounds) {
+		for i := range ls {
+			var err error
+			refs[i], err = a.Append(refs[i], ls[i], r*1000, float64(i*10)+float64(r))
+			require.NoError(t, err)
+		}
+	}
+	other := db.Appender()
+	_, err := other.Append(0, ls[5], 1500, -1)
+	require.NoError(t, err)
+	require.NoError(t, other.Commit())
+
+	err = a.Commit()
+	require.ErrorIs(t, err, ErrOutOfOrder)
+	require.Equal(t, uint64(2), db.Stats().Refused.OutOfOrder)
+
+	got := readAll(t, db, math.MinInt64, math.MaxInt64, labels.MustNewMatcher(labels.MatchEqual, "__name__", "m"))
+	require.Len(t, got, n)
+	for i, l := range ls {
+		want := []sample{{0, float64(i * 10)}, {1000, float64(i*10 + 1)}, {2000, float64(i*10 + 2)}}
+		if i == 5 {
+			want = []sample{{1500, -1}, {2000, 52}}
+		}
+		require.Equal(t, want, got[l.String()], l.String())
+	}
+	require.EqualValues(t, n*rounds-2+1, db.Stats().Samples)
 }
 
 // TestHeadChunkReuse: a head chunk cut into the ring leaves its buffer for
