@@ -1,0 +1,60 @@
+package scrape_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSeriesOrderChanges: the loop finds a series by its place in the last
+// body first; a body that reorders, inserts, drops or renames series, or
+// fails halfway, still puts every sample on its own series and marks the
+// vanished ones stale.
+func TestSeriesOrderChanges(t *testing.T) {
+	b := &body{}
+	db := newTestDB(t)
+	l, addr := newTestLoop(t, b, db, nil)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) }
+	steps := []struct {
+		body string
+		fail bool
+	}{
+		{body: "a 1\nb 2\nc 3\n"},
+		{body: "c 4\na 5\nx 6\nb 7\n"},                    // reordered, one inserted
+		{body: "a 8\nc{l=\"1\"} 9\n"},                     // b, c, x gone; another c at c's place
+		{body: "a 10\nz 11\nb{ 12\n", fail: true},         // fails after a new series
+		{body: "b 12\nz 13\nc{l=\"1\"} 14\ny 15\nc 16\n"}, // z where it was in the failed body
+		{body: "a 17\n"},
+	}
+	for i, s := range steps {
+		b.set(s.body)
+		h := l.Scrape(at(i))
+		require.Equal(t, s.fail, h.LastError != "", "step %d: %q", i, h.LastError)
+	}
+	ms := func(i int) int64 { return at(i).UnixMilli() }
+	stale := math.Float64frombits(value.StaleNaN)
+	check := func(want []sample, kv ...string) {
+		t.Helper()
+		l := tl(addr, kv...)
+		got := db.samples(l)
+		require.Len(t, got, len(want), l.String())
+		for i := range want {
+			require.Equal(t, want[i].T, got[i].T, "%s sample %d", l, i)
+			if isStale(want[i].V) {
+				require.True(t, isStale(got[i].V), "%s sample %d: %v", l, i, got[i].V)
+			} else {
+				require.Equal(t, want[i].V, got[i].V, "%s sample %d", l, i)
+			}
+		}
+	}
+	check([]sample{{ms(0), 1}, {ms(1), 5}, {ms(2), 8}, {ms(3), stale}, {ms(5), 17}}, "__name__", "a")
+	check([]sample{{ms(0), 2}, {ms(1), 7}, {ms(2), stale}, {ms(4), 12}, {ms(5), stale}}, "__name__", "b")
+	check([]sample{{ms(0), 3}, {ms(1), 4}, {ms(2), stale}, {ms(4), 16}, {ms(5), stale}}, "__name__", "c")
+	check([]sample{{ms(1), 6}, {ms(2), stale}}, "__name__", "x")
+	check([]sample{{ms(2), 9}, {ms(3), stale}, {ms(4), 14}, {ms(5), stale}}, "__name__", "c", "l", "1")
+	check([]sample{{ms(4), 15}, {ms(5), stale}}, "__name__", "y")
+	check([]sample{{ms(4), 13}, {ms(5), stale}}, "__name__", "z")
+}
