@@ -80,6 +80,7 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		return exitFailed
 	}
+	tuneGC()
 	p := &pipeline{db: db, logger: logger, restoreWarning: db.Stats().Restore.Warning()}
 	if p.restoreWarning != "" {
 		logger.Warn(p.restoreWarning)
