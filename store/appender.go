@@ -142,7 +142,7 @@ func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v flo
 //
 // The samples are ordered by stripe first (a stable counting sort, so a
 // series keeps its order), and each stripe is locked once for all of its
-// samples: locking once a sample cost a tenth of a scrape's CPU.
+// samples: locking once a sample cost 3% of BenchmarkScrapeLoopAppend's CPU.
 func (a *appender) Commit() error {
 	if a.pending == nil {
 		return nil
