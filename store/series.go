@@ -115,6 +115,7 @@ func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err err
 			}
 		}
 		s.head, s.app, s.headMint, s.headN = c, nil, t, 0
+		grew += len(c.Bytes()) // the header: dropping the chunk takes it off too
 	}
 	if s.app == nil {
 		app, err := s.head.Appender()
