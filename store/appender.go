@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -139,10 +138,6 @@ func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v flo
 // of order since Append (another appender wrote the same series meanwhile)
 // is refused and counted; Commit then returns those errors joined, after
 // committing the rest.
-//
-// The samples are ordered by stripe first (a stable counting sort, so a
-// series keeps its order), and each stripe is locked once for all of its
-// samples: locking once a sample cost 3% of BenchmarkScrapeLoopAppend's CPU.
 func (a *appender) Commit() error {
 	if a.pending == nil {
 		return nil
@@ -151,41 +146,37 @@ func (a *appender) Commit() error {
 	var errs []error
 	var n uint64
 	maxT := int64(math.MinInt64)
-	ps := a.byShard()
-	for i := 0; i < len(ps); {
-		sh := db.shardOf(ps[i].s.ref)
+	for _, p := range *a.pending {
+		s := p.s
+		sh := db.shardOf(s.ref)
 		sh.mu.Lock()
-		for ; i < len(ps) && db.shardOf(ps[i].s.ref) == sh; i++ {
-			p := &ps[i]
-			s := p.s
-			s.pending--
-			if s.txn == a {
-				s.txn = nil
+		s.pending--
+		if s.txn == a {
+			s.txn = nil
+		}
+		switch {
+		case p.t < s.maxt:
+			db.refused.outOfOrder.Add(1)
+			errs = append(errs, fmt.Errorf("commit %s at %d (newest %d): %w", s.lset, p.t, s.maxt, ErrOutOfOrder))
+		case p.t == s.maxt:
+			if math.Float64bits(p.v) != math.Float64bits(s.lastValue()) {
+				db.refused.duplicate.Add(1)
+				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, ErrDuplicate))
 			}
-			switch {
-			case p.t < s.maxt:
-				db.refused.outOfOrder.Add(1)
-				errs = append(errs, fmt.Errorf("commit %s at %d (newest %d): %w", s.lset, p.t, s.maxt, ErrOutOfOrder))
-			case p.t == s.maxt:
-				if math.Float64bits(p.v) != math.Float64bits(s.lastValue()) {
-					db.refused.duplicate.Add(1)
-					errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, ErrDuplicate))
-				}
-			default:
-				fresh := s.head == nil || s.headN >= samplesPerChunk || db.maxChunkSpan > 0 && p.t-s.headMint >= db.maxChunkSpan
-				grew, err := s.append(p.t, p.v, db.maxChunkSpan)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, err))
-					break
-				}
-				if fresh {
-					sh.chunks++
-				}
-				sh.samples++
-				sh.chunkBytes += int64(grew)
-				n++
-				maxT = max(maxT, p.t)
+		default:
+			fresh := s.head == nil || s.headN >= samplesPerChunk || db.maxChunkSpan > 0 && p.t-s.headMint >= db.maxChunkSpan
+			grew, err := s.append(p.t, p.v, db.maxChunkSpan)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, err))
+				break
 			}
+			if fresh {
+				sh.chunks++
+			}
+			sh.samples++
+			sh.chunkBytes += int64(grew)
+			n++
+			maxT = max(maxT, p.t)
 		}
 		sh.mu.Unlock()
 	}
@@ -195,34 +186,6 @@ func (a *appender) Commit() error {
 		db.advance(maxT)
 	}
 	return errors.Join(errs...)
-}
-
-// byShard returns the pending samples ordered by the stripe of their
-// series, in append order within a stripe (so within a series). It reorders
-// through the appender's second buffer, which then holds them.
-func (a *appender) byShard() []pendingSample {
-	ps := *a.pending
-	if len(ps) < 2 {
-		return ps
-	}
-	var at [numShards + 1]int32
-	for i := range ps {
-		at[uint64(ps[i].s.ref)&shardMask+1]++
-	}
-	for i := 1; i < len(at); i++ {
-		at[i] += at[i-1]
-	}
-	sorted := pendingPool.Get().(*[]pendingSample)
-	out := slices.Grow((*sorted)[:0], len(ps))[:len(ps)]
-	for i := range ps {
-		k := uint64(ps[i].s.ref) & shardMask
-		out[at[k]] = ps[i]
-		at[k]++
-	}
-	*sorted = out
-	a.release()
-	a.pending = sorted
-	return out
 }
 
 // Rollback drops the transaction's samples.
