@@ -491,10 +491,9 @@ func TestCommitAcrossStripes(t *testing.T) {
 	require.EqualValues(t, n*rounds-2+1, db.Stats().Samples)
 }
 
-// TestHeadChunkReuse: a head chunk cut into the ring leaves its buffer for
-// the next head; the ring keeps its own copy, so neither overwrites the
-// other, through several cuts, in both encodings.
-func TestHeadChunkReuse(t *testing.T) {
+// TestHeadChunkCuts: samples read back bit for bit through several cuts,
+// the next head sized from the last chunk, in both encodings.
+func TestHeadChunkCuts(t *testing.T) {
 	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
 		t.Run(enc.String(), func(t *testing.T) {
 			defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)

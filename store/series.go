@@ -40,13 +40,8 @@ type memSeries struct {
 
 	closed []chunk // full chunks, oldest first: the ring
 
-	head chunkenc.Chunk    // open chunk, nil before the first sample
-	app  chunkenc.Appender // appender on head, nil until needed (lazy after a restore)
-	// spare is the last head chunk, emptied when it was cut (its bytes
-	// copied to the ring): the next head reuses it. A new head of 128
-	// bytes grew twice or three times over 120 samples, and those
-	// growths and the new chunks were 7% of BenchmarkScrapeLoopAppend's CPU.
-	spare    chunkenc.Chunk
+	head     chunkenc.Chunk    // open chunk, nil before the first sample
+	app      chunkenc.Appender // appender on head, nil until needed (lazy after a restore)
 	headMint int64
 	// headN is head's sample count. The chunk knows it too, in its first
 	// two bytes, but reading them on every append touches a cache line the
@@ -102,17 +97,9 @@ func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err err
 		grew += s.cut()
 	}
 	if s.head == nil {
-		c := s.spare
-		s.spare = nil
-		if n := emptyChunkLen[chunkEncoding]; c != nil && c.Encoding() == chunkEncoding && n > 0 {
-			b := c.Bytes()[:n]
-			clear(b)
-			c.Reset(b)
-		} else {
-			var err error
-			if c, err = chunkenc.NewEmptyChunk(chunkEncoding); err != nil {
-				return grew, err
-			}
+		c, err := s.newHead()
+		if err != nil {
+			return grew, err
 		}
 		s.head, s.app, s.headMint, s.headN = c, nil, t, 0
 		grew += len(c.Bytes()) // the header: dropping the chunk takes it off too
@@ -132,20 +119,35 @@ func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err err
 	return grew, nil
 }
 
+// newHead returns an empty head chunk with room for a quarter more than the
+// last closed chunk held. chunkenc's own start at 128 bytes grew twice or
+// three times over 120 changing values, and those growths were 7% of
+// BenchmarkScrapeLoopAppend's CPU.
+func (s *memSeries) newHead() (chunkenc.Chunk, error) {
+	size := 0
+	if n := len(s.closed); n > 0 {
+		size = len(s.closed[n-1].data)
+		size += size / 4
+	}
+	if hdr := emptyChunkLen[chunkEncoding]; hdr > 0 && size > 128 {
+		return chunkenc.FromData(chunkEncoding, make([]byte, hdr, size))
+	}
+	return chunkenc.NewEmptyChunk(chunkEncoding)
+}
+
 // cut closes the head chunk into the ring, copying its bytes to an exactly
-// sized slice, and keeps the head as the spare for the next one. It
-// returns the change in chunk bytes (≤ 0).
+// sized slice. It returns the change in chunk bytes (≤ 0).
 func (s *memSeries) cut() int {
 	b := s.head.Bytes()
 	data := make([]byte, len(b))
 	copy(data, b)
 	s.closed = append(s.closed, chunk{mint: s.headMint, maxt: s.maxt, data: data})
-	s.spare, s.head, s.app = s.head, nil, nil
+	s.head, s.app = nil, nil
 	return 0
 }
 
-// emptyChunkLen is the length of an empty chunk (its header) by encoding,
-// for reusing a spare head chunk; 0 for encodings not measured.
+// emptyChunkLen is the length of an empty chunk (its header) by encoding;
+// 0 for encodings not measured.
 var emptyChunkLen = func() (n [256]int) {
 	for _, e := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
 		if c, err := chunkenc.NewEmptyChunk(e); err == nil {
