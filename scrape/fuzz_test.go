@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -71,6 +72,15 @@ func FuzzScrapeBody(f *testing.F) {
 					t.Fatalf("stored invalid series %q", ls.String())
 				}
 			})
+		}
+		// The same body again goes through the loop's cache by position:
+		// the same outcome, no other series.
+		before := len(db.series(""))
+		if h2 := l.ScrapeBody(ct, body, t0.Add(time.Second)); h2.LastError != h.LastError {
+			t.Fatalf("second scrape of the same body: error %q, first %q", h2.LastError, h.LastError)
+		}
+		if after := len(db.series("")); after != before {
+			t.Fatalf("second scrape of the same body: %d series, first %d", after, before)
 		}
 	})
 }
