@@ -111,7 +111,7 @@ type chartSeries struct {
 
 // renderChart draws series as braille lines on time axes from start to
 // end in width×height cells (legend included), with ntcharts.
-func renderChart(st *Styles, loc *time.Location, width, height int, start, end time.Time, series []chartSeries, yfmt func(float64) string) string {
+func renderChart(st *Styles, ascii bool, loc *time.Location, width, height int, start, end time.Time, series []chartSeries, yfmt func(float64) string) string {
 	if width < 10 || height < 3 {
 		return ""
 	}
@@ -178,7 +178,11 @@ func renderChart(st *Styles, loc *time.Location, width, height int, start, end t
 			m.PushDataSet(name, timeserieslinechart.TimePoint{Time: time.UnixMilli(p.T), Value: p.F})
 		}
 	}
-	m.DrawBrailleDataSets(names)
+	if ascii {
+		m.DrawDataSets(names) // line-drawing runes, for fonts without braille
+	} else {
+		m.DrawBrailleDataSets(names)
+	}
 	out := m.View()
 	if legendLines > 0 {
 		var lb strings.Builder

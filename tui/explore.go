@@ -427,7 +427,7 @@ func (e *explore) chartView(width, height int) string {
 				ss = append(ss, chartSeries{legend: labelsString(s.Metric, false, maxLineLen), points: s.Floats})
 			}
 		}
-		lines = append(lines, renderChart(st, c.opts.Location, width, height-len(lines), d.span.start, d.span.end, ss, formatAxis))
+		lines = append(lines, renderChart(st, c.opts.ASCII, c.opts.Location, width, height-len(lines), d.span.start, d.span.end, ss, formatAxis))
 	}
 	return joinLines(lines)
 }

@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/vigilterm/vigil/alert"
 )
@@ -62,6 +63,14 @@ type Options struct {
 	Now func() time.Time
 	// Location is the time zone of clocks and chart axes: time.Local.
 	Location *time.Location
+
+	// ASCII draws charts with line-drawing runes instead of braille, for
+	// fonts that lack braille (--ascii).
+	ASCII bool
+	// Color is "auto" (the default: the terminal's profile, none when
+	// NO_COLOR is set), "always" (256 colours at least) or "never"
+	// (plain text): --color.
+	Color string
 
 	// KeyMap defaults to DefaultKeyMap().
 	KeyMap *KeyMap
@@ -136,6 +145,18 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	// reader: the reader can take it, and then the first frame waits on
 	// termenv's timeouts, byte by byte, while the answer arrives as keys.
 	_ = lipgloss.HasDarkBackground()
+	switch opts.Color {
+	case "never":
+		lipgloss.SetColorProfile(termenv.Ascii)
+	case "always":
+		if lipgloss.ColorProfile() == termenv.Ascii {
+			lipgloss.SetColorProfile(termenv.ANSI256)
+		}
+	default:
+		if os.Getenv("NO_COLOR") != "" { // https://no-color.org
+			lipgloss.SetColorProfile(termenv.Ascii)
+		}
+	}
 
 	m := newModel(ctx, opts)
 	p := tea.NewProgram(m,

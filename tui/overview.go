@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/prometheus/prometheus/promql"
 
+	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/scrape"
 )
 
@@ -486,6 +487,12 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 	}
 	bs := border.GetBorderStyle()
 	paint := lipgloss.NewStyle().Foreground(border.GetBorderTopForeground())
+	firing := o.firing(h.instance)
+	if firing > 0 && !selected {
+		// A host with a firing alert stands out: its frame in the
+		// alarm colour, the count beside its health.
+		paint = lipgloss.NewStyle().Foreground(st.Firing.GetForeground())
+	}
 	inner := w - 2
 
 	name := Sanitize(h.instance, maxLabelLen)
@@ -495,6 +502,9 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 		status = st.Up.Render("● up")
 	case scrape.HealthDown:
 		status = st.Down.Render("● down")
+	}
+	if firing > 0 {
+		status += " " + st.Firing.Render("▲"+itoa(firing))
 	}
 	statusW := ansi.StringWidth(status)
 	nameW := max(inner-4-statusW-1, 1)
@@ -555,6 +565,17 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 	return strings.Join(lines, "\n")
 }
 
+// firing counts the firing alerts whose instance label is instance.
+func (o *overview) firing(instance string) int {
+	n := 0
+	for _, a := range o.c.alerts {
+		if a.State == alert.StateFiring && a.Labels.Get("instance") == instance {
+			n++
+		}
+	}
+	return n
+}
+
 // hot reports whether a value deserves the alarm colour: CPU, memory or
 // disk above 90%, load above the number of CPUs.
 func hot(hm hostMetric, v, ncpu float64) bool {
@@ -607,7 +628,7 @@ func (o *overview) detailView(width, height int) string {
 		for _, s := range d.series {
 			ss = append(ss, chartSeries{points: s.Floats})
 		}
-		lines = append(lines, renderChart(st, c.opts.Location, width, height-1, d.span.start, d.span.end, ss, hm.unit))
+		lines = append(lines, renderChart(st, c.opts.ASCII, c.opts.Location, width, height-1, d.span.start, d.span.end, ss, hm.unit))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -367,7 +367,7 @@ func (v *queryView) view(width, height int) string {
 		if len(mat) > len(ss) && len(ss) > 0 {
 			ss[len(ss)-1].legend += " (+" + itoa(len(mat)-len(ss)) + " not drawn)"
 		}
-		lines = append(lines, renderChart(st, c.opts.Location, width, avail-tableH, r.span.start, r.span.end, ss, formatAxis))
+		lines = append(lines, renderChart(st, c.opts.ASCII, c.opts.Location, width, avail-tableH, r.span.start, r.span.end, ss, formatAxis))
 	}
 	return joinLines(lines)
 }

@@ -19,7 +19,7 @@ func requireFits(t testing.TB, screen string, w, h int) {
 	}
 }
 
-// TestViews renders every view at 80×24 and at a small size and compares
+// TestViews renders every view at 80×24, at 160×48 and at a small size and compares
 // them with the golden screens (go test ./tui -run TestViews -update).
 func TestViews(t *testing.T) {
 	opts := testOptions(t)
@@ -48,7 +48,20 @@ func TestViews(t *testing.T) {
 		{"query_error", []string{"5", "sum(", "enter"}},
 		{"help", []string{"?"}},
 	}
-	for _, size := range []struct{ w, h int }{{80, 24}, {60, 16}} {
+	t.Run("explore_chart_ascii_80x24", func(t *testing.T) {
+		ascii := opts
+		ascii.ASCII = true
+		m := newTestModel(t, ascii, 80, 24)
+		m = press(t, m, "4", "/", "load", "enter", "enter", "c")
+		m = tick(t, m)
+		screen := m.View()
+		requireFits(t, screen, 80, 24)
+		for _, r := range screen {
+			require.False(t, r >= 0x2800 && r <= 0x28ff, "a braille rune %q with ASCII set", r)
+		}
+		golden.RequireEqual(t, []byte(screen+"\n"))
+	})
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 48}, {60, 16}} {
 		for _, tc := range cases {
 			t.Run(tc.name+"_"+itoa(size.w)+"x"+itoa(size.h), func(t *testing.T) {
 				m := newTestModel(t, opts, size.w, size.h)

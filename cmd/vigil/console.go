@@ -138,7 +138,7 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	}()
 
 	if plan.tui {
-		err = tui.Run(ctx, p.tuiOptions(), plan.tuiIn, plan.tuiOut)
+		err = tui.Run(ctx, p.tuiOptions(o), plan.tuiIn, plan.tuiOut)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			logger.Error("console", "err", err)
 			fmt.Fprintf(stderr, "vigil: console: %v\n", err)

@@ -183,6 +183,7 @@ func TestBadInvocations(t *testing.T) {
 	}{
 		{"unknown flag", []string{"--no-such-flag"}, 2, []string{"unknown flag: --no-such-flag"}},
 		{"bad --events", []string{"--headless", "--events", "xml"}, 2, []string{`--events "xml"`}},
+		{"bad --color", []string{"--headless", "--color", "pink"}, 2, []string{`--color "pink": want auto, always or never`}},
 		{"bad --alert", []string{"--headless", "--data-dir", "", "-a", "no expression here:"}, 1, []string{"NAME: EXPR [for DUR]"}},
 		{"bad rule file", []string{"--headless", "--data-dir", "", "-r", badRules}, 1, []string{badRules, "5"}},
 		{"missing config", []string{"--headless", "--data-dir", "", "-c", filepath.Join(dir, "nope.yml")}, 1, []string{"nope.yml"}},

@@ -24,6 +24,8 @@ type options struct {
 	events           string
 	alertmanagers    []string
 	targets          []string
+	color            string
+	ascii            bool
 	debugListen      string // hidden: serve pprof here
 
 	// set records which flags were given, so a config file's values are
@@ -72,6 +74,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.headless, "headless", false, "no TUI: events on stdout, logs on stderr (for systemd, cron, CI)")
 	fs.StringVar(&o.events, "events", "", "what goes to stdout: json, text or none (default json when stdout is not a terminal, else none)")
 	fs.StringArrayVar(&o.alertmanagers, "alertmanager", nil, "also post alerts to this Alertmanager (API v2); repeatable")
+	fs.StringVar(&o.color, "color", "auto", "console colours: auto (the terminal's; none when NO_COLOR is set), always or never")
+	fs.BoolVar(&o.ascii, "ascii", false, "draw charts without braille, for fonts that lack it")
 	fs.StringVar(&o.debugListen, "debug-listen", "", "serve Go profiles (/debug/pprof/) on this address, for profiling vigil")
 	_ = fs.MarkHidden("debug-listen")
 	fs.Usage = func() {
@@ -94,6 +98,11 @@ func parseFlags(args []string) (*options, *pflag.FlagSet, error) {
 	case "", "json", "text", "none":
 	default:
 		return nil, fs, fmt.Errorf("--events %q: want json, text or none", o.events)
+	}
+	switch o.color {
+	case "auto", "always", "never":
+	default:
+		return nil, fs, fmt.Errorf("--color %q: want auto, always or never", o.color)
 	}
 	for name, d := range map[string]time.Duration{
 		"scrape-interval": o.scrapeInterval, "eval-interval": o.evalInterval,

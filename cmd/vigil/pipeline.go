@@ -191,8 +191,9 @@ func (p *pipeline) warnings() []tui.Status {
 	return ws
 }
 
-func (p *pipeline) tuiOptions() tui.Options {
+func (p *pipeline) tuiOptions(o *options) tui.Options {
 	opts := tui.DefaultOptions()
+	opts.Color, opts.ASCII = o.color, o.ascii
 	opts.Querier = tui.NewEngineQuerier(p.engine, p.db)
 	opts.Targets = p.scrape
 	opts.Alerts = p.rules

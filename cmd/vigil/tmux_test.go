@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -152,4 +153,42 @@ func TestConsoleExitsOnHangup(t *testing.T) {
 		"vigil (pid %d) still runs after its terminal hung up", pid)
 	_, err = os.Stat(filepath.Join(dataDir, "vigil.snapshot"))
 	require.NoError(t, err, "no final snapshot after the hangup")
+}
+
+// TestConsoleColourFlags: --color never and NO_COLOR draw without a colour
+// sequence, --color always and the default draw in colour, and --ascii
+// draws charts without braille.
+func TestConsoleColourFlags(t *testing.T) {
+	ne := peertest.NodeExporter(t)
+	colour := regexp.MustCompile(`\x1b\[[0-9;]*3[0-9]m|\x1b\[[0-9;]*38;`)
+	for _, tc := range []struct {
+		name, env, flags string
+		coloured         bool
+	}{
+		{"default", "", "", true},
+		{"never", "", "--color never", false},
+		{"NO_COLOR", "NO_COLOR=1", "", false},
+		{"always beats NO_COLOR", "NO_COLOR=1", "--color always", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTmux(t, "env "+tc.env+" "+vigilBin+" --data-dir '' --scrape-interval 1s "+tc.flags+" "+ne.Addr+"; sleep 60")
+			s.waitFor("targets 2/2 up")
+			require.Equal(t, tc.coloured, colour.MatchString(s.run("capture-pane", "-e", "-p", "-t", "vigil")))
+		})
+	}
+	t.Run("ascii", func(t *testing.T) {
+		s := newTmux(t, vigilBin+" --data-dir '' --scrape-interval 1s --ascii "+ne.Addr+"; sleep 60")
+		s.waitFor("targets 2/2 up")
+		s.run("send-keys", "-t", "vigil", "4", "/", "node_load1")
+		s.waitFor("node_load1")
+		s.run("send-keys", "-t", "vigil", "Enter") // the filter
+		time.Sleep(500 * time.Millisecond)
+		s.run("send-keys", "-t", "vigil", "Enter") // the metric's series
+		time.Sleep(500 * time.Millisecond)
+		s.run("send-keys", "-t", "vigil", "c") // all of them in one chart
+		scr := s.waitFor("╯") // a line drawn with line-drawing runes
+		for _, r := range scr {
+			require.False(t, r >= 0x2800 && r <= 0x28ff, "a braille rune %q with --ascii:\n%s", r, scr)
+		}
+	})
 }
