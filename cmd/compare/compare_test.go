@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"math/rand/v2"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,71 +41,181 @@ func TestParseStatCPU(t *testing.T) {
 
 func TestParseStatus(t *testing.T) {
 	var s procSample
-	require.NoError(t, parseStatus([]byte("Name:\tvigil\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t9\n"), &s))
-	require.Equal(t, procSample{RSS: 100 << 20, HWM: 200 << 20, Threads: 9}, s)
+	require.NoError(t, parseStatus([]byte("Name:\tvigil\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n"+
+		"RssAnon:\t   92160 kB\nRssFile:\t   10240 kB\nThreads:\t9\n"), &s))
+	require.Equal(t, procSample{RSS: 100 << 20, HWM: 200 << 20, RSSAnon: 90 << 20, RSSFile: 10 << 20, Threads: 9}, s)
 	require.Error(t, parseStatus([]byte("Name:\tkthreadd\nThreads:\t1\n"), &s))
 }
 
-func TestParseFlatMetrics(t *testing.T) {
-	m, err := parseFlatMetrics(strings.NewReader("# HELP x y\n# TYPE x gauge\nx 1.5\ny{a=\"b\"} 2\nz 3e+06\n\nbad\n"))
+func TestParseMetrics(t *testing.T) {
+	m, err := parseMetrics(strings.NewReader("# HELP x y\n# TYPE x gauge\nx 1.5\ny{a=\"b\"} 2\ny{a=\"c d}\"} 3 1700000000\nz 3e+06\n\nbad\nw{ 4\n"))
 	require.NoError(t, err)
-	require.Equal(t, map[string]float64{"x": 1.5, "z": 3e6}, m)
+	require.Equal(t, map[string]float64{"x": 1.5, "y": 5, "z": 3e6}, m)
+}
+
+func TestParseInstant(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     float64
+		err      string
+	}{
+		{"vector", `{"resultType":"vector","result":[{"metric":{},"value":[1700000000.123,"5050"]}]}`, 5050, ""},
+		{"empty vector", `{"resultType":"vector","result":[]}`, 0, ""},
+		{"scalar", `{"resultType":"scalar","result":[1700000000,"2.5"]}`, 2.5, ""},
+		{"two elements", `{"resultType":"vector","result":[{"value":[1,"1"]},{"value":[1,"2"]}]}`, 0, "2 elements"},
+		{"matrix", `{"resultType":"matrix","result":[]}`, 0, "matrix"},
+		{"not a number", `{"resultType":"scalar","result":[1,"x"]}`, 0, "invalid syntax"},
+		{"not json", `vigil query: parse error`, 0, "query result"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := parseInstant([]byte(tc.in))
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, v)
+		})
+	}
+}
+
+func TestParseGoroutines(t *testing.T) {
+	n, err := parseGoroutines([]byte("goroutine profile: total 123\n5 @ 0x1 0x2\n"))
+	require.NoError(t, err)
+	require.Equal(t, 123, n)
+	_, err = parseGoroutines([]byte("404 page not found\n"))
+	require.Error(t, err)
 }
 
 func TestReport(t *testing.T) {
 	r := report{Command: "go run ./cmd/compare -targets 2", Targets: 2, Series: 1000, Interval: 5 * time.Second,
-		Warmup: time.Minute, Window: time.Minute,
-		Vigil: measured{CPU: 0.05, RSS: 100 << 20, RSSMax: 110 << 20, Series: 2000, Samples: 200000, ChunkBytes: 260000},
-		Prom:  measured{CPU: 0.20, RSS: 400 << 20, RSSMax: 420 << 20, Series: 2000, Samples: 200000},
+		Retention: time.Hour, Warmup: time.Minute, Window: time.Minute, Load: [2]float64{1.5, 2},
+		Vigil: measured{CPU: 0.05, RSS: 100 << 20, RSSMax: 110 << 20, HWM: 120 << 20, RSSAnon: 96 << 20, RSSFile: 4 << 20,
+			Series: 2000, Samples: 200000, ChunkBytes: 260000},
+		Prom: measured{CPU: 0.20, RSS: 400 << 20, RSSMax: 420 << 20, HWM: 480 << 20, RSSAnon: 300 << 20, RSSFile: 100 << 20,
+			Series: 2000, Samples: 400000},
+		Checks: []check{
+			{Name: "series of the fleet", Expr: `count({job="node"})`, Vigil: 2010, Prom: 2010, Same: true},
+			{Name: "targets up", Expr: `sum(up{job="node"})`, Vigil: 1, Prom: 2, Same: true},
+			{Name: "alerts", Expr: `count(ALERTS)`, Vigil: 1, Prom: 0},
+		},
 		Soak: []soakPoint{
-			{At: time.Minute, RSS: 90 << 20, Goroutines: 40},
-			{At: 10 * time.Minute, RSS: 100 << 20, Goroutines: 41},
-			{At: 30 * time.Minute, RSS: 105 << 20, Goroutines: 40},
+			{At: time.Minute, VigilRSS: 90 << 20, Goroutines: 40},
+			{At: 10 * time.Minute, VigilRSS: 100 << 20, Goroutines: 41},
+			{At: 30 * time.Minute, VigilRSS: 105 << 20, Goroutines: 42},
 		}}
 	var b bytes.Buffer
 	r.markdown(&b)
 	out := b.String()
 	for _, want := range []string{
+		"2 targets × 1000 series, scraped every 5s, retention 1h0m0s; warm-up 1m0s, window 1m0s; load average 1.50 → 2.00",
+		"`go run ./cmd/compare -targets 2`",
 		"| CPU, share of one core | 0.050 | 0.200 | 0.25 |",
 		"| RSS at the end | 100 MiB | 400 MiB | 0.25 |",
+		"| RSS, most seen in the window | 110 MiB | 420 MiB | 0.26 |",
+		"| RSS, peak since start (VmHWM) | 120 MiB | 480 MiB | 0.25 |",
+		"| RSS anonymous + file-backed | 96 MiB + 4 MiB | 300 MiB + 100 MiB | |",
 		"| RSS bytes per series | 52429 | 209715 | 0.25 |",
+		// The same RSS over twice the samples: half the bytes a sample.
+		"| RSS bytes per sample held | 524.3 | 1048.6 | 0.50 |",
 		"| chunk bytes per sample | 1.30 | | |",
-		"RSS: 100 MiB at minute 10, 105 MiB at the end (+5.0%).",
-		"Goroutines: 40 at minute 1, 40 at the end.",
-		"`go run ./cmd/compare -targets 2`",
+		"| series of the fleet: `count({job=\"node\"})` | 2010 | 2010 |  |",
+		"| targets up: `sum(up{job=\"node\"})` | 1 | 2 | **differ** |",
+		"| alerts: `count(ALERTS)` | 1 | 0 |  |",
+		"vigil's RSS: 100 MiB at minute 10, 105 MiB at the end (+5.0%).",
+		"vigil's goroutines: 40 at minute 1, 42 at the end (+2).",
 	} {
 		require.Contains(t, out, want)
 	}
+	require.Equal(t, []string{"targets up (vigil 1, Prometheus 2)"}, r.mismatches())
 	require.Equal(t, "–", ratio(1, 0))
+	require.Zero(t, measured{RSS: 1}.bytesPerSeries())
+}
+
+func TestSoakVerdictShort(t *testing.T) {
+	// Too short for a tenth minute: only the goroutines are compared.
+	r := report{Soak: []soakPoint{{At: time.Minute, Goroutines: 10}, {At: 2 * time.Minute, Goroutines: 9}}}
+	require.Equal(t, "vigil's goroutines: 10 at minute 1, 9 at the end (-1).", r.soakVerdict())
+	require.Empty(t, report{Soak: r.Soak[:1]}.soakVerdict())
 }
 
 func TestConfigFor(t *testing.T) {
 	cfg := configFor(1500*time.Millisecond, "/r.yml", "/sd.json")
 	require.Contains(t, cfg, "scrape_interval: 1500ms")
 	require.Contains(t, cfg, `rule_files: ["/r.yml"]`)
+	require.Contains(t, cfg, `files: ["/sd.json"]`)
 	require.Equal(t, "5s", durationYAML(5*time.Second))
 }
 
-func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-targets", "0"}, {"-window", "0s"}, {"extra"}} {
+func TestFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-targets", "100", "-retention", "10m", "-warmup", "2m", "-soak", "30m"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	require.Equal(t, 28*time.Minute, o.window, "a soak's window is what follows the warm-up")
+	for _, args := range [][]string{
+		{"-targets", "0"}, {"-window", "0s"}, {"extra"},
+		{"-soak", "1m", "-warmup", "2m"},
+		{"-port", "2"}, {"-port", "65500", "-targets", "100"},
+	} {
 		_, err := parseFlags(args, &bytes.Buffer{})
 		require.Error(t, err, "%v", args)
 	}
 }
 
+// TestStopAll starts process groups whose leaders fork, one of which
+// ignores SIGTERM, and checks that stopAll leaves none of them running.
+func TestStopAll(t *testing.T) {
+	dir := t.TempDir()
+	g := procGroup{grace: 500 * time.Millisecond}
+	var pids []int
+	for i, script := range []string{
+		`sleep 300 & echo $!; wait`,
+		`trap "" TERM; sleep 300 & echo $!; wait`, // sleep inherits the ignored TERM
+	} {
+		p, err := g.start(context.Background(), dir, "sh"+strconv.Itoa(i), "/bin/sh", "-c", script)
+		require.NoError(t, err)
+		select {
+		case l := <-p.lines:
+			child, err := strconv.Atoi(l)
+			require.NoError(t, err)
+			pids = append(pids, p.cmd.Process.Pid, child)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the shell did not start its child")
+		}
+	}
+	var logged []string
+	g.stopAll(func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) })
+	require.Equal(t, []string{"sh1 did not stop on SIGTERM; killing it"}, logged)
+	for _, pid := range pids {
+		require.Eventually(t, func() bool { return !alive(pid) }, 5*time.Second, 10*time.Millisecond, "pid %d still runs", pid)
+	}
+}
+
+// alive says whether pid exists and is not a zombie (a grandchild that
+// init has yet to reap).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
 // TestRunShort is the whole runner, small: a fleet of 3, vigil and a real
 // Prometheus, a short window. It checks that both scraped the same fleet
-// and that nothing is left running.
+// and that nothing is left running or on disk.
 func TestRunShort(t *testing.T) {
 	peertest.Need(t, "prometheus", "prometheus")
 	if testing.Short() {
 		t.Skip("builds vigil and runs Prometheus for about 30 s")
 	}
-	out := t.TempDir()
-	port := freeRange(t, 6)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	out := filepath.Join(tmp, "out")
+	port := freePorts(t, 5)
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), []string{"-root", "../..", "-targets", "3", "-series", "300",
-		"-interval", "1s", "-warmup", "6s", "-window", "4s", "-profile", "1s",
+		"-interval", "1s", "-warmup", "8s", "-window", "6s", "-profile", "1s",
 		"-port", strconv.Itoa(port + 2), "-out", out}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
 
@@ -111,48 +223,128 @@ func TestRunShort(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &rep))
-	// Both hold the fleet's series (plus a few of their own).
+	// Both hold the fleet's series (plus a few of their own), and agree
+	// on the fleet's exactly.
 	for _, m := range []measured{rep.Vigil, rep.Prom} {
-		require.InDelta(t, 3*300, m.Series, 150, "%+v", m)
+		require.InDelta(t, 3*300, m.Series, 200, "%+v", m)
 		require.Positive(t, m.Samples)
 		require.Positive(t, m.RSS)
+		require.Positive(t, m.CPU)
 		require.GreaterOrEqual(t, m.RSSMax, m.RSS)
+		require.GreaterOrEqual(t, m.HWM, m.RSSMax)
 	}
+	require.Len(t, rep.Checks, 3)
+	require.Equal(t, rep.Checks[0].Prom, rep.Checks[0].Vigil, "series of the fleet")
+	require.InDelta(t, 3*300, rep.Checks[0].Vigil, 100)
+	require.Equal(t, []float64{3, 3}, []float64{rep.Checks[1].Vigil, rep.Checks[1].Prom}, "targets up")
 	require.Contains(t, stdout.String(), "| CPU, share of one core |")
+	require.Contains(t, stdout.String(), "cpu.pprof")
 	require.FileExists(t, filepath.Join(out, "cpu.pprof"))
 	require.FileExists(t, filepath.Join(out, "heap.top.txt"))
+	requireCleanedUp(t, tmp, port, "out")
+}
 
-	// Nothing it started is still listening.
-	for i := range 5 {
+// TestRunCancelled interrupts the runner during the warm-up, as ctrl+c
+// does, and checks that it stops everything it started.
+func TestRunCancelled(t *testing.T) {
+	peertest.Need(t, "prometheus", "prometheus")
+	if testing.Short() {
+		t.Skip("builds vigil and runs Prometheus")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	port := freePorts(t, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &watchWriter{want: "warming up", seen: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-root", "../..", "-targets", "2", "-series", "300", "-interval", "1s",
+			"-port", strconv.Itoa(port + 2), "-out", filepath.Join(tmp, "out")}, io.Discard, stderr)
+	}()
+	select {
+	case <-stderr.seen:
+	case err := <-done:
+		t.Fatalf("run ended before the warm-up: %v\n%s", err, stderr.String())
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("no warm-up after 2 minutes\n%s", stderr.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return within 30 s of being cancelled")
+	}
+	requireCleanedUp(t, tmp, port, "out")
+}
+
+// requireCleanedUp checks that no port of the run is still taken and that
+// the temporary directory holds nothing but keep.
+func requireCleanedUp(t *testing.T, tmp string, port int, keep string) {
+	t.Helper()
+	for i := range 4 {
 		require.True(t, portFree(port+i), "port %d still taken", port+i)
 	}
+	entries, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	for _, e := range entries {
+		require.Equal(t, keep, e.Name(), "left in the temporary directory")
+	}
 }
 
-// freeRange finds n consecutive free loopback ports and returns the first.
-func freeRange(t *testing.T, n int) int {
+// watchWriter collects what is written and closes seen once it holds want.
+type watchWriter struct {
+	mu   sync.Mutex
+	b    strings.Builder
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if strings.Contains(w.b.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func TestPorts(t *testing.T) {
+	base, err := freeRange(5, 20000, 60000)
+	require.NoError(t, err)
+	require.Empty(t, takenPorts(base, 5))
+	require.Empty(t, takenPorts(base+5, 2), "the test needs two more; run it again")
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+3))
+	require.NoError(t, err)
+	defer ln.Close()
+	require.Equal(t, []int{base + 3}, takenPorts(base, 5))
+
+	// A -port whose range is taken is refused before anything starts.
+	t.Setenv("TMPDIR", t.TempDir())
+	err = run(context.Background(), []string{"-targets", "3", "-port", strconv.Itoa(base + 2), "-prometheus", "/bin/true"}, io.Discard, io.Discard)
+	require.ErrorContains(t, err, fmt.Sprintf("ports [%d] are taken", base+3))
+}
+
+func TestNoPrometheus(t *testing.T) {
+	err := run(context.Background(), []string{"-prometheus", "/nonexistent/prometheus"}, io.Discard, io.Discard)
+	require.ErrorContains(t, err, "no Prometheus to compare with")
+	require.ErrorContains(t, err, "apt-get install -y prometheus")
+}
+
+func freePorts(t *testing.T, n int) int {
 	t.Helper()
-	for range 100 {
-		base := 20000 + rand.IntN(30000)
-		ok := true
-		for i := range n {
-			if !portFree(base + i) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free port range")
-	return 0
+	base, err := freeRange(n, 20000, 60000)
+	require.NoError(t, err)
+	return base
 }
 
-func portFree(port int) bool {
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		return false
-	}
-	ln.Close()
-	return true
-}
+func portFree(port int) bool { return len(takenPorts(port, 1)) == 0 }

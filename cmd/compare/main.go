@@ -1,40 +1,83 @@
 // Command compare measures vigil against Prometheus on the same fleet, on
-// this machine. It builds vigil and cmd/fleet, starts the fleet, then
-// `vigil --headless` and a real Prometheus (the Debian package) with the
-// same prometheus.yml: the same targets (file_sd from the fleet), interval
-// and rule file (vigil's built-in node rules, written out, so both evaluate
-// the same alerts). After a warm-up it measures both over the same window:
-// CPU share of one core (utime+stime from /proc/PID/stat), RSS (VmRSS at the
-// end, and the most seen), series and samples held, and the ratios. Every
-// process it starts is in its own process group and is stopped on exit, on
-// an error and on ctrl+c; its temporary directory is removed unless -keep.
+// this machine, and prints a markdown table fit for README.md:
 //
-//	go run ./cmd/compare -targets 100                 # warm-up 2m, window 3m
+//	go run ./cmd/compare -targets 100                  # warm-up 2m, window 3m
 //	go run ./cmd/compare -targets 10 -warmup 1m -window 2m
 //	go run ./cmd/compare -targets 100 -retention 10m -soak 30m
 //
-// Run it from the repository's root (or say where it is with -root). Series and samples: vigil's from its
-// own metrics (vigil_store_series, vigil_store_samples: what the ring
-// holds), Prometheus' head series from prometheus_tsdb_head_series and its
-// samples as series × the head's time span / the interval. Both include
-// their own few series (vigil scrapes itself as job "vigil"; Prometheus
-// writes ALERTS). With -soak, vigil's RSS, goroutines and series are also
-// sampled every minute for that long (the window is then the soak), to see
-// that the ring holds memory flat. At the end it takes a 20 s CPU profile
-// and a heap profile of vigil (through its hidden --debug-listen) into
-// -out, with their tops. The report is markdown on stdout and in
-// -out/report.md, raw figures in -out/report.json.
+// Run it from the repository's root (or pass -root). It needs Go and
+// Prometheus (the Debian package: apt-get install -y prometheus; another
+// binary with -prometheus PATH) and says so when either is missing.
+//
+// What it does: it builds vigil and cmd/fleet into a temporary directory
+// (so that what is measured is the binary, not `go run`), starts the fleet
+// (-targets targets of about -series series, on ports from -port), then
+// `vigil --headless --events none` and Prometheus with the same
+// prometheus.yml: one job "node" reading the fleet's file_sd file, the
+// same scrape and evaluation interval (-interval, with a scrape timeout as
+// long), the same retention (-retention), and the same rule file: vigil's
+// built-in node rules, written out, so that both evaluate the same alerts
+// (giving vigil a rule file replaces its defaults, so neither has more).
+// vigil also scrapes itself (job "vigil"), as it always does; Prometheus is
+// not asked to scrape itself, which would add about a thousand series.
+//
+// After -warmup it measures both over the same -window, reading /proc
+// every 10 s:
+//
+//   - CPU: the growth of utime+stime (/proc/PID/stat) over the window,
+//     divided by its length: the share of one core. On a shared machine
+//     this is steadier than anything timed;
+//   - RSS: VmRSS at the end, the most seen in the window, VmHWM (the peak
+//     since start), and the split into anonymous and file-backed memory
+//     (Prometheus mmaps its head chunks, so part of its RSS is page cache);
+//   - series and samples held: vigil's from its own metrics
+//     (vigil_store_series, vigil_store_samples, vigil_store_chunk_bytes),
+//     Prometheus' from prometheus_tsdb_head_series and
+//     prometheus_tsdb_head_samples_appended_total (its head keeps every
+//     sample until it spans 3 h, so for runs shorter than that this is what
+//     it holds, whatever the retention); bytes per series and per sample are
+//     RSS divided by them, and for vigil also chunk bytes per sample.
+//
+// The fleet's CPU and RSS are reported too, for information. At the end of
+// the window both are asked the same PromQL at the same instant, to check
+// that they did the same work: the fleet's series
+// (count({job="node", __name__!~"ALERTS.*"})) and targets up must be equal,
+// or the run fails after printing the report with the differing series by
+// name; alerts pending or firing are shown, and differences listed by
+// alert, as they may differ by an evaluation. Prometheus is asked through
+// its HTTP API, vigil through `vigil query --data-dir` on the snapshot it
+// writes as it stops.
+//
+// Then it takes a CPU profile (-profile long, 20 s) and a heap profile of
+// vigil through its hidden --debug-listen, after the window so that
+// profiling does not count, saves them to -out with `go tool pprof -top`
+// of each, and prints the tops.
+//
+// With -soak D the run lasts D from the moment both are up (the window is
+// what follows the warm-up), and every minute it records vigil's RSS and
+// goroutines (the first line of /debug/pprof/goroutine?debug=1), its series
+// and Prometheus' RSS; the report compares vigil's RSS at minute 10 with
+// the end, and its goroutines at minute 1 (every target scraped, its
+// connection open) with the end.
+//
+// The report is markdown on stdout and in -out/report.md, raw figures in
+// -out/report.json (-out defaults to a new temporary directory, which is
+// kept). Every process it starts is in its own process group (with
+// PR_SET_PDEATHSIG) and is stopped, group and all, on exit, on an error
+// and on ctrl+c or SIGTERM: SIGTERM, up to 15 s for vigil's final snapshot
+// and Prometheus' head, then SIGKILL. Its working directory (binaries,
+// configs, data, logs) is removed unless -keep.
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -83,9 +126,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.retention, "retention", time.Hour, "retention for both")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Minute, "time before the window")
 	fs.DurationVar(&o.window, "window", 3*time.Minute, "the measurement window")
-	fs.DurationVar(&o.soak, "soak", 0, "sample vigil every minute for this long (replaces -window)")
+	fs.DurationVar(&o.soak, "soak", 0, "run this long in all, sampling RSS and goroutines every minute (the window is what follows the warm-up)")
 	fs.StringVar(&o.out, "out", "", "directory for the report and profiles (default: a new one under the temporary directory)")
-	fs.IntVar(&o.port, "port", 19100, "the fleet's first port; vigil and Prometheus listen below it")
+	fs.IntVar(&o.port, "port", 0, "the fleet's first port; vigil and Prometheus take the two below it (default: a free range)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (configs, data, logs)")
 	fs.DurationVar(&o.profile, "profile", 20*time.Second, "CPU profile of vigil at the end (0: none)")
 	fs.StringVar(&o.prometheus, "prometheus", "prometheus", "the Prometheus binary")
@@ -99,8 +142,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.targets <= 0 || o.series <= 0 || o.interval <= 0 || o.window <= 0 || o.retention <= 0 {
 		return o, errors.New("-targets, -series, -interval, -window and -retention must be positive")
 	}
+	if o.port != 0 && (o.port < 1026 || o.port+o.targets > 65536) {
+		return o, fmt.Errorf("-port %d: vigil and Prometheus take the two ports below it and the fleet %d from it", o.port, o.targets)
+	}
 	if o.soak > 0 {
-		o.window = o.soak
+		if o.soak <= o.warmup {
+			return o, fmt.Errorf("-soak %v must be longer than -warmup %v", o.soak, o.warmup)
+		}
+		o.window = o.soak - o.warmup
 	}
 	return o, nil
 }
@@ -112,10 +161,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	promBin, err := exec.LookPath(o.prometheus)
 	if err != nil {
-		return fmt.Errorf("no Prometheus to compare with (apt-get install -y prometheus): %w", err)
+		return fmt.Errorf("no Prometheus to compare with: %w (on Debian and Ubuntu: apt-get install -y prometheus; or pass -prometheus PATH)", err)
 	}
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "compare: %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+	}
+
+	if o.port == 0 {
+		if o.port, err = freeRange(o.targets+2, 20000, 60000); err != nil {
+			return err
+		}
+		o.port += 2
+	} else if busy := takenPorts(o.port-2, o.targets+2); len(busy) > 0 {
+		return fmt.Errorf("-port %d: ports %v are taken (vigil and Prometheus need the two below -port, the fleet %d from it); choose another -port or leave it out", o.port, busy, o.targets)
 	}
 
 	work, err := os.MkdirTemp("", "vigil-compare-")
@@ -142,9 +200,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		cmd.Dir = o.root
 		cmd.Stderr = stderr
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go build %s (run compare from the repository's root): %w", pkg, err)
+			return fmt.Errorf("go build %s (run compare from the repository's root, or pass -root): %w", pkg, err)
 		}
 	}
+	vigilBin := filepath.Join(bin, "vigil")
 
 	var procs procGroup
 	defer procs.stopAll(logf)
@@ -161,7 +220,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	if err := fleet.waitLine("fleet: ready", 60*time.Second); err != nil {
+	if err := fleet.waitLine(fmt.Sprintf("fleet: ready %d targets", o.targets), 60*time.Second); err != nil {
 		return err
 	}
 	rules := filepath.Join(work, "rules.yml")
@@ -175,9 +234,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 
 	vigilDebug := fmt.Sprintf("127.0.0.1:%d", o.port-2)
 	promAddr := fmt.Sprintf("127.0.0.1:%d", o.port-1)
-	vigil, err := procs.start(ctx, work, "vigil", filepath.Join(bin, "vigil"),
+	vigilData := filepath.Join(work, "vigil-data")
+	vigil, err := procs.start(ctx, work, "vigil", vigilBin,
 		"--headless", "--events", "none", "-c", cfg, "--retention", o.retention.String(),
-		"--data-dir", filepath.Join(work, "vigil-data"), "--debug-listen", vigilDebug)
+		"--data-dir", vigilData, "--debug-listen", vigilDebug)
 	if err != nil {
 		return err
 	}
@@ -195,54 +255,82 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 
 	rep := report{Command: "go run ./cmd/compare " + strings.Join(args, " "), Targets: o.targets, Series: o.series,
-		Interval: o.interval, Warmup: o.warmup, Window: o.window}
-	logf("warming up for %v", o.warmup)
-	if err := sleep(ctx, o.warmup); err != nil {
-		return err
-	}
+		Interval: o.interval, Retention: o.retention, Warmup: o.warmup, Window: o.window,
+		Machine: machine(ctx, o.root, promBin)}
+	rep.Command = strings.TrimSpace(rep.Command)
 
-	rep.Load[0] = loadAverage()
-	before := map[string]procSample{}
-	for _, p := range []*proc{vigil, prom, fleet} {
-		if before[p.name], err = readProc(p.cmd.Process.Pid); err != nil {
-			return fmt.Errorf("%s: %w\n%s", p.name, err, p.tail())
-		}
-	}
-	logf("measuring for %v", o.window)
-	maxRSS := map[string]int64{}
-	start := time.Now()
-	var last map[string]procSample
-	nextSoak := time.Minute
-	for {
-		last = map[string]procSample{}
-		for _, p := range []*proc{vigil, prom, fleet} {
+	// One loop from the moment both are up: the warm-up, then the window,
+	// with a soak point every minute from the start when -soak is set.
+	watched := []*proc{vigil, prom, fleet}
+	readAll := func() (map[string]procSample, error) {
+		m := map[string]procSample{}
+		for _, p := range watched {
 			s, err := readProc(p.cmd.Process.Pid)
 			if err != nil {
-				return fmt.Errorf("%s: %w\n%s", p.name, err, p.tail())
+				return nil, fmt.Errorf("%s stopped during the run: %w\n%s", p.name, err, p.tail())
 			}
-			last[p.name] = s
-			maxRSS[p.name] = max(maxRSS[p.name], s.RSS)
+			m[p.name] = s
 		}
-		elapsed := time.Since(start)
-		if o.soak > 0 && elapsed >= nextSoak-time.Second {
-			g, _ := goroutines(ctx, vigilDebug)
-			m, _ := scrapeMetrics(ctx, "http://"+vigilDebug+"/metrics")
-			rep.Soak = append(rep.Soak, soakPoint{At: elapsed.Round(time.Second), RSS: last["vigil"].RSS, Goroutines: g, Series: m["vigil_store_series"]})
-			logf("soak %v: RSS %s, %d goroutines, %.0f series", elapsed.Round(time.Second), mib(last["vigil"].RSS), g, m["vigil_store_series"])
-			nextSoak += time.Minute
+		return m, nil
+	}
+	t0 := time.Now()
+	logf("warming up for %v", o.warmup)
+	var (
+		before, last map[string]procSample
+		start, end   time.Time
+		maxRSS       = map[string]int64{}
+		nextSoak     = t0.Add(time.Minute)
+	)
+	for {
+		now := time.Now()
+		if last, err = readAll(); err != nil {
+			return err
 		}
-		if elapsed >= o.window {
+		if before == nil && !now.Before(t0.Add(o.warmup)) {
+			before, start, end = last, now, now.Add(o.window)
+			rep.Load[0] = loadAverage()
+			logf("measuring for %v", o.window)
+		}
+		if before != nil {
+			for name, s := range last {
+				maxRSS[name] = max(maxRSS[name], s.RSS)
+			}
+		}
+		if o.soak > 0 && !now.Before(nextSoak) {
+			pt := soakPoint{At: now.Sub(t0).Round(time.Second), VigilRSS: last["vigil"].RSS, PromRSS: last["prometheus"].RSS}
+			pt.Goroutines, _ = goroutines(ctx, vigilDebug)
+			if m, err := scrapeMetrics(ctx, "http://"+vigilDebug+"/metrics"); err == nil {
+				pt.Series = m["vigil_store_series"]
+			}
+			rep.Soak = append(rep.Soak, pt)
+			logf("soak %v: vigil RSS %s, %d goroutines, %.0f series; prometheus RSS %s",
+				pt.At, mib(pt.VigilRSS), pt.Goroutines, pt.Series, mib(pt.PromRSS))
+			nextSoak = nextSoak.Add(time.Minute)
+		}
+		if before != nil && !now.Before(end) {
 			break
 		}
-		if err := sleep(ctx, min(10*time.Second, o.window-elapsed)); err != nil {
+		next := now.Add(10 * time.Second)
+		if before == nil && t0.Add(o.warmup).Before(next) {
+			next = t0.Add(o.warmup)
+		}
+		if before != nil && end.Before(next) {
+			next = end
+		}
+		if o.soak > 0 && nextSoak.Before(next) {
+			next = nextSoak
+		}
+		if err := sleep(ctx, time.Until(next)); err != nil {
 			return err
 		}
 	}
-	secs := time.Since(start).Seconds()
+	at := time.Now() // the end of the window, where both are queried
+	secs := at.Sub(start).Seconds()
 	rep.Load[1] = loadAverage()
 	fill := func(name string) measured {
-		return measured{Name: name, CPU: (last[name].CPUSeconds - before[name].CPUSeconds) / secs,
-			RSS: last[name].RSS, RSSMax: maxRSS[name]}
+		b, l := before[name], last[name]
+		return measured{Name: name, CPU: (l.CPUSeconds - b.CPUSeconds) / secs,
+			RSS: l.RSS, RSSMax: maxRSS[name], HWM: l.HWM, RSSAnon: l.RSSAnon, RSSFile: l.RSSFile}
 	}
 	rep.Vigil, rep.Prom, rep.Fleet = fill("vigil"), fill("prometheus"), fill("fleet")
 
@@ -251,23 +339,75 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return fmt.Errorf("vigil's metrics: %w", err)
 	}
 	rep.Vigil.Series, rep.Vigil.Samples, rep.Vigil.ChunkBytes = vm["vigil_store_series"], vm["vigil_store_samples"], vm["vigil_store_chunk_bytes"]
-	rep.Vigil.SamplesNote = "vigil's samples are what its ring holds (vigil_store_samples)"
+	rep.Vigil.SamplesNote = "vigil: series and samples its ring holds (vigil_store_series, vigil_store_samples), with its own job \"vigil\""
 	pm, err := scrapeMetrics(ctx, "http://"+promAddr+"/metrics")
 	if err != nil {
 		return fmt.Errorf("prometheus' metrics: %w", err)
 	}
 	rep.Prom.Series = pm["prometheus_tsdb_head_series"]
-	span := pm["prometheus_tsdb_head_max_time_seconds"] - pm["prometheus_tsdb_head_min_time_seconds"]
-	rep.Prom.Samples = rep.Prom.Series * (span/o.interval.Seconds() + 1)
-	rep.Prom.SamplesNote = fmt.Sprintf("Prometheus' samples are its head series × its span (%.0f s) / the interval", span)
+	rep.Prom.Samples = pm["prometheus_tsdb_head_samples_appended_total"]
+	rep.Prom.SamplesNote = "Prometheus: its head's series (prometheus_tsdb_head_series) and every sample appended " +
+		"(prometheus_tsdb_head_samples_appended_total: the head keeps them all until it spans 3 h), with ALERTS"
+
+	checks := []check{
+		// ALERTS and ALERTS_FOR_STATE have the job label of the series
+		// that fired them: they are the third check.
+		{Name: "series of the fleet", Expr: `count({job="node", __name__!~"ALERTS.*"})`, Same: true},
+		{Name: "targets up", Expr: `sum(up{job="node"})`, Same: true},
+		{Name: "alerts pending or firing", Expr: `count(ALERTS)`},
+	}
+	for i := range checks {
+		if checks[i].Prom, err = promQuery(ctx, promAddr, checks[i].Expr, at); err != nil {
+			return err
+		}
+	}
 
 	if o.profile > 0 {
 		logf("profiling vigil for %v", o.profile)
-		files, err := profile(ctx, vigilDebug, o.profile, filepath.Join(bin, "vigil"), o.out, stdout)
+		files, tops, err := profile(ctx, vigilDebug, o.profile, vigilBin, o.out)
 		if err != nil {
 			logf("profile: %v", err)
 		}
 		rep.Profiles = files
+		fmt.Fprint(stdout, tops)
+	}
+
+	// vigil writes a snapshot as it stops; `vigil query` reads it, at the
+	// end of the window as Prometheus was asked.
+	procs.stop(vigil, logf)
+	if code := vigil.cmd.ProcessState.ExitCode(); code != 0 {
+		logf("vigil exited with %d, so its last snapshot may be older than the window's end\n%s", code, vigil.tail())
+	}
+	for i := range checks {
+		if checks[i].Vigil, err = vigilQuery(ctx, vigilBin, vigilData, checks[i].Expr, at); err != nil {
+			return fmt.Errorf("%w\n%s", err, vigil.tail())
+		}
+	}
+	rep.Checks = checks
+	// Say which series differ, by name, so the difference can be chased;
+	// and which alerts each has, which may differ by an evaluation or two.
+	diff := func(expr string) ([]string, error) {
+		vb, verr := vigilQueryData(ctx, vigilBin, vigilData, expr, at)
+		pb, perr := promQueryData(ctx, promAddr, expr, at)
+		if err := errors.Join(verr, perr); err != nil {
+			return nil, err
+		}
+		vv, verr := parseVector(vb)
+		pv, perr := parseVector(pb)
+		if err := errors.Join(verr, perr); err != nil {
+			return nil, err
+		}
+		return vectorDiff(vv, pv, 20), nil
+	}
+	if checks[0].Vigil != checks[0].Prom {
+		if rep.SeriesDiff, err = diff(`count by (__name__) (` + checks[0].Expr[len("count("):]); err != nil {
+			logf("series by name: %v", err)
+		}
+	}
+	if checks[2].Vigil != checks[2].Prom {
+		if rep.AlertsDiff, err = diff(`count by (alertname, alertstate) (ALERTS)`); err != nil {
+			logf("alerts by name: %v", err)
+		}
 	}
 
 	var md strings.Builder
@@ -281,6 +421,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	logf("report in %s", o.out)
+	if bad := rep.mismatches(); len(bad) > 0 {
+		return fmt.Errorf("vigil and Prometheus disagree on %s: the comparison is not like for like", strings.Join(bad, ", "))
+	}
 	return nil
 }
 
@@ -315,6 +458,33 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// freeRange finds n consecutive free loopback ports in [lo, hi) and
+// returns the first.
+func freeRange(n, lo, hi int) (int, error) {
+	for range 200 {
+		base := lo + rand.IntN(hi-lo-n)
+		if len(takenPorts(base, n)) == 0 {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d consecutive free ports between %d and %d", n, lo, hi)
+}
+
+// takenPorts lists the ports of [base, base+n) that a listener on
+// 127.0.0.1 cannot have.
+func takenPorts(base, n int) []int {
+	var taken []int
+	for p := base; p < base+n; p++ {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			taken = append(taken, p)
+			continue
+		}
+		ln.Close()
+	}
+	return taken
+}
+
 func loadAverage() float64 {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
@@ -326,131 +496,4 @@ func loadAverage() float64 {
 	}
 	v, _ := strconv.ParseFloat(f[0], 64)
 	return v
-}
-
-func waitHTTP(ctx context.Context, url string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	var last error
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("%s: %s", url, resp.Status)
-		}
-		last = err
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("not ready after %v: %w", limit, last)
-}
-
-// scrapeMetrics reads the unlabelled samples of a /metrics page.
-func scrapeMetrics(ctx context.Context, url string) (map[string]float64, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return parseFlatMetrics(resp.Body)
-}
-
-// parseFlatMetrics returns name → value for every sample line without
-// labels; it is for the programs' own metrics, read from loopback.
-func parseFlatMetrics(r io.Reader) (map[string]float64, error) {
-	out := map[string]float64{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' || strings.ContainsRune(line, '{') {
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(f[1], 64); err == nil {
-			out[f[0]] = v
-		}
-	}
-	return out, sc.Err()
-}
-
-// goroutines reads the total from vigil's goroutine profile.
-func goroutines(ctx context.Context, addr string) (int, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/goroutine?debug=1", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	line, err := bufio.NewReader(resp.Body).ReadString('\n')
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	if _, err := fmt.Sscanf(line, "goroutine profile: total %d", &n); err != nil {
-		return 0, fmt.Errorf("goroutine profile: %q: %w", line, err)
-	}
-	return n, nil
-}
-
-// profile saves a CPU and a heap profile of vigil to out and prints the
-// top of each.
-func profile(ctx context.Context, addr string, d time.Duration, vigilBin, out string, stdout io.Writer) ([]string, error) {
-	var files []string
-	for _, p := range []struct{ name, path string }{
-		{"cpu.pprof", fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d.Seconds()))},
-		{"heap.pprof", "/debug/pprof/heap"},
-	} {
-		file := filepath.Join(out, p.name)
-		if err := download(ctx, "http://"+addr+p.path, file); err != nil {
-			return files, err
-		}
-		files = append(files, file)
-		args := []string{"tool", "pprof", "-top", "-nodecount", "20"}
-		if p.name == "heap.pprof" {
-			args = append(args, "-sample_index", "inuse_space")
-		}
-		top, err := exec.CommandContext(ctx, "go", append(args, vigilBin, file)...).CombinedOutput()
-		if err != nil {
-			return files, fmt.Errorf("go tool pprof %s: %w\n%s", file, err, top)
-		}
-		topFile := strings.TrimSuffix(file, ".pprof") + ".top.txt"
-		if err := os.WriteFile(topFile, top, 0o644); err != nil {
-			return files, err
-		}
-		fmt.Fprintf(stdout, "\n%s\n%s", p.name, top)
-	}
-	return files, nil
-}
-
-func download(ctx context.Context, url, file string) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

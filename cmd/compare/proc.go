@@ -18,6 +18,8 @@ type procSample struct {
 	CPUSeconds float64 // user + system time since the process started
 	RSS        int64   // resident set size, bytes (VmRSS)
 	HWM        int64   // peak resident set size, bytes (VmHWM)
+	RSSAnon    int64   // the anonymous part of RSS: the heap, not mapped files (RssAnon)
+	RSSFile    int64   // the file-backed part of RSS: the binary, mmapped files (RssFile)
 	Threads    int
 }
 
@@ -62,7 +64,10 @@ func parseStatCPU(stat []byte) (float64, error) {
 	return float64(utime+stime) / clockTicks, nil
 }
 
-// parseStatus fills RSS, HWM and Threads from /proc/PID/status.
+// parseStatus fills RSS, HWM, RSSAnon, RSSFile and Threads from
+// /proc/PID/status. Prometheus mmaps its head chunks and blocks, so part of
+// its RSS is page cache the kernel can drop (RssFile); vigil's is nearly all
+// heap. Both count, as VmRSS does, but the report shows the split.
 func parseStatus(status []byte, s *procSample) error {
 	found := 0
 	sc := bufio.NewScanner(bytes.NewReader(status))
@@ -86,6 +91,10 @@ func parseStatus(status []byte, s *procSample) error {
 		case "VmHWM":
 			s.HWM = n << 10
 			found++
+		case "RssAnon":
+			s.RSSAnon = n << 10
+		case "RssFile":
+			s.RSSFile = n << 10
 		case "Threads":
 			s.Threads = int(n)
 		}

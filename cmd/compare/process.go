@@ -26,6 +26,8 @@ type proc struct {
 
 // procGroup owns every process the runner starts.
 type procGroup struct {
+	grace time.Duration // between SIGTERM and SIGKILL; 15 s when zero
+
 	mu    sync.Mutex
 	procs []*proc
 }
@@ -96,9 +98,8 @@ func (p *proc) tail() string {
 	return fmt.Sprintf("--- %s (%s):\n%s", p.name, p.log, b)
 }
 
-// stopAll sends SIGTERM to every process group, waits up to 15 s (vigil
-// writes a final snapshot, Prometheus closes its head), then kills what is
-// left.
+// stopAll stops every process group, the last started first, and waits
+// for them: see stop.
 func (g *procGroup) stopAll(logf func(string, ...any)) {
 	g.mu.Lock()
 	procs := g.procs
@@ -107,18 +108,44 @@ func (g *procGroup) stopAll(logf func(string, ...any)) {
 	for i := len(procs) - 1; i >= 0; i-- {
 		_ = syscall.Kill(-procs[i].cmd.Process.Pid, syscall.SIGTERM)
 	}
-	deadline := time.After(15 * time.Second)
+	deadline := time.After(g.graceOr15())
 	for _, p := range procs {
-		select {
-		case <-p.done:
-		case <-deadline:
-		}
-		select {
-		case <-p.done:
-		default:
-			logf("%s did not stop on SIGTERM; killing it", p.name)
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-			<-p.done
+		p.reap(deadline, logf)
+	}
+}
+
+// stop stops one process group early (vigil, so that it writes its final
+// snapshot); stopAll then has nothing left to do for it.
+func (g *procGroup) stop(p *proc, logf func(string, ...any)) {
+	g.mu.Lock()
+	for i, q := range g.procs {
+		if q == p {
+			g.procs = append(g.procs[:i:i], g.procs[i+1:]...)
+			break
 		}
 	}
+	g.mu.Unlock()
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	p.reap(time.After(g.graceOr15()), logf)
+}
+
+func (g *procGroup) graceOr15() time.Duration {
+	if g.grace > 0 {
+		return g.grace
+	}
+	return 15 * time.Second
+}
+
+// reap waits for a process that was sent SIGTERM until deadline (vigil
+// writes a final snapshot, Prometheus closes its head), then kills its
+// whole group. The group is killed even when the leader has exited, so
+// that nothing it forked outlives the run.
+func (p *proc) reap(deadline <-chan time.Time, logf func(string, ...any)) {
+	select {
+	case <-p.done:
+	case <-deadline:
+		logf("%s did not stop on SIGTERM; killing it", p.name)
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
 }

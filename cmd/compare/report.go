@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -11,12 +16,15 @@ import (
 type measured struct {
 	Name        string
 	CPU         float64 // share of one core over the window
-	RSS         int64   // bytes, at the end of the window
-	RSSMax      int64   // bytes, the most seen during the window
+	RSS         int64   // bytes, at the end of the window (VmRSS)
+	RSSMax      int64   // bytes, the most seen during the window (read every 10 s)
+	HWM         int64   // bytes, the peak since the process started (VmHWM)
+	RSSAnon     int64   // bytes of RSS that are anonymous memory, at the end
+	RSSFile     int64   // bytes of RSS that are mapped files, at the end
 	Series      float64 // series held at the end of the window
 	Samples     float64 // samples held at the end of the window
 	ChunkBytes  float64 // encoded sample bytes, when the program says (vigil)
-	SamplesNote string  // how Samples was found
+	SamplesNote string  // how Series and Samples were found
 }
 
 func (m measured) bytesPerSeries() float64 { return div(float64(m.RSS), m.Series) }
@@ -29,28 +37,44 @@ func div(a, b float64) float64 {
 	return a / b
 }
 
-// soakPoint is one minute of a soak run.
+// check is one PromQL expression evaluated by both at the end of the
+// window, to see that they did the same work.
+type check struct {
+	Name        string
+	Expr        string
+	Vigil, Prom float64
+	Same        bool // the two must agree for the comparison to hold
+}
+
+// soakPoint is one minute of a soak run, counted from the moment vigil
+// and Prometheus were both up.
 type soakPoint struct {
 	At         time.Duration
-	RSS        int64
-	Goroutines int
-	Series     float64
+	VigilRSS   int64
+	PromRSS    int64
+	Goroutines int     // vigil's
+	Series     float64 // vigil's
 }
 
 // report is what a run found.
 type report struct {
-	Command  string
-	Targets  int
-	Series   int // per target, as the fleet says
-	Interval time.Duration
-	Warmup   time.Duration
-	Window   time.Duration
-	Vigil    measured
-	Prom     measured
-	Fleet    measured // CPU and RSS only, for information
-	Load     [2]float64
-	Soak     []soakPoint
-	Profiles []string // files written
+	Command    string
+	Machine    string
+	Targets    int
+	Series     int // per target, as asked of the fleet
+	Interval   time.Duration
+	Retention  time.Duration
+	Warmup     time.Duration
+	Window     time.Duration
+	Vigil      measured
+	Prom       measured
+	Fleet      measured // CPU and RSS only, for information
+	Checks     []check
+	SeriesDiff []string   // count by name where the series of the fleet differ
+	AlertsDiff []string   // count by alert name and state where ALERTS differ
+	Load       [2]float64 // load average at the start and the end of the window
+	Soak       []soakPoint
+	Profiles   []string // files written
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
@@ -64,56 +88,121 @@ func ratio(a, b float64) string {
 
 // markdown writes the report as README-ready markdown.
 func (r report) markdown(w io.Writer) {
-	fmt.Fprintf(w, "%d targets × %d series, scraped every %v; warm-up %v, window %v; load average %.2f → %.2f\n\n",
-		r.Targets, r.Series, r.Interval, r.Warmup, r.Window, r.Load[0], r.Load[1])
+	fmt.Fprintf(w, "%d targets × %d series, scraped every %v, retention %v; warm-up %v, window %v; load average %.2f → %.2f\n\n",
+		r.Targets, r.Series, r.Interval, r.Retention, r.Warmup, r.Window, r.Load[0], r.Load[1])
+	if r.Machine != "" {
+		fmt.Fprintf(w, "%s\n\n", r.Machine)
+	}
 	fmt.Fprintf(w, "`%s`\n\n", r.Command)
 	fmt.Fprintln(w, "| | vigil | Prometheus | vigil/Prometheus |")
-	fmt.Fprintln(w, "|---|---|---|---|")
+	fmt.Fprintln(w, "|---|--:|--:|--:|")
 	v, p := r.Vigil, r.Prom
 	fmt.Fprintf(w, "| CPU, share of one core | %.3f | %.3f | %s |\n", v.CPU, p.CPU, ratio(v.CPU, p.CPU))
 	fmt.Fprintf(w, "| RSS at the end | %s | %s | %s |\n", mib(v.RSS), mib(p.RSS), ratio(float64(v.RSS), float64(p.RSS)))
-	fmt.Fprintf(w, "| RSS, most seen | %s | %s | %s |\n", mib(v.RSSMax), mib(p.RSSMax), ratio(float64(v.RSSMax), float64(p.RSSMax)))
-	fmt.Fprintf(w, "| series | %.0f | %.0f | |\n", v.Series, p.Series)
+	fmt.Fprintf(w, "| RSS, most seen in the window | %s | %s | %s |\n", mib(v.RSSMax), mib(p.RSSMax), ratio(float64(v.RSSMax), float64(p.RSSMax)))
+	fmt.Fprintf(w, "| RSS, peak since start (VmHWM) | %s | %s | %s |\n", mib(v.HWM), mib(p.HWM), ratio(float64(v.HWM), float64(p.HWM)))
+	fmt.Fprintf(w, "| RSS anonymous + file-backed | %s + %s | %s + %s | |\n", mib(v.RSSAnon), mib(v.RSSFile), mib(p.RSSAnon), mib(p.RSSFile))
+	fmt.Fprintf(w, "| series held | %.0f | %.0f | |\n", v.Series, p.Series)
 	fmt.Fprintf(w, "| samples held | %.0f | %.0f | |\n", v.Samples, p.Samples)
 	fmt.Fprintf(w, "| RSS bytes per series | %.0f | %.0f | %s |\n", v.bytesPerSeries(), p.bytesPerSeries(), ratio(v.bytesPerSeries(), p.bytesPerSeries()))
 	fmt.Fprintf(w, "| RSS bytes per sample held | %.1f | %.1f | %s |\n", v.bytesPerSample(), p.bytesPerSample(), ratio(v.bytesPerSample(), p.bytesPerSample()))
 	if v.ChunkBytes > 0 {
 		fmt.Fprintf(w, "| chunk bytes per sample | %.2f | | |\n", div(v.ChunkBytes, v.Samples))
 	}
+	if len(r.Checks) > 0 {
+		fmt.Fprintln(w, "\n| at the end of the window | vigil | Prometheus | |")
+		fmt.Fprintln(w, "|---|--:|--:|---|")
+		for _, c := range r.Checks {
+			verdict := ""
+			if c.Same && c.Vigil != c.Prom {
+				verdict = "**differ**"
+			}
+			fmt.Fprintf(w, "| %s: `%s` | %.0f | %.0f | %s |\n", c.Name, c.Expr, c.Vigil, c.Prom, verdict)
+		}
+	}
+	if len(r.SeriesDiff) > 0 {
+		fmt.Fprintf(w, "\nSeries of the fleet by name, where they differ: %s.\n", strings.Join(r.SeriesDiff, "; "))
+	}
+	if len(r.AlertsDiff) > 0 {
+		fmt.Fprintf(w, "\nAlerts by name and state, where they differ: %s.\n", strings.Join(r.AlertsDiff, "; "))
+	}
 	fmt.Fprintf(w, "\nThe fleet itself: %.3f of a core, %s. %s; %s.\n", r.Fleet.CPU, mib(r.Fleet.RSS), v.SamplesNote, p.SamplesNote)
 	if len(r.Soak) > 0 {
-		fmt.Fprintln(w, "\n| minute | vigil RSS | goroutines | series |")
-		fmt.Fprintln(w, "|---|---|---|---|")
+		fmt.Fprintln(w, "\n| minute | vigil RSS | vigil goroutines | vigil series | Prometheus RSS |")
+		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|")
 		for _, s := range r.Soak {
-			fmt.Fprintf(w, "| %.0f | %s | %d | %.0f |\n", s.At.Minutes(), mib(s.RSS), s.Goroutines, s.Series)
+			fmt.Fprintf(w, "| %.0f | %s | %d | %.0f | %s |\n", s.At.Minutes(), mib(s.VigilRSS), s.Goroutines, s.Series, mib(s.PromRSS))
 		}
 		if verdict := r.soakVerdict(); verdict != "" {
 			fmt.Fprintf(w, "\n%s\n", verdict)
 		}
 	}
 	if len(r.Profiles) > 0 {
-		fmt.Fprintf(w, "\nProfiles of vigil: %s\n", strings.Join(r.Profiles, ", "))
+		fmt.Fprintf(w, "\nProfiles of vigil after the window: %s\n", strings.Join(r.Profiles, ", "))
 	}
 }
 
+// mismatches names the checks on which the two must agree and do not.
+func (r report) mismatches() []string {
+	var bad []string
+	for _, c := range r.Checks {
+		if c.Same && c.Vigil != c.Prom {
+			bad = append(bad, fmt.Sprintf("%s (vigil %.0f, Prometheus %.0f)", c.Name, c.Vigil, c.Prom))
+		}
+	}
+	return bad
+}
+
 // soakVerdict compares the end of a soak with its tenth minute (RSS) and
-// its first minute (goroutines).
+// its first (goroutines: by then every target has been scraped and has
+// its connection, which minute 0 would not show).
 func (r report) soakVerdict() string {
 	if len(r.Soak) < 2 {
 		return ""
 	}
 	var at10 *soakPoint
 	for i := range r.Soak {
-		if r.Soak[i].At >= 10*time.Minute {
+		if r.Soak[i].At >= 10*time.Minute-30*time.Second {
 			at10 = &r.Soak[i]
 			break
 		}
 	}
 	first, last := r.Soak[0], r.Soak[len(r.Soak)-1]
-	s := fmt.Sprintf("Goroutines: %d at minute %.0f, %d at the end.", first.Goroutines, first.At.Minutes(), last.Goroutines)
+	s := fmt.Sprintf("vigil's goroutines: %d at minute %.0f, %d at the end (%+d).",
+		first.Goroutines, first.At.Minutes(), last.Goroutines, last.Goroutines-first.Goroutines)
 	if at10 != nil && at10 != &r.Soak[len(r.Soak)-1] {
-		change := div(float64(last.RSS-at10.RSS), float64(at10.RSS))
-		s = fmt.Sprintf("RSS: %s at minute %.0f, %s at the end (%+.1f%%). ", mib(at10.RSS), at10.At.Minutes(), mib(last.RSS), 100*change) + s
+		change := div(float64(last.VigilRSS-at10.VigilRSS), float64(at10.VigilRSS))
+		s = fmt.Sprintf("vigil's RSS: %s at minute %.0f, %s at the end (%+.1f%%). ",
+			mib(at10.VigilRSS), at10.At.Minutes(), mib(last.VigilRSS), 100*change) + s
 	}
 	return s
+}
+
+// machine describes where and what was measured: the CPU, the vigil
+// commit (and whether the checkout had changes), Prometheus' version, Go.
+func machine(ctx context.Context, root, promBin string) string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	commit := "unknown commit"
+	if b, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil {
+		commit = strings.TrimSpace(string(b))
+		if st, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+			commit += " with uncommitted changes"
+		}
+	}
+	prom := "unknown version"
+	if b, err := exec.CommandContext(ctx, promBin, "--version").CombinedOutput(); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		if f := strings.Fields(line); len(f) >= 3 {
+			prom = f[2]
+		}
+	}
+	return fmt.Sprintf("%d × %s; vigil %s, Prometheus %s, %s", runtime.NumCPU(), cpu, commit, prom, runtime.Version())
 }
