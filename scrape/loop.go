@@ -73,6 +73,7 @@ type loop struct {
 	cache        map[string]*entry
 	byHash       map[uint64]*entry
 	seq          []*entry // the series of the last body, in its order: see append
+	textCT       string   // a Content-Type textparse.New read as the text format: see parser
 	iter         uint64
 	lb           *labels.Builder
 	symbols      *labels.SymbolTable
@@ -372,12 +373,9 @@ func isRefused(err error) bool {
 // their own and honor_timestamps is set), then stale markers for the
 // series that are gone. An error fails the whole scrape.
 func (l *loop) append(app store.Appender, body []byte, contentType string, t int64) (st scrapeStats, err error) {
-	p, perr := textparse.New(body, contentType, l.symbols, textparse.ParserOptions{
-		FallbackContentType:    l.opts.fallback,
-		IgnoreNativeHistograms: true,
-	})
-	if p == nil {
-		return st, fmt.Errorf("parse: %w", perr)
+	p, err := l.parser(body, contentType)
+	if err != nil {
+		return st, err
 	}
 	l.iter++
 	var limitErr error
@@ -496,6 +494,28 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 		}
 	}
 	return st, nil
+}
+
+// parser returns textparse's parser for body. textparse.New parses the
+// Content-Type (mime.ParseMediaType, a map and a few strings) on every
+// scrape; when the target sends the type it sent before, and New answered
+// it with the text parser and no warning, the loop asks for that parser
+// directly, as New would.
+func (l *loop) parser(body []byte, contentType string) (textparse.Parser, error) {
+	if contentType != "" && contentType == l.textCT {
+		return textparse.NewPromParser(body, l.symbols, false), nil
+	}
+	p, err := textparse.New(body, contentType, l.symbols, textparse.ParserOptions{
+		FallbackContentType:    l.opts.fallback,
+		IgnoreNativeHistograms: true,
+	})
+	if p == nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if _, ok := p.(*textparse.PromParser); ok && err == nil {
+		l.textCT = contentType
+	}
+	return p, nil
 }
 
 func refusedKind(err error) error {

@@ -1,12 +1,16 @@
 package scrape_test
 
 import (
+	"context"
+	"io"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigilterm/vigil/scrape"
 )
 
 // TestSeriesOrderChanges: the loop finds a series by its place in the last
@@ -57,4 +61,28 @@ func TestSeriesOrderChanges(t *testing.T) {
 	check([]sample{{ms(2), 9}, {ms(3), stale}, {ms(4), 14}, {ms(5), stale}}, "__name__", "c", "l", "1")
 	check([]sample{{ms(4), 15}, {ms(5), stale}}, "__name__", "y")
 	check([]sample{{ms(4), 13}, {ms(5), stale}}, "__name__", "z")
+}
+
+// TestContentTypeChanges: the loop remembers a Content-Type that textparse
+// read as the text format; a target that then sends another type gets
+// that type's parser.
+func TestContentTypeChanges(t *testing.T) {
+	db := newTestDB(t)
+	l := scrape.NewTestFuncLoop(scrape.InternalTarget{Job: "ct", Instance: "x", Collect: func(context.Context, io.Writer) error { return nil }}, db)
+	const text, om = "text/plain; version=0.0.4", "application/openmetrics-text; version=1.0.0"
+	steps := []struct {
+		ct, body string
+		fail     bool
+	}{
+		{ct: text, body: "a 1\n"},
+		{ct: text, body: "a 2\n"},
+		{ct: om, body: "a 3\n", fail: true}, // OpenMetrics ends with # EOF
+		{ct: om, body: "a 4\n# EOF\n"},
+		{ct: text, body: "a 5\n"},
+		{ct: "", body: "a 6\n"}, // the fallback, text
+	}
+	for i, s := range steps {
+		h := l.ScrapeBody(s.ct, []byte(s.body), t0.Add(time.Duration(i)*time.Second))
+		require.Equal(t, s.fail, h.LastError != "", "step %d: %q", i, h.LastError)
+	}
 }
