@@ -76,7 +76,7 @@ func BenchmarkIdleMinute(b *testing.B) {
 // fleetOptions returns options over n fake hosts with an hour of history
 // at 5 s ending at testNow, every host up and one alert firing; app is the
 // store's appender factory, for benchmarks that go on scraping.
-func fleetOptions(b *testing.B, n int) (Options, []fakenode.Host, *teststorage.TestStorage) {
+func fleetOptions(b testing.TB, n int) (Options, []fakenode.Host, *teststorage.TestStorage) {
 	b.Helper()
 	hosts := fakenode.Fleet(n)
 	st := teststorage.New(b)
@@ -173,8 +173,7 @@ func BenchmarkIdleOverviewBytes(b *testing.B) {
 				out := &countingWriter{}
 				m := newModel(context.Background(), opts)
 				m.c.noTick = true
-				p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(out), tea.WithAltScreen(),
-					tea.WithoutSignalHandler(), tea.WithFPS(m.c.opts.FPS))
+				p := newProgram(m, out, tea.WithInput(nil), tea.WithoutSignalHandler())
 				done := make(chan error, 1)
 				go func() { _, err := p.Run(); done <- err }()
 				p.Send(tea.WindowSizeMsg{Width: size.w, Height: size.h})

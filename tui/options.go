@@ -159,13 +159,7 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	}
 
 	m := newModel(ctx, opts)
-	p := tea.NewProgram(m,
-		tea.WithContext(ctx),
-		tea.WithInput(in),
-		tea.WithOutput(out),
-		tea.WithAltScreen(),
-		tea.WithFPS(m.c.opts.FPS),
-	)
+	p := newProgram(m, out, tea.WithContext(ctx), tea.WithInput(in))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
@@ -174,4 +168,15 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 		return fmt.Errorf("run console: %w", err)
 	}
 	return nil
+}
+
+// newProgram is the program Run runs for m: on the alternate screen,
+// drawing on out through a cellWriter (so a frame costs the cells that
+// changed, not the lines), at most FPS frames a second.
+func newProgram(m Model, out io.Writer, more ...tea.ProgramOption) *tea.Program {
+	return tea.NewProgram(m, append([]tea.ProgramOption{
+		tea.WithOutput(newCellWriter(out)),
+		tea.WithAltScreen(),
+		tea.WithFPS(m.c.opts.FPS),
+	}, more...)...)
 }
