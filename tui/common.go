@@ -23,6 +23,7 @@ type common struct {
 	width, height int
 	rangeIdx      int
 	now           time.Time
+	paused        bool // p: ticks leave now and the data alone
 
 	targets []scrape.TargetHealth
 	alerts  []alert.Alert

@@ -1,6 +1,7 @@
 // Package tui is vigil's terminal console: a bubbletea program with five
 // views and a header that always shows targets up/total, alerts
-// firing/pending and warnings.
+// firing/pending and warnings, then as width allows the time range with
+// the scrape interval ("range 15m @5s") and the clock.
 //
 //	1 Overview  a card per host (CPU %, memory %, load/CPUs, fullest disk %,
 //	            network rx/tx) with sparklines over the time range, computed
@@ -17,7 +18,9 @@
 //
 // Everywhere: 1-5 and tab switch views, / filters a list, enter drills in,
 // esc goes back, j/k and arrows move, + and - step the time range (5m, 15m,
-// 1h, 6h, 24h), ? shows every key, q or ctrl+c quits.
+// 1h, 6h, 24h), p pauses the live update (the header says so; ticks leave
+// clock and data alone until p again), ? shows every key, q or ctrl+c
+// quits.
 //
 // It is built for 80×24 over a slow SSH link. It redraws on keys and on a
 // refresh tick (1 s), never faster; a range query runs again only when its

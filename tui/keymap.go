@@ -36,6 +36,7 @@ type KeyMap struct {
 	// Time range.
 	RangeUp   key.Binding
 	RangeDown key.Binding
+	Pause     key.Binding // stops the clock: no refresh until pressed again
 
 	// Query view.
 	Edit        key.Binding
@@ -77,6 +78,7 @@ func DefaultKeyMap() KeyMap {
 
 		RangeUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "longer range")),
 		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),
+		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/resume")),
 
 		Edit:        key.NewBinding(key.WithKeys("e", "i", "/"), key.WithHelp("e", "edit query")),
 		Run:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),

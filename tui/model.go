@@ -159,6 +159,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.views[m.active].refresh()
 
 	case tickMsg:
+		if c.paused {
+			// The screen holds still: no new clock, no new data.
+			return m, c.tick()
+		}
 		c.now = c.opts.Now()
 		m.poll()
 		return m, tea.Batch(c.tick(), m.views[m.active].refresh())
@@ -262,6 +266,14 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, m.rangeChanged()
 		}
 		return m, nil
+	case key.Matches(msg, k.Pause):
+		c.paused = !c.paused
+		if c.paused {
+			return m, nil
+		}
+		c.now = c.opts.Now()
+		m.poll()
+		return m, m.views[m.active].refresh()
 	case key.Matches(msg, k.RangeDown):
 		if c.rangeIdx > 0 {
 			c.rangeIdx--
@@ -385,8 +397,11 @@ func (m Model) headerView(w int) string {
 		st.Brand.Render("vigil"),
 		tgt,
 		"alerts " + fs + " " + ps,
-		st.HeaderDim.Render("range ") + formatRange(c.rng()),
+		st.HeaderDim.Render("range ") + formatRange(c.rng()) + scrapeEvery(c.targets),
 		st.HeaderDim.Render(c.now.In(c.opts.Location).Format("15:04:05")),
+	}
+	if c.paused {
+		segs = append(segs[:3], append([]string{st.HeaderWarn.Render("paused")}, segs[3:]...)...)
 	}
 	if n := len(m.allWarnings()); n > 0 {
 		segs = append(segs[:3], append([]string{st.HeaderWarn.Render("⚠ " + strconv.Itoa(n))}, segs[3:]...)...)
@@ -418,6 +433,27 @@ func (m Model) headerView(w int) string {
 		}
 	}
 	return st.Header.Render(ansi.Truncate(line, w, "…"))
+}
+
+// scrapeEvery is the scrape interval for the header, " @5s", or the
+// shortest and longest when targets differ, " @5s-1m"; "" with no targets.
+func scrapeEvery(ts []scrape.TargetHealth) string {
+	var lo, hi time.Duration
+	for _, t := range ts {
+		if d := t.ScrapeInterval; d > 0 {
+			if lo == 0 || d < lo {
+				lo = d
+			}
+			hi = max(hi, d)
+		}
+	}
+	switch {
+	case lo == 0:
+		return ""
+	case lo == hi:
+		return " @" + formatRange(lo)
+	}
+	return " @" + formatRange(lo) + "-" + formatRange(hi)
 }
 
 func countAlerts(as []alert.Alert) (firing, pending int) {
@@ -512,7 +548,7 @@ func (m Model) helpView(w, h int) string {
 	m.help.Width = w
 	m.help.FullSeparator = "   "
 	views := []key.Binding{k.Overview, k.Targets, k.Alerts, k.Explore, k.Query}
-	general := []key.Binding{k.NextView, k.PrevView, k.RangeUp, k.RangeDown}
+	general := []key.Binding{k.NextView, k.PrevView, k.RangeUp, k.RangeDown, k.Pause}
 	quit := []key.Binding{k.Help, k.Quit, k.ForceQuit}
 	title := st.Title.Render(m.views[m.active].title()) + st.Dim.Render("   ? or esc closes the help")
 	return lipgloss.JoinVertical(lipgloss.Left,

@@ -75,6 +75,31 @@ func TestRangeKeys(t *testing.T) {
 	require.Contains(t, m.View(), "range 5m")
 }
 
+// TestPause: p stops the clock and the data where they are, ticks change
+// nothing on screen, and p again catches up with now.
+func TestPause(t *testing.T) {
+	opts := testOptions(t)
+	now := testNow
+	opts.Now = func() time.Time { return now }
+	m := newTestModel(t, opts, 80, 24)
+	m = tick(t, m)
+	require.Contains(t, m.View(), "10:00:00")
+	m = press(t, m, "p")
+	paused := m.View()
+	require.Contains(t, paused, "│ paused │")
+	for range 3 {
+		now = now.Add(5 * time.Second)
+		m = drive(t, m, func() tea.Msg { return tickMsg(now) })
+		require.Equal(t, paused, m.View(), "a tick moved a paused screen")
+	}
+	m = press(t, m, "p")
+	require.NotContains(t, m.View(), "paused")
+	require.Contains(t, m.View(), "10:00:15")
+	m = newTestModel(t, opts, 160, 24)
+	m = press(t, tick(t, m), "p")
+	require.Contains(t, m.View(), "│ paused │ range 15m @5s │ 10:00:15", "the clock stops where it paused")
+}
+
 func TestHelpToggle(t *testing.T) {
 	m := newTestModel(t, testOptions(t), 80, 24)
 	m = press(t, m, "?")
