@@ -186,7 +186,7 @@ func TestConsoleColourFlags(t *testing.T) {
 		s.run("send-keys", "-t", "vigil", "Enter") // the metric's series
 		time.Sleep(500 * time.Millisecond)
 		s.run("send-keys", "-t", "vigil", "c") // all of them in one chart
-		scr := s.waitFor("╯") // a line drawn with line-drawing runes
+		scr := s.waitFor("╯")                  // a line drawn with line-drawing runes
 		for _, r := range scr {
 			require.False(t, r >= 0x2800 && r <= 0x28ff, "a braille rune %q with --ascii:\n%s", r, scr)
 		}
