@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/store"
 	"github.com/vigilterm/vigil/tui/internal/fakenode"
 )
@@ -412,4 +414,23 @@ func TestExploreEmptyLists(t *testing.T) {
 	m = newTestModel(t, opts, 80, 24)
 	m = press(t, m, "4")
 	require.Contains(t, m.View(), "no metrics in the last 15m")
+}
+
+// TestOverviewOtherTargets: targets without node_exporter data (another
+// job, or a host down since the start) are listed under the cards with
+// their health and duration or error, as the Targets view sorts health.
+func TestOverviewOtherTargets(t *testing.T) {
+	opts := testOptions(t)
+	targets := append(testTargets(), scrape.TargetHealth{Job: "node", Instance: "gone:9100", Health: scrape.HealthDown,
+		LastScrape: testNow, LastError: "dial tcp: connection refused"},
+		scrape.TargetHealth{Job: "vigil", Instance: "localhost:9999", Health: scrape.HealthUp,
+			LastScrape: testNow, LastDuration: 3 * time.Millisecond, Series: 57})
+	opts.Targets = TargetsFunc(func() []scrape.TargetHealth { return targets })
+	m := tick(t, newTestModel(t, opts, 100, 30))
+	lines := strings.Split(m.View(), "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Other targets 3") })
+	require.Positive(t, i, "no other targets in:\n%s", m.View())
+	require.Regexp(t, `^● down +gone:9100 +node +dial tcp: connection refused`, lines[i+1])
+	require.Regexp(t, `^○ unknown +localhost:8080 +app +not scraped yet`, lines[i+2])
+	require.Regexp(t, `^● up +localhost:9999 +vigil +3ms +57 series`, lines[i+3])
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -436,6 +437,9 @@ func (o *overview) view(width, height int) string {
 	}
 	if msg != "" {
 		lines = append(lines, st.Empty.Render(fit(msg, width)))
+		if len(o.hosts) == 0 {
+			lines = append(lines, o.othersView(width, height-len(lines)-1)...)
+		}
 		return strings.Join(lines, "\n")
 	}
 	avail := height - len(lines)
@@ -464,7 +468,72 @@ func (o *overview) view(width, height int) string {
 	if rows > o.visRows {
 		lines[0] += st.Dim.Render("  (" + itoa(o.cursor+1) + "/" + itoa(len(hs)) + ")")
 	}
+	lines = append(lines, o.othersView(width, height-len(lines))...)
 	return strings.Join(lines, "\n")
+}
+
+// othersView lists, in at most height lines, the targets that are not
+// node_exporter hosts (or are, but have no data yet, such as a host down
+// since vigil started): health, instance, job, scrape duration and series,
+// or the last error. Nothing when there are none or no room.
+func (o *overview) othersView(width, height int) []string {
+	c, st := o.c, &o.c.styles
+	if height < 2 {
+		return nil
+	}
+	hosts := make(map[string]bool, len(o.hosts))
+	for _, h := range o.hosts {
+		hosts[h.instance] = true
+	}
+	var others []scrape.TargetHealth
+	for _, t := range c.targets {
+		if !hosts[t.Instance] {
+			others = append(others, t)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	sort.SliceStable(others, func(i, j int) bool {
+		if a, b := healthRank(others[i].Health), healthRank(others[j].Health); a != b {
+			return a < b // down first
+		}
+		if others[i].Job != others[j].Job {
+			return others[i].Job < others[j].Job
+		}
+		return others[i].Instance < others[j].Instance
+	})
+	lines := []string{st.Title.Render("Other targets") + st.Dim.Render(" "+itoa(len(others)))}
+	room := height - 1
+	for i, t := range others {
+		if i == room-1 && len(others) > room {
+			lines = append(lines, st.Dim.Render(fit("… "+itoa(len(others)-i)+" more in 2 Targets", width)))
+			break
+		}
+		var health string
+		switch t.Health {
+		case scrape.HealthUp:
+			health = st.Up.Render("● up     ")
+		case scrape.HealthDown:
+			health = st.Down.Render("● down   ")
+		default:
+			health = st.Dim.Render("○ unknown")
+		}
+		name := fit(Sanitize(t.Instance, maxLabelLen), 24)
+		job := st.Dim.Render(fit(Sanitize(t.Job, maxLabelLen), 10))
+		var tail string
+		switch {
+		case t.Health == scrape.HealthDown && t.LastError != "":
+			tail = st.Error.Render(Sanitize(t.LastError, maxErrorLen))
+		case t.LastScrape.IsZero():
+			tail = st.Dim.Render("not scraped yet")
+		default:
+			tail = fmt.Sprintf("%8s %8s series", formatDuration(t.LastDuration), itoa(t.Series))
+		}
+		line := health + " " + padANSI(name, 24) + " " + padANSI(job, 10) + " " + tail
+		lines = append(lines, ansi.Truncate(line, width, "…"))
+	}
+	return lines
 }
 
 // targetHealth finds the health of the target behind an instance.
