@@ -77,7 +77,7 @@ func (v *alertsView) ShortHelp() []key.Binding {
 	if v.detail {
 		return []key.Binding{k.Back}
 	}
-	return []key.Binding{k.Up, k.Down, withHelp(k.Right, "←/→", "pane"), k.Enter, k.Filter}
+	return []key.Binding{k.Up, k.Down, withHelp(k.Right, "←/→", "pane"), k.Enter, k.Filter, withHelp(k.Silence, "S", "silence")}
 }
 
 func (v *alertsView) FullHelp() [][]key.Binding {
@@ -85,6 +85,7 @@ func (v *alertsView) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{withHelp(k.Left, "←/h", "previous pane"), withHelp(k.Right, "→/l", "next pane"), k.Enter, k.Back, k.Filter},
+		{k.Silence},
 	}
 }
 
@@ -101,6 +102,13 @@ func (v *alertsView) update(msg tea.Msg) tea.Cmd {
 	}
 	k := &v.c.keys
 	v.rebuild()
+	if key.Matches(km, k.Silence) && v.pane == paneAlerts && !v.filter.editing {
+		if i := v.tables[paneAlerts].cursor; i < len(v.shown) {
+			v.c.silence(v.shown[i].Labels)
+			v.rebuild()
+		}
+		return nil
+	}
 	if v.detail {
 		if key.Matches(km, k.Back) {
 			v.detail = false
@@ -198,10 +206,14 @@ func (v *alertsView) rebuild() {
 			continue
 		}
 		v.shown = append(v.shown, a)
+		state, style := string(a.State), v.stateStyle(a.State)
+		if !c.silencedUntil(a.Labels).IsZero() {
+			state, style = "silenced", &c.styles.Dim
+		}
 		rows = append(rows, row{
 			key:    string(a.Labels.Bytes(nil)),
-			cells:  []string{string(a.State), name, ls, formatShort(a.Value), formatAge(c.now, since(a))},
-			styles: []*lipgloss.Style{v.stateStyle(a.State), &c.styles.Title},
+			cells:  []string{state, name, ls, formatShort(a.Value), formatAge(c.now, since(a))},
+			styles: []*lipgloss.Style{style, &c.styles.Title},
 		})
 	}
 	v.tables[paneAlerts].setRows(rows)
@@ -243,6 +255,9 @@ func (v *alertsView) rebuild() {
 		e := c.events[i]
 		name := Sanitize(e.Labels.Get(labels.AlertName), maxLabelLen)
 		ls := otherLabels(e.Labels, maxLineLen)
+		if c.silencedAt(e.Labels, e.Time) {
+			ls = "(silenced here) " + ls
+		}
 		if !v.filter.matches(string(e.State), name, ls) {
 			continue
 		}
@@ -268,7 +283,7 @@ func (v *alertsView) view(width, height int) string {
 		}
 		v.detail = false
 	}
-	firing, pending := countAlerts(c.alerts)
+	firing, pending := c.countAlerts()
 	var tabs []string
 	for i, n := range paneNames {
 		label := n
@@ -338,6 +353,10 @@ func (v *alertsView) detailView(a alert.Alert, width int) string {
 		lines = append(lines, kv("resolved", ts(a.ResolvedAt)))
 	}
 	lines = append(lines, kv("evaluated", ts(a.LastEval)))
+	if until := c.silencedUntil(a.Labels); !until.IsZero() {
+		lines = append(lines, kv("silenced", "here, until "+until.In(c.opts.Location).Format("15:04:05")+
+			" (in "+formatAge(until, c.now)+"; S for longer or off)"))
+	}
 	for _, r := range c.rules {
 		if r.Name == a.Rule && r.Group == a.Group {
 			lines = append(lines, kv("expr", Sanitize(r.Expr, maxLineLen)))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/scrape"
@@ -29,6 +30,9 @@ type common struct {
 	alerts  []alert.Alert
 	rules   []alert.RuleStatus
 	events  []alert.Event // newest last, at most maxEvents
+
+	// silences are the console's own, by alert labels.
+	silences map[string]silence
 
 	noTick bool // tests drive the clock themselves
 }
@@ -121,4 +125,65 @@ func (c *common) waitAlertEvent() tea.Cmd {
 
 func (c *common) waitStatus() tea.Cmd {
 	return waitFor(c.ctx, c.opts.Status, "status", func(s Status) tea.Msg { return statusMsg(s) })
+}
+
+// silenceSteps are the durations S steps through on one alert, then off.
+var silenceSteps = []time.Duration{15 * time.Minute, time.Hour, 4 * time.Hour, 24 * time.Hour}
+
+// silencedUntil is when the console's silence of an alert with these
+// labels ends; zero when it is not silenced at now.
+func (c *common) silencedUntil(ls labels.Labels) time.Time {
+	s := c.silences[string(ls.Bytes(nil))]
+	if !s.until.After(c.now) {
+		return time.Time{}
+	}
+	return s.until
+}
+
+// silence is one alert's silence in the console.
+type silence struct{ from, until time.Time }
+
+// silencedAt reports whether an alert with these labels was silenced at t.
+func (c *common) silencedAt(ls labels.Labels, t time.Time) bool {
+	s, ok := c.silences[string(ls.Bytes(nil))]
+	return ok && !t.Before(s.from) && t.Before(s.until)
+}
+
+// silence steps the silence of the alert with these labels to the next
+// of silenceSteps from now, or off after the last.
+func (c *common) silence(ls labels.Labels) {
+	if c.silences == nil {
+		c.silences = map[string]silence{}
+	}
+	k := string(ls.Bytes(nil))
+	s := c.silences[k]
+	if !s.until.After(c.now) {
+		s = silence{from: c.now}
+	}
+	left := s.until.Sub(c.now)
+	for _, d := range silenceSteps {
+		if d > left+time.Second { // the next step up from what is left
+			s.until = c.now.Add(d)
+			c.silences[k] = s
+			return
+		}
+	}
+	s.until = c.now // off; its events stay marked
+	c.silences[k] = s
+}
+
+// countAlerts counts firing and pending alerts that are not silenced.
+func (c *common) countAlerts() (firing, pending int) {
+	for _, a := range c.alerts {
+		if !c.silencedUntil(a.Labels).IsZero() {
+			continue
+		}
+		switch a.State {
+		case alert.StateFiring:
+			firing++
+		case alert.StatePending:
+			pending++
+		}
+	}
+	return firing, pending
 }

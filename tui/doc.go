@@ -12,7 +12,12 @@
 //	2 Targets   job, instance, health, last scrape, duration, samples, error;
 //	            enter shows a target, s sorts (health puts down ones first)
 //	3 Alerts    alerts (firing, pending, resolved), rule health and the log
-//	            of alert events, as panes on ←/→; enter shows an alert
+//	            of alert events, as panes on ←/→; enter shows an alert;
+//	            S silences the selected alert in the console for 15m, and
+//	            for 1h, 4h, 24h, then off on further presses: shown as
+//	            silenced, not counted as firing or pending, its events in
+//	            the log marked. The silence is the console's alone: the
+//	            rules, the events on stdout and Alertmanager do not see it
 //	4 Explore   metric names → the series of one → a chart of one series, or
 //	            c for all listed series together
 //	5 Query     a PromQL prompt (tab completes, ↑/↓ history): the instant

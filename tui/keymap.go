@@ -32,6 +32,7 @@ type KeyMap struct {
 	Filter   key.Binding
 	Sort     key.Binding
 	ChartAll key.Binding
+	Silence  key.Binding // Alerts: silence the selected alert here, for longer each press
 
 	// Time range.
 	RangeUp   key.Binding
@@ -75,6 +76,7 @@ func DefaultKeyMap() KeyMap {
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		ChartAll: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "chart all")),
+		Silence:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "silence 15m/1h/4h/24h/off")),
 
 		RangeUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "longer range")),
 		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),

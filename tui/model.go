@@ -369,7 +369,7 @@ func (m Model) headerView(w int) string {
 			up++
 		}
 	}
-	firing, pending := countAlerts(c.alerts)
+	firing, pending := c.countAlerts()
 
 	sep := st.HeaderDim.Render(" │ ")
 	tgt := "targets " + strconv.Itoa(up) + "/" + strconv.Itoa(total) + " up"
@@ -454,18 +454,6 @@ func scrapeEvery(ts []scrape.TargetHealth) string {
 		return " @" + formatRange(lo)
 	}
 	return " @" + formatRange(lo) + "-" + formatRange(hi)
-}
-
-func countAlerts(as []alert.Alert) (firing, pending int) {
-	for _, a := range as {
-		switch a.State {
-		case alert.StateFiring:
-			firing++
-		case alert.StatePending:
-			pending++
-		}
-	}
-	return firing, pending
 }
 
 func (m Model) tabsView(w int) string {

@@ -434,3 +434,38 @@ func TestOverviewOtherTargets(t *testing.T) {
 	require.Regexp(t, `^○ unknown +localhost:8080 +app +not scraped yet`, lines[i+2])
 	require.Regexp(t, `^● up +localhost:9999 +vigil +3ms +57 series`, lines[i+3])
 }
+
+// TestSilence: S silences the selected alert in the console for 15m, then
+// longer on each press, then off; a silenced alert is shown as such, no
+// longer counts as firing in the header or on its host's card, and the
+// events it has while silenced say so.
+func TestSilence(t *testing.T) {
+	opts := testOptions(t)
+	now := testNow
+	opts.Now = func() time.Time { return now }
+	m := tick(t, newTestModel(t, opts, 100, 30))
+	require.Contains(t, m.View(), "● down ▲1")
+	m = press(t, m, "3", "S")
+	v := m.View()
+	require.Regexp(t, `silenced +HostHighLoad`, v)
+	require.Contains(t, v, "alerts 0 firing 1 pending")
+	m = press(t, m, "1")
+	require.Contains(t, m.View(), "● down─╮", "the host of a silenced alert does not stand out")
+	m = press(t, m, "3", "enter")
+	require.Contains(t, m.View(), "here, until 10:15:00")
+	m = press(t, m, "S")
+	require.Contains(t, m.View(), "here, until 11:00:00", "a second press silences for longer")
+
+	now = now.Add(10 * time.Second)
+	e := alert.Event{Time: now, State: alert.StateResolved, Labels: testAlerts()[0].Labels}
+	m = drive(t, m, func() tea.Msg { return alertEventMsg(e) })
+	m = press(t, m, "esc", "l", "l")
+	require.Contains(t, m.View(), "(silenced here) instance=")
+
+	m = press(t, m, "h", "h", "S", "S", "S") // 4h, 24h, off
+	v = m.View()
+	require.Regexp(t, `firing +HostHighLoad`, v)
+	require.Contains(t, v, "alerts 1 firing 1 pending")
+	m = press(t, m, "1")
+	require.Contains(t, m.View(), "● down ▲1")
+}

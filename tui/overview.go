@@ -638,7 +638,7 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 func (o *overview) firing(instance string) int {
 	n := 0
 	for _, a := range o.c.alerts {
-		if a.State == alert.StateFiring && a.Labels.Get("instance") == instance {
+		if a.State == alert.StateFiring && a.Labels.Get("instance") == instance && o.c.silencedUntil(a.Labels).IsZero() {
 			n++
 		}
 	}
