@@ -88,8 +88,8 @@ func TestParseGoroutines(t *testing.T) {
 }
 
 func TestReport(t *testing.T) {
-	r := report{Command: "go run ./cmd/compare -targets 2", Targets: 2, Series: 1000, Interval: 5 * time.Second,
-		Retention: time.Hour, Warmup: time.Minute, Window: time.Minute, Load: [2]float64{1.5, 2},
+	r := report{Command: "go run ./cmd/compare -targets 2", Targets: 2, Series: 1000, Interval: duration(5 * time.Second),
+		Retention: duration(time.Hour), Warmup: duration(time.Minute), Window: duration(time.Minute), Load: [2]float64{1.5, 2},
 		Vigil: measured{CPU: 0.05, RSS: 100 << 20, RSSMax: 110 << 20, HWM: 120 << 20, RSSAnon: 96 << 20, RSSFile: 4 << 20,
 			Series: 2000, Samples: 200000, ChunkBytes: 260000},
 		Prom: measured{CPU: 0.20, RSS: 400 << 20, RSSMax: 420 << 20, HWM: 480 << 20, RSSAnon: 300 << 20, RSSFile: 100 << 20,
@@ -100,9 +100,9 @@ func TestReport(t *testing.T) {
 			{Name: "alerts", Expr: `count(ALERTS)`, Vigil: 1, Prom: 0},
 		},
 		Soak: []soakPoint{
-			{At: time.Minute, VigilRSS: 90 << 20, Goroutines: 40},
-			{At: 10 * time.Minute, VigilRSS: 100 << 20, Goroutines: 41},
-			{At: 30 * time.Minute, VigilRSS: 105 << 20, Goroutines: 42},
+			{At: duration(time.Minute), VigilRSS: 90 << 20, Goroutines: 40},
+			{At: duration(10 * time.Minute), VigilRSS: 100 << 20, Goroutines: 41},
+			{At: duration(30 * time.Minute), VigilRSS: 105 << 20, Goroutines: 42},
 		}}
 	var b bytes.Buffer
 	r.markdown(&b)
@@ -128,13 +128,22 @@ func TestReport(t *testing.T) {
 		require.Contains(t, out, want)
 	}
 	require.Equal(t, []string{"targets up (vigil 1, Prometheus 2)"}, r.mismatches())
+
+	// The raw JSON has durations as Go writes them, and reads back.
+	raw, err := json.Marshal(r)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"Interval":"5s"`)
+	require.Contains(t, string(raw), `"At":"10m0s"`)
+	var back report
+	require.NoError(t, json.Unmarshal(raw, &back))
+	require.Equal(t, r, back)
 	require.Equal(t, "–", ratio(1, 0))
 	require.Zero(t, measured{RSS: 1}.bytesPerSeries())
 }
 
 func TestSoakVerdictShort(t *testing.T) {
 	// Too short for a tenth minute: only the goroutines are compared.
-	r := report{Soak: []soakPoint{{At: time.Minute, Goroutines: 10}, {At: 2 * time.Minute, Goroutines: 9}}}
+	r := report{Soak: []soakPoint{{At: duration(time.Minute), Goroutines: 10}, {At: duration(2 * time.Minute), Goroutines: 9}}}
 	require.Equal(t, "vigil's goroutines: 10 at minute 1, 9 at the end (-1).", r.soakVerdict())
 	require.Empty(t, report{Soak: r.Soak[:1]}.soakVerdict())
 }
@@ -182,9 +191,17 @@ func TestStopAll(t *testing.T) {
 			t.Fatal("the shell did not start its child")
 		}
 	}
+	// One with a grace of its own, longer than the group's.
+	p, err := g.start(context.Background(), dir, "sh2", "/bin/sh", "-c", `trap "" TERM; echo; sleep 300`)
+	require.NoError(t, err)
+	<-p.lines
+	p.grace = 1500 * time.Millisecond
 	var logged []string
+	began := time.Now()
 	g.stopAll(func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) })
-	require.Equal(t, []string{"sh1 did not stop on SIGTERM; killing it"}, logged)
+	require.Equal(t, []string{"sh1 did not stop on SIGTERM; killing it", "sh2 did not stop on SIGTERM; killing it"}, logged)
+	require.GreaterOrEqual(t, time.Since(began), 1500*time.Millisecond)
+	pids = append(pids, p.cmd.Process.Pid)
 	for _, pid := range pids {
 		require.Eventually(t, func() bool { return !alive(pid) }, 5*time.Second, 10*time.Millisecond, "pid %d still runs", pid)
 	}

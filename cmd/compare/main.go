@@ -65,7 +65,8 @@
 // kept). Every process it starts is in its own process group (with
 // PR_SET_PDEATHSIG) and is stopped, group and all, on exit, on an error
 // and on ctrl+c or SIGTERM: SIGTERM, up to 15 s for vigil's final snapshot
-// and Prometheus' head, then SIGKILL. Its working directory (binaries,
+// and Prometheus' head (3 s for the fleet, which has nothing to save),
+// then SIGKILL. Its working directory (binaries,
 // configs, data, logs) is removed unless -keep.
 package main
 
@@ -220,6 +221,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
+	fleet.grace = 3 * time.Second // it has nothing to save
 	if err := fleet.waitLine(fmt.Sprintf("fleet: ready %d targets", o.targets), 60*time.Second); err != nil {
 		return err
 	}
@@ -255,7 +257,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 
 	rep := report{Command: "go run ./cmd/compare " + strings.Join(args, " "), Targets: o.targets, Series: o.series,
-		Interval: o.interval, Retention: o.retention, Warmup: o.warmup, Window: o.window,
+		Interval: duration(o.interval), Retention: duration(o.retention), Warmup: duration(o.warmup), Window: duration(o.window),
 		Machine: machine(ctx, o.root, promBin)}
 	rep.Command = strings.TrimSpace(rep.Command)
 
@@ -297,7 +299,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			}
 		}
 		if o.soak > 0 && !now.Before(nextSoak) {
-			pt := soakPoint{At: now.Sub(t0).Round(time.Second), VigilRSS: last["vigil"].RSS, PromRSS: last["prometheus"].RSS}
+			pt := soakPoint{At: duration(now.Sub(t0).Round(time.Second)), VigilRSS: last["vigil"].RSS, PromRSS: last["prometheus"].RSS}
 			pt.Goroutines, _ = goroutines(ctx, vigilDebug)
 			if m, err := scrapeMetrics(ctx, "http://"+vigilDebug+"/metrics"); err == nil {
 				pt.Series = m["vigil_store_series"]

@@ -22,6 +22,7 @@ type proc struct {
 	log   string
 	lines chan string
 	done  chan struct{} // closed when the process has exited
+	grace time.Duration // between SIGTERM and SIGKILL, when not the group's
 }
 
 // procGroup owns every process the runner starts.
@@ -108,9 +109,9 @@ func (g *procGroup) stopAll(logf func(string, ...any)) {
 	for i := len(procs) - 1; i >= 0; i-- {
 		_ = syscall.Kill(-procs[i].cmd.Process.Pid, syscall.SIGTERM)
 	}
-	deadline := time.After(g.graceOr15())
+	sent := time.Now()
 	for _, p := range procs {
-		p.reap(deadline, logf)
+		p.reap(time.After(time.Until(sent.Add(g.graceOf(p)))), logf)
 	}
 }
 
@@ -126,11 +127,14 @@ func (g *procGroup) stop(p *proc, logf func(string, ...any)) {
 	}
 	g.mu.Unlock()
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	p.reap(time.After(g.graceOr15()), logf)
+	p.reap(time.After(g.graceOf(p)), logf)
 }
 
-func (g *procGroup) graceOr15() time.Duration {
-	if g.grace > 0 {
+func (g *procGroup) graceOf(p *proc) time.Duration {
+	switch {
+	case p.grace > 0:
+		return p.grace
+	case g.grace > 0:
 		return g.grace
 	}
 	return 15 * time.Second

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -49,7 +50,7 @@ type check struct {
 // soakPoint is one minute of a soak run, counted from the moment vigil
 // and Prometheus were both up.
 type soakPoint struct {
-	At         time.Duration
+	At         duration
 	VigilRSS   int64
 	PromRSS    int64
 	Goroutines int     // vigil's
@@ -62,10 +63,10 @@ type report struct {
 	Machine    string
 	Targets    int
 	Series     int // per target, as asked of the fleet
-	Interval   time.Duration
-	Retention  time.Duration
-	Warmup     time.Duration
-	Window     time.Duration
+	Interval   duration
+	Retention  duration
+	Warmup     duration
+	Window     duration
 	Vigil      measured
 	Prom       measured
 	Fleet      measured // CPU and RSS only, for information
@@ -75,6 +76,25 @@ type report struct {
 	Load       [2]float64 // load average at the start and the end of the window
 	Soak       []soakPoint
 	Profiles   []string // files written
+}
+
+// duration is a time.Duration that is "1m30s" in the raw JSON rather
+// than nanoseconds.
+type duration time.Duration
+
+func (d duration) String() string   { return time.Duration(d).String() }
+func (d duration) minutes() float64 { return time.Duration(d).Minutes() }
+
+func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = duration(v)
+	return err
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
@@ -131,7 +151,7 @@ func (r report) markdown(w io.Writer) {
 		fmt.Fprintln(w, "\n| minute | vigil RSS | vigil goroutines | vigil series | Prometheus RSS |")
 		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|")
 		for _, s := range r.Soak {
-			fmt.Fprintf(w, "| %.0f | %s | %d | %.0f | %s |\n", s.At.Minutes(), mib(s.VigilRSS), s.Goroutines, s.Series, mib(s.PromRSS))
+			fmt.Fprintf(w, "| %.0f | %s | %d | %.0f | %s |\n", s.At.minutes(), mib(s.VigilRSS), s.Goroutines, s.Series, mib(s.PromRSS))
 		}
 		if verdict := r.soakVerdict(); verdict != "" {
 			fmt.Fprintf(w, "\n%s\n", verdict)
@@ -162,18 +182,18 @@ func (r report) soakVerdict() string {
 	}
 	var at10 *soakPoint
 	for i := range r.Soak {
-		if r.Soak[i].At >= 10*time.Minute-30*time.Second {
+		if time.Duration(r.Soak[i].At) >= 10*time.Minute-30*time.Second {
 			at10 = &r.Soak[i]
 			break
 		}
 	}
 	first, last := r.Soak[0], r.Soak[len(r.Soak)-1]
 	s := fmt.Sprintf("vigil's goroutines: %d at minute %.0f, %d at the end (%+d).",
-		first.Goroutines, first.At.Minutes(), last.Goroutines, last.Goroutines-first.Goroutines)
+		first.Goroutines, first.At.minutes(), last.Goroutines, last.Goroutines-first.Goroutines)
 	if at10 != nil && at10 != &r.Soak[len(r.Soak)-1] {
 		change := div(float64(last.VigilRSS-at10.VigilRSS), float64(at10.VigilRSS))
 		s = fmt.Sprintf("vigil's RSS: %s at minute %.0f, %s at the end (%+.1f%%). ",
-			mib(at10.VigilRSS), at10.At.Minutes(), mib(last.VigilRSS), 100*change) + s
+			mib(at10.VigilRSS), at10.At.minutes(), mib(last.VigilRSS), 100*change) + s
 	}
 	return s
 }
