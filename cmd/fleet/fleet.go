@@ -253,7 +253,6 @@ type target struct {
 	rate   float64   // counters grow by value*rate per second
 	busy   float64   // the share of each CPU this host keeps busy, on average
 	cpus   []float64 // each CPU's busy share now, wandering around busy
-	hits   int
 }
 
 type line struct {
@@ -379,9 +378,7 @@ func (t *target) step(now time.Time) {
 	}
 }
 
-// hostile is what a hostile target adds to every body; garbage is what it
-// adds to one body in garbageEvery, which makes that scrape fail as a
-// whole (as it would in Prometheus).
+// hostile is what a hostile target adds to every body.
 const hostile = "# HELP fleet_hostile Label values an attacker controls: \x1b[31mred\x1b[0m \x1b]0;pwned\x07.\n" +
 	"# TYPE fleet_hostile gauge\n" +
 	"fleet_hostile{kind=\"csi\",value=\"\x1b[2J\x1b[H\x1b[31mcleared\x1b[0m\"} 1\n" +
@@ -396,17 +393,32 @@ const hostile = "# HELP fleet_hostile Label values an attacker controls: \x1b[31
 // hugeLabel is the size of the label value a hostile target sends.
 const hugeLabel = 100 << 10
 
+// garbage is what a hostile target adds to its body during the last
+// garbageWindow of every garbageEvery windows of the wall clock (5 s in
+// every 20 s): invalid UTF-8 in a label value and a line that is not a
+// metric, either of which fails the scrape as a whole, as it would in
+// Prometheus. So the target flaps rather than being simply down. It goes
+// by the clock, not by a count of requests, so that every scraper at an
+// interval of 5 s (vigil and Prometheus side by side in cmd/compare)
+// sees exactly one scrape in four fail, whatever their order.
 const garbage = "fleet_garbage{value=\"\xff\xfe invalid utf-8\"} 1\n" +
 	"this is not { a metric line\n"
 
-const garbageEvery = 4
+const (
+	garbageWindow = 5 * time.Second
+	garbageEvery  = 4
+)
+
+// garbageAt says whether a hostile body rendered at now carries garbage.
+func garbageAt(now time.Time) bool {
+	return now.UnixNano()/int64(garbageWindow)%garbageEvery == garbageEvery-1
+}
 
 // render appends the target's body for a scrape at now to b.
 func (t *target) render(now time.Time, b []byte) []byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.step(now)
-	t.hits++
 	h := 0
 	for i, l := range t.lines {
 		for h < len(t.heads) && t.heads[h] == i {
@@ -424,7 +436,7 @@ func (t *target) render(now time.Time, b []byte) []byte {
 			b = append(b, "AAAAAAAA"...)
 		}
 		b = append(b, "\"} 5\n"...)
-		if t.hits%garbageEvery == 0 {
+		if garbageAt(now) {
 			b = append(b, garbage...)
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+
 const recorded = "../../testdata/fleet/node_exporter.prom.txt"
 
 func loadRecording(t testing.TB) *recording {
@@ -225,19 +226,34 @@ func TestBusyHosts(t *testing.T) {
 func TestHostileBody(t *testing.T) {
 	rec := loadRecording(t)
 	tg := newTarget(0, Hostile, rec.scaled(1000), rec.uptime, time.Now())
-	failed := 0
-	for i := 1; i <= 2*garbageEvery; i++ {
-		body := tg.render(time.Now(), nil)
-		for _, raw := range []string{"\x1b[2J", "\x1b]0;", "\x07", "\x08", "\x7f", "\u009b", "\x9b31m", "\u202e", "\xff\xfe", "} NaN\n", "} +Inf\n", "} -Inf\n"} {
-			require.Contains(t, string(body), raw)
-		}
-		require.Contains(t, string(body), strings.Repeat("A", hugeLabel))
-		if _, err := parse(t, body); err != nil {
-			failed++
-			require.Zero(t, i%garbageEvery, "scrape %d failed: %v", i, err)
+	// Two scrapers at a 5 s interval, 1.3 s apart, as vigil and Prometheus
+	// scrape one target in cmd/compare: each sees one scrape in four fail,
+	// not one of them every other scrape and the other never.
+	start := time.Unix(1_800_000_000, 0)
+	offsets := []time.Duration{0, 1300 * time.Millisecond}
+	failed := make([]int, len(offsets))
+	for i := range 4 * garbageEvery {
+		for s, offset := range offsets {
+			now := start.Add(offset + time.Duration(i)*5*time.Second)
+			body := tg.render(now, nil)
+			for _, raw := range []string{"\x1b[2J", "\x1b]0;", "\x07", "\x08", "\x7f", "\u009b", "\x9b31m", "\u202e", "\xff\xfe", "} NaN\n", "} +Inf\n", "} -Inf\n"} {
+				require.Contains(t, string(body), raw)
+			}
+			require.Contains(t, string(body), strings.Repeat("A", hugeLabel))
+			if _, err := parse(t, body); err != nil {
+				require.True(t, garbageAt(now), "scraper %d, scrape %d failed: %v", s, i, err)
+				require.Contains(t, string(body), "this is not { a metric line\n")
+				failed[s]++
+			}
 		}
 	}
-	require.Equal(t, 2, failed, "one scrape in %d fails", garbageEvery)
+	require.Equal(t, []int{4, 4}, failed, "one scrape in %d fails, for each scraper", garbageEvery)
+	// A normal target never carries garbage, whatever the clock says.
+	normal := newTarget(1, Normal, rec.scaled(1000), rec.uptime, start)
+	for i := range garbageEvery {
+		_, err := parse(t, normal.render(start.Add(time.Duration(i)*5*time.Second), nil))
+		require.NoError(t, err)
+	}
 }
 
 // freePorts returns the first of n consecutive loopback ports that are

@@ -56,10 +56,11 @@
 //     CSI, OSC, C0 and C1 controls and bidi overrides, NaN and ±Inf values,
 //     a 100 KiB label value, and a comment line with invalid UTF-8 and a
 //     raw C1 byte (Prometheus' parser skips comments unchecked, so this
-//     body still parses). One scrape in four also carries invalid UTF-8 in
-//     a label value and a garbage line, which fails that scrape (up=0) as
-//     it would in Prometheus, so the target flaps rather than being simply
-//     down;
+//     body still parses). For 5 s in every 20 s of the wall clock the body
+//     also carries invalid UTF-8 in a label value and a garbage line, which
+//     fails that scrape (up=0) as it would in Prometheus, so the target
+//     flaps rather than being simply down: a scraper at a 5 s interval
+//     sees one scrape in four fail, and two scrapers see the same;
 //   - slow: answers after -slow-delay (a scrape timeout shorter than that
 //     fails it);
 //   - down: nothing listens on its port, so a scrape is refused.
@@ -130,7 +131,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.down, "down", 0, "this many targets (the last ones) are down: nothing listens")
 	fs.IntVar(&c.slow, "slow", 0, "this many targets (after the hostile ones) answer after -slow-delay")
 	fs.DurationVar(&c.slowDelay, "slow-delay", 3*time.Second, "how long a slow target takes to answer")
-	fs.IntVar(&c.hostile, "hostile", 0, "this many targets (the first ones) send escape sequences, NaN/Inf, huge label values and, one scrape in four, garbage")
+	fs.IntVar(&c.hostile, "hostile", 0, "this many targets (the first ones) send escape sequences, NaN/Inf, huge label values and, 5 s in every 20 s, garbage")
 	fs.StringVar(&c.sdFile, "sd-file", "", "write a Prometheus file_sd JSON file listing every target here")
 	fs.StringVar(&c.body, "body", "testdata/fleet/node_exporter.prom.txt", "the recorded node_exporter body every target serves")
 	if err := fs.Parse(args); err != nil {
