@@ -23,8 +23,14 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
+// TestMain checks that run leaves no goroutine behind once stopped: every
+// target's server and connection ends with it.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 const recorded = "../../testdata/fleet/node_exporter.prom.txt"
 
