@@ -70,6 +70,7 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	storeOpts.MaxSeries = o.maxSeries
 	storeOpts.SnapshotInterval = o.snapshotInterval
 	var db *store.DB
+	openStart := time.Now()
 	if o.dataDir == "" {
 		db = store.New(storeOpts)
 	} else if db, err = store.Open(o.dataDir, storeOpts); err != nil {
@@ -80,8 +81,13 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		return exitFailed
 	}
+	restored := db.Stats().Restore
+	if restored.Path != "" {
+		logger.Info("snapshot restored", "series", restored.Series, "samples", restored.Samples,
+			"written", restored.Written.Format(time.RFC3339), "took", time.Since(openStart).Round(time.Millisecond))
+	}
 	tuneGC()
-	p := &pipeline{db: db, logger: logger, restoreWarning: db.Stats().Restore.Warning()}
+	p := &pipeline{db: db, logger: logger, restoreWarning: restored.Warning()}
 	if p.restoreWarning != "" {
 		logger.Warn(p.restoreWarning)
 		if plan.tui {

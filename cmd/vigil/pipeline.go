@@ -76,7 +76,8 @@ func (p *pipeline) start(cfg *scrape.Config, groups []alert.GroupConfig, ams []a
 	}
 	p.rules = rules
 
-	p.scrape = scrape.NewManager(p.db, scrape.Options{
+	first := &firstScrape{Appendable: p.db, logger: p.logger, begin: mainStart}
+	p.scrape = scrape.NewManager(first, scrape.Options{
 		Logger:   p.logger,
 		Internal: []scrape.InternalTarget{selfTarget(p)},
 	})

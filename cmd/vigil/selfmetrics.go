@@ -13,7 +13,7 @@ import (
 // "vigil", as Prometheus scrapes itself.
 func selfTarget(p *pipeline) scrape.InternalTarget {
 	return scrape.InternalTarget{
-		Job:      "vigil",
+		Job:      selfJob,
 		Instance: "vigil",
 		Collect: func(_ context.Context, w io.Writer) error {
 			if err := writeStoreMetrics(w, p.db.Stats()); err != nil {
