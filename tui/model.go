@@ -92,6 +92,7 @@ func newModel(ctx context.Context, opts Options) Model {
 		newQueryView(c),
 	}
 	m.help = help.New()
+	m.help.Styles = c.styles.HelpKeys
 	m.poll()
 	return m
 }

@@ -450,7 +450,7 @@ func TestSilence(t *testing.T) {
 	require.Regexp(t, `silenced +HostHighLoad`, v)
 	require.Contains(t, v, "alerts 0 firing 1 pending")
 	m = press(t, m, "1")
-	require.Contains(t, m.View(), "● down─╮", "the host of a silenced alert does not stand out")
+	require.Contains(t, m.View(), "● down━┓", "the host of a silenced alert does not stand out")
 	m = press(t, m, "3", "enter")
 	require.Contains(t, m.View(), "here, until 10:15:00")
 	m = press(t, m, "S")

@@ -145,17 +145,30 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	// reader: the reader can take it, and then the first frame waits on
 	// termenv's timeouts, byte by byte, while the answer arrives as keys.
 	_ = lipgloss.HasDarkBackground()
+	noColour := false
 	switch opts.Color {
 	case "never":
-		lipgloss.SetColorProfile(termenv.Ascii)
+		noColour = true
 	case "always":
 		if lipgloss.ColorProfile() == termenv.Ascii {
 			lipgloss.SetColorProfile(termenv.ANSI256)
 		}
 	default:
-		if os.Getenv("NO_COLOR") != "" { // https://no-color.org
-			lipgloss.SetColorProfile(termenv.Ascii)
+		noColour = os.Getenv("NO_COLOR") != "" // https://no-color.org
+	}
+	if noColour {
+		// No colour, but bold and reverse stay where the terminal has
+		// them: without them the selected row and the active tab would
+		// not show at all.
+		if lipgloss.ColorProfile() != termenv.Ascii {
+			lipgloss.SetColorProfile(termenv.ANSI)
 		}
+		st := DefaultStyles()
+		if opts.Styles != nil {
+			st = *opts.Styles
+		}
+		st = st.WithoutColour()
+		opts.Styles = &st
 	}
 
 	m := newModel(ctx, opts)

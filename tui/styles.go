@@ -1,6 +1,12 @@
 package tui
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"reflect"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/lipgloss"
+)
 
 // Styles holds every style of the console. DefaultStyles uses the 16 ANSI
 // colours only: they follow the operator's terminal theme (light or dark)
@@ -49,8 +55,10 @@ type Styles struct {
 	ChartLabel  lipgloss.Style
 	ChartSeries []lipgloss.Style // one per series, cycled
 
-	Input lipgloss.Style
-	Help  lipgloss.Style
+	Input       lipgloss.Style
+	Placeholder lipgloss.Style // of the query and filter inputs
+	Help        lipgloss.Style
+	HelpKeys    help.Styles // the help line and the ? page
 }
 
 // DefaultStyles returns the console's styles.
@@ -97,7 +105,9 @@ func DefaultStyles() Styles {
 	s.Resolved = lipgloss.NewStyle().Foreground(green)
 
 	s.Card = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(gray)
-	s.CardSelected = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(cyan)
+	// The selected card's frame is heavier, not only another colour, so
+	// it shows without colour too.
+	s.CardSelected = lipgloss.NewStyle().Border(lipgloss.ThickBorder()).BorderForeground(cyan)
 	s.CardTitle = lipgloss.NewStyle().Bold(true)
 	s.CardLabel = lipgloss.NewStyle().Foreground(gray)
 	s.CardValue = lipgloss.NewStyle().Bold(true)
@@ -116,6 +126,36 @@ func DefaultStyles() Styles {
 	}
 
 	s.Input = lipgloss.NewStyle()
+	s.Placeholder = textinput.New().PlaceholderStyle
 	s.Help = lipgloss.NewStyle()
+	s.HelpKeys = help.New().Styles
+	return s
+}
+
+// WithoutColour returns the styles with every foreground, background and
+// border colour taken out, and bold, italic, underline and reverse kept:
+// what --color never and NO_COLOR draw with.
+func (s Styles) WithoutColour() Styles {
+	plain := func(st lipgloss.Style) lipgloss.Style {
+		return st.UnsetForeground().UnsetBackground().UnsetBorderForeground().UnsetBorderBackground()
+	}
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		for i := range v.NumField() {
+			switch f := v.Field(i); f.Interface().(type) {
+			case lipgloss.Style:
+				f.Set(reflect.ValueOf(plain(f.Interface().(lipgloss.Style))))
+			case []lipgloss.Style:
+				ss := append([]lipgloss.Style(nil), f.Interface().([]lipgloss.Style)...)
+				for j := range ss {
+					ss[j] = plain(ss[j])
+				}
+				f.Set(reflect.ValueOf(ss))
+			case help.Styles:
+				walk(f)
+			}
+		}
+	}
+	walk(reflect.ValueOf(&s).Elem())
 	return s
 }

@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/muesli/termenv"
 	"github.com/stretchr/testify/require"
 )
 
@@ -98,5 +101,34 @@ func TestHeaderNarrow(t *testing.T) {
 		} else {
 			require.Contains(t, h, "targets 2/4 up │ alerts 1 firing 1 pending", "width %d", w)
 		}
+	}
+}
+
+// TestWithoutColour: with colours taken out (--color never, NO_COLOR) a
+// 256-colour terminal gets no colour sequence, yet the active tab, the
+// selected row and the selected card still show (reverse, a heavy frame).
+func TestWithoutColour(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.ANSI256)
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	colour := regexp.MustCompile(`\x1b\[([0-9;]*;)?(3[0-9]|4[0-9]|9[0-7]|10[0-7])(;[0-9;]*)?m`)
+	for _, plain := range []bool{false, true} {
+		opts := testOptions(t)
+		st := DefaultStyles()
+		if plain {
+			st = st.WithoutColour()
+		}
+		opts.Styles = &st
+		m := tick(t, newTestModel(t, opts, 80, 24))
+		overview := m.View()
+		targets := press(t, m, "2").View()
+		all := overview + targets
+		for _, keys := range [][]string{{"2", "/"}, {"3"}, {"3", "l"}, {"4", "/", "load", "enter", "enter", "enter"}, {"5"}, {"5", "node_load1", "enter"}, {"?"}} {
+			v := press(t, tick(t, newTestModel(t, opts, 80, 24)), keys...).View()
+			require.NotContains(t, all, v, "keys %q show nothing new", keys)
+			all += v
+		}
+		require.Equal(t, !plain, colour.MatchString(all), "plain=%v: %q", plain, colour.FindString(all))
+		require.Contains(t, targets, "\x1b[7m", "the selected row is in reverse")
+		require.Contains(t, ansi.Strip(overview), "┏━ batch1:9100", "the selected card has a heavy frame")
 	}
 }

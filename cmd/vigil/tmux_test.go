@@ -160,7 +160,11 @@ func TestConsoleExitsOnHangup(t *testing.T) {
 // draws charts without braille.
 func TestConsoleColourFlags(t *testing.T) {
 	ne := peertest.NodeExporter(t)
-	colour := regexp.MustCompile(`\x1b\[[0-9;]*3[0-9]m|\x1b\[[0-9;]*38;`)
+	// A colour: 30-38, 40-48, 90-97, 100-107 as an SGR parameter. Not 39
+	// and 49 (default colours): tmux's capture adds those after any
+	// attribute, such as the reverse video that shows the selection
+	// without colour.
+	colour := regexp.MustCompile(`\x1b\[([0-9;]*;)?(3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]`)
 	for _, tc := range []struct {
 		name, env, flags string
 		coloured         bool
