@@ -174,7 +174,7 @@ func TestFlags(t *testing.T) {
 // ignores SIGTERM, and checks that stopAll leaves none of them running.
 func TestStopAll(t *testing.T) {
 	dir := t.TempDir()
-	g := procGroup{grace: 500 * time.Millisecond}
+	g := procGroup{grace: 2 * time.Second} // long enough for sh0 on a busy machine
 	var pids []int
 	for i, script := range []string{
 		`sleep 300 & echo $!; wait`,
@@ -195,12 +195,12 @@ func TestStopAll(t *testing.T) {
 	p, err := g.start(context.Background(), dir, "sh2", "/bin/sh", "-c", `trap "" TERM; echo; sleep 300`)
 	require.NoError(t, err)
 	<-p.lines
-	p.grace = 1500 * time.Millisecond
+	p.grace = 3 * time.Second
 	var logged []string
 	began := time.Now()
 	g.stopAll(func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) })
 	require.Equal(t, []string{"sh1 did not stop on SIGTERM; killing it", "sh2 did not stop on SIGTERM; killing it"}, logged)
-	require.GreaterOrEqual(t, time.Since(began), 1500*time.Millisecond)
+	require.GreaterOrEqual(t, time.Since(began), 3*time.Second)
 	pids = append(pids, p.cmd.Process.Pid)
 	for _, pid := range pids {
 		require.Eventually(t, func() bool { return !alive(pid) }, 5*time.Second, 10*time.Millisecond, "pid %d still runs", pid)
@@ -258,6 +258,7 @@ func TestRunShort(t *testing.T) {
 	require.Contains(t, stdout.String(), "cpu.pprof")
 	require.FileExists(t, filepath.Join(out, "cpu.pprof"))
 	require.FileExists(t, filepath.Join(out, "heap.top.txt"))
+	require.FileExists(t, filepath.Join(out, "prometheus.yml"))
 	requireCleanedUp(t, tmp, port, "out")
 }
 
@@ -355,6 +356,11 @@ func TestNoPrometheus(t *testing.T) {
 	err := run(context.Background(), []string{"-prometheus", "/nonexistent/prometheus"}, io.Discard, io.Discard)
 	require.ErrorContains(t, err, "no Prometheus to compare with")
 	require.ErrorContains(t, err, "apt-get install -y prometheus")
+}
+
+func TestChildEnv(t *testing.T) {
+	require.Equal(t, []string{"PATH=/bin", "GOGCX=1", "HOME=/root"},
+		childEnv([]string{"PATH=/bin", "GOGC=off", "GOMEMLIMIT=1GiB", "GOGCX=1", "GOMAXPROCS=1", "GODEBUG=x=1", "HOME=/root"}))
 }
 
 func freePorts(t *testing.T, n int) int {

@@ -60,14 +60,19 @@
 // the end, and its goroutines at minute 1 (every target scraped, its
 // connection open) with the end.
 //
+// Both run with the runner's environment less GOGC, GOMEMLIMIT, GOMAXPROCS
+// and GODEBUG, so that each has its own defaults (vigil sets GOGC 25
+// itself; Prometheus 2.42 leaves Go's 100).
+//
 // The report is markdown on stdout and in -out/report.md, raw figures in
-// -out/report.json (-out defaults to a new temporary directory, which is
-// kept). Every process it starts is in its own process group (with
-// PR_SET_PDEATHSIG) and is stopped, group and all, on exit, on an error
-// and on ctrl+c or SIGTERM: SIGTERM, up to 15 s for vigil's final snapshot
-// and Prometheus' head (3 s for the fleet, which has nothing to save),
-// then SIGKILL. Its working directory (binaries,
-// configs, data, logs) is removed unless -keep.
+// -out/report.json, the configuration both read in -out/prometheus.yml
+// (-out defaults to a new temporary directory, which is kept). Every
+// process it starts is in its own process group (with PR_SET_PDEATHSIG)
+// and is stopped, group and all, on exit, on an error and on ctrl+c or
+// SIGTERM: SIGTERM, up to 15 s for vigil's final snapshot and Prometheus'
+// head (3 s for the fleet, which has nothing to save), then SIGKILL. Its
+// working directory (binaries, configs, data, logs) is removed unless
+// -keep.
 package main
 
 import (
@@ -230,8 +235,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	cfg := filepath.Join(work, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte(configFor(o.interval, rules, sd)), 0o644); err != nil {
-		return err
+	for _, dir := range []string{work, o.out} { // the one in -out is for the record
+		if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(configFor(o.interval, rules, sd)), 0o644); err != nil {
+			return err
+		}
 	}
 
 	vigilDebug := fmt.Sprintf("127.0.0.1:%d", o.port-2)

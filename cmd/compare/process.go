@@ -41,6 +41,7 @@ func (g *procGroup) start(ctx context.Context, dir, name, bin string, args ...st
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	cmd.Env = childEnv(os.Environ())
 	cmd.Stderr = lf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
@@ -70,6 +71,23 @@ func (g *procGroup) start(ctx context.Context, dir, name, bin string, args ...st
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// childEnv is the environment without the Go runtime's tuning variables:
+// vigil and Prometheus are both Go programs, and a GOGC or GOMEMLIMIT
+// meant for the runner would change what is measured. Each runs with its
+// own defaults (vigil sets GOGC 25 itself).
+func childEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // waitLine waits for a line of stdout that starts with prefix.
