@@ -34,8 +34,10 @@ func changedBytes(a, b string) int {
 }
 
 // BenchmarkIdleMinute replays a minute of one-second ticks on each view
-// over unchanging data and reports the bytes a slow link has to carry per
-// tick, and the cost of a frame.
+// over unchanging data and reports, per tick, the bytes of the lines that
+// changed (what a line-by-line renderer writes: an upper bound, since the
+// cellWriter writes only the changed cells; BenchmarkIdleOverviewBytes
+// measures those), and the cost of a frame.
 func BenchmarkIdleMinute(b *testing.B) {
 	opts := testOptions(b)
 	for _, v := range []struct {
