@@ -18,8 +18,10 @@
 //	            silenced, not counted as firing or pending, its events in
 //	            the log marked. The silence is the console's alone: the
 //	            rules, the events on stdout and Alertmanager do not see it
-//	4 Explore   metric names → the series of one → a chart of one series, or
-//	            c for all listed series together
+//	4 Explore   metric names (/ filters fuzzily, fzf-like: "nnrb" finds
+//	            node_network_receive_bytes_total, best matches first) → the
+//	            series of one → a chart of one series, or c for all listed
+//	            series together
 //	5 Query     a PromQL prompt (tab completes, ↑/↓ history): the instant
 //	            result as a table, the range result as a chart
 //

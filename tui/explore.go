@@ -2,6 +2,8 @@ package tui
 
 import (
 	"math"
+	"sort"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -361,13 +363,26 @@ func (e *explore) listPage(title string, err error, loaded, unfiltered bool, nou
 func (e *explore) rebuild() {
 	switch e.level {
 	case levelMetrics:
-		var rows []row
+		// Metric names take a fuzzy filter: "nnrb" finds
+		// node_network_receive_bytes_total; the best matches first.
+		type hit struct {
+			row   row
+			score int
+		}
+		var hits []hit
+		pat := e.f().value()
 		for i, n := range e.names {
 			s := e.nameText[i]
-			if !e.f().matches(s) {
+			score, ok := fuzzyScore(strings.ToLower(s), pat)
+			if !ok {
 				continue
 			}
-			rows = append(rows, row{key: n, cells: []string{s}})
+			hits = append(hits, hit{row{key: n, cells: []string{s}}, score})
+		}
+		sort.SliceStable(hits, func(i, j int) bool { return hits[i].score > hits[j].score })
+		rows := make([]row, len(hits))
+		for i, h := range hits {
+			rows[i] = h.row
 		}
 		e.metrics.setRows(rows)
 	case levelSeries:

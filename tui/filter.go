@@ -89,3 +89,70 @@ func (f *filter) view(st *Styles, width int) string {
 	}
 	return ""
 }
+
+// fuzzyScore matches each word of pat, in order, as a subsequence of s
+// (both lower case), fzf-like, and scores the match: a whole substring
+// scores highest, then runs of adjacent characters and characters at the
+// start of a word (after _ : . or a space); a long span costs a little. ok
+// is false when a word is not a subsequence of s. An empty pat matches
+// with score 0.
+func fuzzyScore(s, pat string) (score int, ok bool) {
+	for _, w := range strings.Fields(pat) {
+		if i := strings.Index(s, w); i >= 0 {
+			score += 100 + 10*len(w)
+			if wordStart(s, i) {
+				score += 50
+			}
+			continue
+		}
+		// Two alignments, the better one counts: leftmost, and one that
+		// takes a character at the start of a word when there is one
+		// ahead ("ntb": n, t of transmit, b of bytes).
+		a, okA := subsequenceScore(s, w, false)
+		b, okB := subsequenceScore(s, w, true)
+		if !okA && !okB {
+			return 0, false
+		}
+		score += max(a, b)
+	}
+	return score, true
+}
+
+func wordStart(s string, i int) bool { return i == 0 || strings.ContainsRune("_:. ", rune(s[i-1])) }
+
+// subsequenceScore aligns w in s as a subsequence, leftmost, or
+// preferring the starts of words, and scores the alignment.
+func subsequenceScore(s, w string, starts bool) (score int, ok bool) {
+	prev, first, i := -2, -1, 0
+	for j := 0; j < len(w); j++ {
+		at := -1
+		if starts && j > 0 {
+			for k := i; k < len(s); k++ {
+				if s[k] == w[j] && wordStart(s, k) {
+					at = k
+					break
+				}
+			}
+		}
+		if at < 0 {
+			at = strings.IndexByte(s[i:], w[j])
+			if at < 0 {
+				return 0, false
+			}
+			at += i
+		}
+		switch {
+		case at == prev+1:
+			score += 8
+		case wordStart(s, at):
+			score += 6
+		default:
+			score++
+		}
+		if first < 0 {
+			first = at
+		}
+		prev, i = at, at+1
+	}
+	return score - (prev-first)/4, true
+}
