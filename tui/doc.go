@@ -6,7 +6,7 @@
 //	1 Overview  a card per host (CPU %, memory %, load/CPUs, fullest disk %,
 //	            network rx/tx) with sparklines over the time range, computed
 //	            by PromQL over node_exporter's metric names; enter charts one
-//	            host, ↑/↓ picks the metric. Below the cards, the targets
+//	            host, ↑/↓ picks the metric, its alerts and targets below. Below the cards, the targets
 //	            without such data (other jobs, hosts down from the start):
 //	            health, scrape duration and series, or the last error
 //	2 Targets   job, instance, health, last scrape, duration, samples, error;

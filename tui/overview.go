@@ -684,6 +684,13 @@ func (o *overview) detailView(width, height int) string {
 	}
 	title := st.Title.Render(fit(Sanitize(h.instance, maxLabelLen), max(width/2, 10))) + st.Dim.Render(" · "+formatRange(c.rng())+"  ") + strings.Join(tabs, "")
 	lines := []string{title}
+	// Under the chart: the host's targets and alerts, in up to a third
+	// of the height.
+	info := o.hostInfo(h.instance, width)
+	if room := (height - 1) / 3; len(info) > room {
+		info = info[:room]
+	}
+	height -= len(info)
 	d := o.detailData
 	switch {
 	case d == nil:
@@ -699,5 +706,67 @@ func (o *overview) detailView(width, height int) string {
 		}
 		lines = append(lines, renderChart(st, c.opts.ASCII, c.opts.Location, width, height-1, d.span.start, d.span.end, ss, hm.unit))
 	}
+	if len(info) > 0 {
+		lines = append(fitBlockLines(lines, height), info...)
+	}
 	return strings.Join(lines, "\n")
+}
+
+// fitBlockLines pads or cuts lines (which may hold newlines) to exactly h
+// lines.
+func fitBlockLines(lines []string, h int) []string {
+	out := strings.Split(strings.Join(lines, "\n"), "\n")
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out[:max(h, 0)]
+}
+
+// hostInfo is a line per target of the host (job, health, last scrape,
+// duration, series or error) and per alert on it (state, name, value,
+// since), alerts first.
+func (o *overview) hostInfo(instance string, width int) []string {
+	c, st := o.c, &o.c.styles
+	var lines []string
+	for _, a := range c.alerts {
+		if a.Labels.Get("instance") != instance || a.State == alert.StateResolved {
+			continue
+		}
+		state, style := string(a.State), &st.Pending
+		switch {
+		case !c.silencedUntil(a.Labels).IsZero():
+			state, style = "silenced", &st.Dim
+		case a.State == alert.StateFiring:
+			style = &st.Firing
+		}
+		name := Sanitize(a.Rule, maxLabelLen)
+		if name == "" {
+			name = Sanitize(a.Labels.Get("alertname"), maxLabelLen)
+		}
+		line := style.Render(padRight("▲ "+state, 10)) + " " + padANSI(st.Title.Render(fit(name, 24)), 24) + " " +
+			fmt.Sprintf("%9s %8s", formatShort(a.Value), formatAge(c.now, since(a)))
+		lines = append(lines, ansi.Truncate(line, width, "…"))
+	}
+	for _, t := range c.targets {
+		if t.Instance != instance {
+			continue
+		}
+		health := st.Dim.Render("○ unknown")
+		switch t.Health {
+		case scrape.HealthUp:
+			health = st.Up.Render("● up     ")
+		case scrape.HealthDown:
+			health = st.Down.Render("● down   ")
+		}
+		tail := fmt.Sprintf("last %6s %8s %8s series", formatAge(c.now, t.LastScrape), formatDuration(t.LastDuration), itoa(t.Series))
+		if t.LastScrape.IsZero() {
+			tail = st.Dim.Render("not scraped yet")
+		}
+		if t.Health == scrape.HealthDown && t.LastError != "" {
+			tail = st.Error.Render(Sanitize(t.LastError, maxErrorLen))
+		}
+		line := health + "  " + padANSI(st.Dim.Render(fit("job "+Sanitize(t.Job, maxLabelLen), 24)), 24) + " " + tail
+		lines = append(lines, ansi.Truncate(line, width, "…"))
+	}
+	return lines
 }
