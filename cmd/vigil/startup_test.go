@@ -452,8 +452,12 @@ func withoutEnv(env []string, name string) []string {
 	return out
 }
 
-// BenchmarkStartupRestore is the restore's share of a start: opening the
-// store on the same 100,000-series snapshot, in process.
+// BenchmarkStartupRestore opens the store on the same 100,000-series
+// snapshot in process, in a heap that earlier iterations (and the
+// snapshot's making) already grew: the restore's own work, without what a
+// new process pays to touch its memory for the first time. That difference
+// is most of a start: compare its s-to-restore with the s-restore that
+// BenchmarkStartupHeadless reads from vigil's log.
 func BenchmarkStartupRestore(b *testing.B) {
 	snap := startupSnapshot(b)
 	for i := 0; i < b.N; i++ {
