@@ -21,7 +21,9 @@
 //	4 Explore   metric names (/ filters fuzzily, fzf-like: "nnrb" finds
 //	            node_network_receive_bytes_total, best matches first) → the
 //	            series of one → a chart of one series, or c for all listed
-//	            series together
+//	            series together. A counter (_total, _count, _sum) is charted
+//	            as a per-second rate, r shows it raw; units come from the
+//	            name (_bytes in KiB/MiB/GiB, _seconds in ms/s, _ratio in %)
 //	5 Query     a PromQL prompt (tab completes, ↑/↓ history): the instant
 //	            result as a table, the range result as a chart
 //

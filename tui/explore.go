@@ -73,6 +73,7 @@ type explore struct {
 
 	chosen    labels.Labels   // chosen series
 	chosenAll []labels.Labels // or several, charted together
+	raw       bool            // r: chart a counter as it is, not as a rate
 	chart     *exploreChartMsg
 	chartBusy bool
 	chartSeq  int
@@ -102,6 +103,9 @@ func (e *explore) ShortHelp() []key.Binding {
 	k := &e.c.keys
 	switch e.level {
 	case levelChart:
+		if kindOf(e.metric).counter {
+			return []key.Binding{k.Back, k.Raw, k.RangeUp, k.RangeDown}
+		}
 		return []key.Binding{k.Back, k.RangeUp, k.RangeDown}
 	case levelSeries:
 		return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "chart"), k.ChartAll, k.Back, k.Filter}
@@ -114,6 +118,7 @@ func (e *explore) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{withHelp(k.Enter, "enter", "drill in"), withHelp(k.ChartAll, "c", "chart the listed series"), k.Back, k.Filter},
+		{withHelp(k.Raw, "r", "counter: rate or raw")},
 	}
 }
 
@@ -187,8 +192,11 @@ func (e *explore) refresh() tea.Cmd {
 			expr = selector(labels.FromStrings(labels.MetricName, e.metric))
 			want = map[uint64]bool{}
 			for _, ls := range e.chosenAll {
-				want[ls.Hash()] = true
+				want[ls.DropMetricName().Hash()] = true // rate() drops the name
 			}
+		}
+		if e.asRate() {
+			expr = "rate(" + expr + "[" + rateWindow(sp.step) + "])"
 		}
 		return func() tea.Msg {
 			ctx, cancel := c.queryCtx()
@@ -197,7 +205,7 @@ func (e *explore) refresh() tea.Cmd {
 			if want != nil {
 				kept := mat[:0]
 				for _, s := range mat {
-					if want[s.Metric.Hash()] {
+					if want[s.Metric.DropMetricName().Hash()] {
 						kept = append(kept, s)
 					}
 				}
@@ -294,18 +302,23 @@ func (e *explore) handleKey(msg tea.KeyMsg) tea.Cmd {
 			if i < 0 || i >= len(e.seriesLs) {
 				return nil
 			}
-			e.chosen, e.chosenAll = e.seriesLs[i], nil
+			e.chosen, e.chosenAll, e.raw = e.seriesLs[i], nil, false
 			e.level = levelChart
 			e.chart, e.chartBusy = nil, false
 			return e.refresh()
 		}
 		return nil
+	case e.level == levelChart && key.Matches(msg, k.Raw) && kindOf(e.metric).counter:
+		e.raw = !e.raw
+		e.chart, e.chartBusy = nil, false
+		e.chartSeq++ // a query under way is for the other kind
+		return e.refresh()
 	case e.level == levelSeries && key.Matches(msg, k.ChartAll):
 		if len(e.seriesLs) == 0 {
 			return nil
 		}
 		e.chosenAll = append([]labels.Labels(nil), e.seriesLs[:min(len(e.seriesLs), e.c.opts.MaxChartSeries)]...)
-		e.chosen = labels.FromStrings(labels.MetricName, e.metric)
+		e.chosen, e.raw = labels.FromStrings(labels.MetricName, e.metric), false
 		e.level = levelChart
 		e.chart, e.chartBusy = nil, false
 		return e.refresh()
@@ -417,9 +430,24 @@ func (e *explore) seriesView(width, height int) string {
 	return e.listPage(title, e.seriesErr, e.seriesDone, len(e.allSeries) > 0, "series", "series", &e.series, width, height)
 }
 
+// asRate reports whether the chart shows the metric as a per-second rate:
+// a counter, unless r asked for it raw.
+func (e *explore) asRate() bool { return kindOf(e.metric).counter && !e.raw }
+
 func (e *explore) chartView(width, height int) string {
 	c, st := e.c, &e.c.styles
-	title := st.Title.Render(labelsString(e.chosen, true, max(width-8, 10))) + st.Dim.Render(" "+formatRange(c.rng()))
+	kind := kindOf(e.metric)
+	title := st.Title.Render(labelsString(e.chosen, true, max(width-20, 10))) + st.Dim.Render(" "+formatRange(c.rng()))
+	switch {
+	case e.asRate():
+		title = st.Dim.Render("rate ") + title + st.Dim.Render(" /s · r raw")
+	case kind.counter:
+		title += st.Dim.Render(" raw · r rate")
+	}
+	yfmt := kind.format
+	if !e.asRate() && kind.counter {
+		yfmt = kindOf(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(e.metric, "_total"), "_count"), "_sum")).format
+	}
 	if e.chosenAll != nil {
 		title += st.Dim.Render(" · " + itoa(len(e.chosenAll)) + " series")
 	}
@@ -435,20 +463,20 @@ func (e *explore) chartView(width, height int) string {
 	default:
 		var ss []chartSeries
 		if e.chosenAll == nil {
-			lines = append(lines, statsLine(st, d.mat[0].Floats, width))
+			lines = append(lines, statsLine(st, d.mat[0].Floats, width, yfmt))
 			ss = append(ss, chartSeries{points: d.mat[0].Floats})
 		} else {
 			for _, s := range d.mat {
 				ss = append(ss, chartSeries{legend: labelsString(s.Metric, false, maxLineLen), points: s.Floats})
 			}
 		}
-		lines = append(lines, renderChart(st, c.opts.ASCII, c.opts.Location, width, height-len(lines), d.span.start, d.span.end, ss, formatAxis))
+		lines = append(lines, renderChart(st, c.opts.ASCII, c.opts.Location, width, height-len(lines), d.span.start, d.span.end, ss, yfmt))
 	}
 	return joinLines(lines)
 }
 
-// statsLine summarises points: last, min, avg, max.
-func statsLine(st *Styles, ps []promql.FPoint, width int) string {
+// statsLine summarises points: last, min, avg, max, printed with format.
+func statsLine(st *Styles, ps []promql.FPoint, width int, format func(float64) string) string {
 	if len(ps) == 0 {
 		return ""
 	}
@@ -465,9 +493,9 @@ func statsLine(st *Styles, ps []promql.FPoint, width int) string {
 	if n > 0 {
 		avg = sum / float64(n)
 	}
-	s := st.Dim.Render("last ") + formatShort(ps[len(ps)-1].F) +
-		st.Dim.Render("  min ") + formatShort(lo) +
-		st.Dim.Render("  avg ") + formatShort(avg) +
-		st.Dim.Render("  max ") + formatShort(hi)
+	s := st.Dim.Render("last ") + format(ps[len(ps)-1].F) +
+		st.Dim.Render("  min ") + format(lo) +
+		st.Dim.Render("  avg ") + format(avg) +
+		st.Dim.Render("  max ") + format(hi)
 	return padANSI(s, width)
 }

@@ -33,6 +33,7 @@ type KeyMap struct {
 	Sort     key.Binding
 	ChartAll key.Binding
 	Silence  key.Binding // Alerts: silence the selected alert here, for longer each press
+	Raw      key.Binding // Explore: a counter as it is, not as a rate
 
 	// Time range.
 	RangeUp   key.Binding
@@ -77,6 +78,7 @@ func DefaultKeyMap() KeyMap {
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		ChartAll: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "chart all")),
 		Silence:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "silence 15m/1h/4h/24h/off")),
+		Raw:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rate/raw counter")),
 
 		RangeUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "longer range")),
 		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),

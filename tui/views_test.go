@@ -45,6 +45,8 @@ func TestViews(t *testing.T) {
 		{"explore_series", []string{"4", "/", "load", "enter", "enter"}},
 		{"explore_chart", []string{"4", "/", "load", "enter", "enter", "j", "enter"}},
 		{"explore_chart_all", []string{"4", "/", "load", "enter", "enter", "c"}},
+		{"explore_counter", []string{"4", "/", "receive_bytes", "enter", "enter", "enter"}},
+		{"explore_counter_raw", []string{"4", "/", "receive_bytes", "enter", "enter", "enter", "r"}},
 		{"query_empty", []string{"5"}},
 		{"query", []string{"5", `rate(node_network_receive_bytes_total{device="eth0"}[1m])`, "enter"}},
 		{"query_scalar", []string{"5", "1+1", "enter"}},
