@@ -469,3 +469,14 @@ func TestSilence(t *testing.T) {
 	m = press(t, m, "1")
 	require.Contains(t, m.View(), "● down ▲1")
 }
+
+// TestQueryErrorCaret: a parse error is pointed at under the query.
+func TestQueryErrorCaret(t *testing.T) {
+	m := tick(t, newTestModel(t, testOptions(t), 80, 24))
+	m = press(t, m, "5", "rate(node_load1)", "enter")
+	lines := strings.Split(m.View(), "\n")
+	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "› rate(node_load1)") })
+	require.Positive(t, i, m.View())
+	require.Equal(t, "       ^^^^^^^^^^", strings.TrimRight(lines[i+1], " "), "the caret is under node_load1")
+	require.Contains(t, lines[i+2], "1:6: parse error")
+}

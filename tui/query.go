@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -319,6 +321,9 @@ func (v *queryView) view(width, height int) string {
 		lines = append(lines, st.Dim.Render(fit("enter runs the query at now and over the last "+formatRange(c.rng())+"; esc leaves the prompt", width)))
 		return joinLines(lines)
 	case r.instErr != nil:
+		if caret := v.caretLine(r.instErr, width); caret != "" {
+			lines = append(lines, caret)
+		}
 		for _, l := range wrap(Sanitize(r.instErr.Error(), maxErrorLen), width) {
 			lines = append(lines, st.Error.Render(l))
 		}
@@ -371,4 +376,29 @@ func (v *queryView) view(width, height int) string {
 		lines = append(lines, renderChart(st, c.opts.ASCII, c.opts.Location, width, avail-tableH, r.span.start, r.span.end, ss, formatAxis))
 	}
 	return joinLines(lines)
+}
+
+// caretLine points, under the input, at the part of the query a parse
+// error is about: "" when err is not a parse error of the text in the
+// input, or the text does not fit on the line (the input scrolls then).
+func (v *queryView) caretLine(err error, width int) string {
+	var pe *parser.ParseErr
+	var pes parser.ParseErrors
+	switch {
+	case errors.As(err, &pes) && len(pes) > 0:
+		pe = &pes[0]
+	case errors.As(err, &pe):
+	default:
+		return ""
+	}
+	q := v.input.Value()
+	prompt := ansi.StringWidth(v.input.Prompt)
+	start, end := int(pe.PositionRange.Start), int(pe.PositionRange.End)
+	if pe.Query != q || strings.Contains(q, "\n") || start < 0 || start > len(q) || prompt+ansi.StringWidth(q)+1 > width {
+		return ""
+	}
+	end = min(max(end, start+1), len(q)+1)
+	col := prompt + ansi.StringWidth(q[:start])
+	n := max(ansi.StringWidth(q[start:min(end, len(q))]), 1)
+	return strings.Repeat(" ", col) + v.c.styles.Error.Render(strings.Repeat("^", n))
 }
