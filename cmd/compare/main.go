@@ -27,8 +27,9 @@
 //   - CPU: the growth of utime+stime (/proc/PID/stat) over the window,
 //     divided by its length: the share of one core. On a shared machine
 //     this is steadier than anything timed;
-//   - RSS: VmRSS at the end, the most seen in the window, VmHWM (the peak
-//     since start), and the split into anonymous and file-backed memory
+//   - RSS: VmRSS at the end, the most seen in the window, the peak since
+//     start (VmHWM, or the most seen when that is higher: the kernel lets
+//     VmHWM lag), and the split into anonymous and file-backed memory
 //     (Prometheus mmaps its head chunks, so part of its RSS is page cache);
 //   - series and samples held: vigil's from its own metrics
 //     (vigil_store_series, vigil_store_samples, vigil_store_chunk_bytes),
@@ -50,8 +51,8 @@
 //
 // Then it takes a CPU profile (-profile long, 20 s) and a heap profile of
 // vigil through its hidden --debug-listen, after the window so that
-// profiling does not count, saves them to -out with `go tool pprof -top`
-// of each, and prints the tops.
+// profiling does not count, saves them to -out with the tops of each
+// (`go tool pprof -top`, and -top -cum), and prints the tops.
 //
 // With -soak D the run lasts D from the moment both are up (the window is
 // what follows the warm-up), and every minute it records vigil's RSS and
@@ -285,16 +286,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	t0 := time.Now()
 	logf("warming up for %v", o.warmup)
 	var (
-		before, last map[string]procSample
-		start, end   time.Time
-		maxRSS       = map[string]int64{}
-		nextSoak     = t0.Add(time.Minute)
+		before, last      map[string]procSample
+		start, end, endAt time.Time // endAt: when last was read
+		maxRSS            = map[string]int64{}
+		nextSoak          = t0.Add(time.Minute)
 	)
 	for {
 		now := time.Now()
 		if last, err = readAll(); err != nil {
 			return err
 		}
+		endAt = now
 		if before == nil && !now.Before(t0.Add(o.warmup)) {
 			before, start, end = last, now, now.Add(o.window)
 			rep.Load[0] = loadAverage()
@@ -333,8 +335,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
-	at := time.Now() // the end of the window, where both are queried
-	secs := at.Sub(start).Seconds()
+	at := endAt // the end of the window, where both are queried
+	secs := endAt.Sub(start).Seconds()
 	rep.Load[1] = loadAverage()
 	fill := func(name string) measured {
 		b, l := before[name], last[name]

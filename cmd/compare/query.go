@@ -296,19 +296,26 @@ func profile(ctx context.Context, addr string, d time.Duration, vigilBin, out st
 			return files, b.String(), err
 		}
 		files = append(files, file)
-		args := []string{"tool", "pprof", "-top", "-nodecount", "25"}
-		if p.name == "heap.pprof" {
-			args = append(args, "-sample_index", "inuse_space")
+		// The top by own time, and by time including callees (-cum),
+		// which says which part of vigil the time goes to.
+		for _, sort := range []string{"", "-cum"} {
+			args := []string{"tool", "pprof", "-top", "-nodecount", "25"}
+			if sort != "" {
+				args = append(args, sort)
+			}
+			if p.name == "heap.pprof" {
+				args = append(args, "-sample_index", "inuse_space")
+			}
+			top, err := exec.CommandContext(ctx, "go", append(args, vigilBin, file)...).CombinedOutput()
+			if err != nil {
+				return files, b.String(), fmt.Errorf("go tool pprof %s: %w\n%s", file, err, top)
+			}
+			topFile := strings.TrimSuffix(file, ".pprof") + ".top" + sort + ".txt"
+			if err := os.WriteFile(topFile, top, 0o644); err != nil {
+				return files, b.String(), err
+			}
+			fmt.Fprintf(&b, "\n%s, go tool pprof %s (%s)\n%s", p.name, strings.TrimSpace("-top "+sort), topFile, top)
 		}
-		top, err := exec.CommandContext(ctx, "go", append(args, vigilBin, file)...).CombinedOutput()
-		if err != nil {
-			return files, b.String(), fmt.Errorf("go tool pprof %s: %w\n%s", file, err, top)
-		}
-		topFile := strings.TrimSuffix(file, ".pprof") + ".top.txt"
-		if err := os.WriteFile(topFile, top, 0o644); err != nil {
-			return files, b.String(), err
-		}
-		fmt.Fprintf(&b, "\n%s (%s)\n%s", p.name, topFile, top)
 	}
 	return files, b.String(), nil
 }

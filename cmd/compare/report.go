@@ -19,7 +19,7 @@ type measured struct {
 	CPU         float64 // share of one core over the window
 	RSS         int64   // bytes, at the end of the window (VmRSS)
 	RSSMax      int64   // bytes, the most seen during the window (read every 10 s)
-	HWM         int64   // bytes, the peak since the process started (VmHWM)
+	HWM         int64   // bytes, VmHWM at the end: the kernel's peak, see peak
 	RSSAnon     int64   // bytes of RSS that are anonymous memory, at the end
 	RSSFile     int64   // bytes of RSS that are mapped files, at the end
 	Series      float64 // series held at the end of the window
@@ -27,6 +27,13 @@ type measured struct {
 	ChunkBytes  float64 // encoded sample bytes, when the program says (vigil)
 	SamplesNote string  // how Series and Samples were found
 }
+
+// peak is the most RSS the process had since it started, as far as is
+// known: VmHWM, or more. The kernel raises VmHWM to the current RSS only
+// when it is read or memory is unmapped, so pages freed with madvise (as
+// Go's scavenger does) can take a peak with them that a read in the
+// window saw.
+func (m measured) peak() int64 { return max(m.HWM, m.RSSMax) }
 
 func (m measured) bytesPerSeries() float64 { return div(float64(m.RSS), m.Series) }
 func (m measured) bytesPerSample() float64 { return div(float64(m.RSS), m.Samples) }
@@ -120,7 +127,7 @@ func (r report) markdown(w io.Writer) {
 	fmt.Fprintf(w, "| CPU, share of one core | %.3f | %.3f | %s |\n", v.CPU, p.CPU, ratio(v.CPU, p.CPU))
 	fmt.Fprintf(w, "| RSS at the end | %s | %s | %s |\n", mib(v.RSS), mib(p.RSS), ratio(float64(v.RSS), float64(p.RSS)))
 	fmt.Fprintf(w, "| RSS, most seen in the window | %s | %s | %s |\n", mib(v.RSSMax), mib(p.RSSMax), ratio(float64(v.RSSMax), float64(p.RSSMax)))
-	fmt.Fprintf(w, "| RSS, peak since start (VmHWM) | %s | %s | %s |\n", mib(v.HWM), mib(p.HWM), ratio(float64(v.HWM), float64(p.HWM)))
+	fmt.Fprintf(w, "| RSS, peak since start (VmHWM) | %s | %s | %s |\n", mib(v.peak()), mib(p.peak()), ratio(float64(v.peak()), float64(p.peak())))
 	fmt.Fprintf(w, "| RSS anonymous + file-backed | %s + %s | %s + %s | |\n", mib(v.RSSAnon), mib(v.RSSFile), mib(p.RSSAnon), mib(p.RSSFile))
 	fmt.Fprintf(w, "| series held | %.0f | %.0f | |\n", v.Series, p.Series)
 	fmt.Fprintf(w, "| samples held | %.0f | %.0f | |\n", v.Samples, p.Samples)
