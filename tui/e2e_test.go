@@ -143,7 +143,10 @@ func TestTmuxEventsOnStdout(t *testing.T) {
 func TestTmux(t *testing.T) {
 	x := startTmux(t, "keys", e2eEnv+`=1 "$exe"`)
 
-	s := x.waitFor("web1:9100")
+	// The Overview lists every target at once and draws the host cards
+	// when their queries are in: wait for a card.
+	x.waitFor("web1:9100")
+	s := x.waitFor("CPU")
 	require.Contains(t, s, "targets 2/4 up")
 	require.Contains(t, s, "1 firing 1 pending")
 	require.Contains(t, s, "CPU")
