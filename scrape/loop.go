@@ -77,6 +77,7 @@ type loop struct {
 	iter         uint64
 	lb           *labels.Builder
 	symbols      *labels.SymbolTable
+	meta         *metaLines // the comment lines of recent bodies: see textParser
 	lset         labels.Labels
 	newKeys      []string
 	report       [5]storage.SeriesRef
@@ -99,6 +100,7 @@ func newLoop(t *target, s scraper, app store.Appendable, opts loopOptions, logge
 		byHash:  map[uint64]*entry{},
 		lb:      labels.NewBuilder(labels.EmptyLabels()),
 		symbols: labels.NewSymbolTable(),
+		meta:    newMetaLines(),
 		stopped: make(chan struct{}),
 	}
 	l.health = TargetHealth{
@@ -381,8 +383,12 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 	var limitErr error
 	nseq := 0 // series looked up so far, their entries in l.seq[:nseq]
 	for {
+		hint := ""
+		if nseq < len(l.seq) {
+			hint = l.seq[nseq].key
+		}
 		var e textparse.Entry
-		if e, err = p.Next(); err != nil {
+		if e, err = p.next(hint); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = nil
 				break
@@ -392,7 +398,7 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 		if e != textparse.EntrySeries {
 			continue
 		}
-		met, tp, v := p.Series()
+		met, tp, v := p.series()
 		st.total++
 		if limitErr != nil {
 			continue
@@ -401,14 +407,23 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 		// entry at this position in the last body is nearly always the
 		// one: comparing its key is a fifth of the cost of the map.
 		var ce *entry
-		if i := nseq; i < len(l.seq) && l.seq[i].key == string(met) {
-			ce = l.seq[i]
+		if hint != "" && hint == string(met) {
+			ce = l.seq[nseq]
 		} else {
+			ce = l.cache[string(met)]
+		}
+		if ce == nil {
+			// Not a series the parser has read before: it reads it
+			// again the slow and exact way, which may find it after all.
+			if err := p.verify(); err != nil {
+				return st, fmt.Errorf("parse body: %w", err)
+			}
+			met, tp, v = p.series()
 			ce = l.cache[string(met)]
 		}
 		isNew := false
 		if ce == nil {
-			p.Labels(&l.lset)
+			p.labels(&l.lset)
 			ce, isNew, err = l.newEntry(l.lset)
 			if err != nil {
 				return st, err
@@ -496,26 +511,28 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 	return st, nil
 }
 
-// parser returns textparse's parser for body. textparse.New parses the
-// Content-Type (mime.ParseMediaType, a map and a few strings) on every
-// scrape; when the target sends the type it sent before, and New answered
-// it with the text parser and no warning, the loop asks for that parser
-// directly, as New would.
-func (l *loop) parser(body []byte, contentType string) (textparse.Parser, error) {
-	if contentType != "" && contentType == l.textCT {
-		return textparse.NewPromParser(body, l.symbols, false), nil
+// parser returns the parser for body. For the text format that is a
+// textParser; textparse.New decides the format (it parses the Content-Type
+// with mime.ParseMediaType, a map and a few strings), so when the target
+// sends the type it sent before, and New answered it with the text parser
+// and no warning, the loop skips New.
+func (l *loop) parser(body []byte, contentType string) (bodyParser, error) {
+	if contentType == "" || contentType != l.textCT {
+		p, err := textparse.New(body, contentType, l.symbols, textparse.ParserOptions{
+			FallbackContentType:    l.opts.fallback,
+			IgnoreNativeHistograms: true,
+		})
+		if p == nil {
+			return nil, fmt.Errorf("parse: %w", err)
+		}
+		if _, ok := p.(*textparse.PromParser); !ok {
+			return parserOf{p}, nil
+		}
+		if err == nil {
+			l.textCT = contentType
+		}
 	}
-	p, err := textparse.New(body, contentType, l.symbols, textparse.ParserOptions{
-		FallbackContentType:    l.opts.fallback,
-		IgnoreNativeHistograms: true,
-	})
-	if p == nil {
-		return nil, fmt.Errorf("parse: %w", err)
-	}
-	if _, ok := p.(*textparse.PromParser); ok && err == nil {
-		l.textCT = contentType
-	}
-	return p, nil
+	return newTextParser(body, l.symbols, l.meta), nil
 }
 
 func refusedKind(err error) error {

@@ -1,0 +1,426 @@
+package scrape
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/textparse"
+	"github.com/prometheus/prometheus/model/value"
+)
+
+// bodyParser is what a loop reads a body through: textparse's Parser,
+// narrowed to what the loop uses. textParser implements it for the text
+// format; parserOf adapts textparse's other parsers.
+type bodyParser interface {
+	// next advances to the next series or TYPE entry, skipping the others.
+	// hint is the series the loop expects next (the one at this position
+	// in the last body), or "": a parser may use it to skip work, never to
+	// change what it returns.
+	next(hint string) (textparse.Entry, error)
+	// series is the current series entry, as textparse.Parser.Series.
+	series() (key []byte, ts *int64, v float64)
+	// verify makes sure the current series entry is what textparse's
+	// parser makes of it, and fails as that parser would. A loop calls it
+	// before it keeps a series it has not seen: series and labels may
+	// change, never a series already verified.
+	verify() error
+	labels(*labels.Labels)
+	typ() ([]byte, model.MetricType)
+}
+
+// parserOf is a bodyParser over a textparse.Parser (OpenMetrics, protobuf).
+type parserOf struct{ textparse.Parser }
+
+func (p parserOf) next(string) (textparse.Entry, error) {
+	for {
+		e, err := p.Next()
+		if err != nil || e == textparse.EntrySeries || e == textparse.EntryType {
+			return e, err
+		}
+	}
+}
+
+func (p parserOf) series() ([]byte, *int64, float64) { return p.Series() }
+func (p parserOf) verify() error                     { return nil }
+func (p parserOf) labels(ls *labels.Labels)          { p.Labels(ls) }
+func (p parserOf) typ() ([]byte, model.MetricType)   { return p.Type() }
+
+// textParser reads Prometheus' text format with the outcome of
+// textparse.PromParser, at a fraction of its cost on the lines a target
+// sends on every scrape.
+//
+// PromParser lexes every byte through a generated state machine, and most
+// of a scrape's time went there. But a target writes the same series, with
+// the same bytes, in the same order, every time. So textParser reads a
+// series line itself as far as "series value [timestamp]": the series is
+// found from the loop's hint or by its braces and quotes, the rest is
+// checked as PromParser's lexer would and the numbers parsed with the same
+// functions. A series it finds this way is only a candidate: the loop
+// keeps it if PromParser already accepted it (it is in the loop's cache),
+// and asks verify otherwise, which hands the line to a PromParser. A HELP,
+// TYPE or other comment line identical to one PromParser accepted earlier
+// is taken as read; any other line goes to PromParser as well. So the
+// errors, the labels and the cache keys are all PromParser's own.
+//
+// A PromParser starts every line from the same state, carrying over only
+// the type of the last TYPE line (it shapes the "le" and "quantile" labels
+// of histograms and summaries): a line parsed alone after that TYPE line
+// reads as it does in the body. FuzzTextParser holds the two to the same
+// entries, values and errors.
+type textParser struct {
+	b       []byte
+	at      int // where the next line starts
+	symbols *labels.SymbolTable
+	meta    *metaLines
+
+	// The current line, with its newline when it has one.
+	line []byte
+
+	// The current series entry.
+	key   []byte
+	ts    int64
+	hasTS bool
+	v     float64
+	slow  textparse.Parser // a PromParser that read the current line, or nil
+	rest  textparse.Parser // a PromParser reading the rest of the body, or nil
+
+	// The current or last TYPE entry.
+	tname []byte
+	ttype model.MetricType
+	typeL []byte // the last TYPE line: the context a lone line needs
+
+	buf []byte // a TYPE line and the line after it, for PromParser
+}
+
+func newTextParser(b []byte, symbols *labels.SymbolTable, meta *metaLines) *textParser {
+	meta.iter++
+	return &textParser{b: b, symbols: symbols, meta: meta}
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+func (p *textParser) next(hint string) (textparse.Entry, error) {
+	if p.rest != nil {
+		return p.nextRest()
+	}
+	for p.at < len(p.b) {
+		s, e := p.at, len(p.b)
+		if i := bytes.IndexByte(p.b[s:], '\n'); i >= 0 {
+			e = s + i
+		}
+		p.at = e + 1
+		p.line = p.b[s:min(e+1, len(p.b))]
+		p.slow = nil
+		line := p.b[s:e]
+		if len(line) == 0 {
+			continue // a blank line, as PromParser allows
+		}
+		switch c := line[0]; {
+		case c == '#':
+			if m := p.meta.get(line); m != nil {
+				if !m.isType {
+					continue
+				}
+				p.tname, p.ttype, p.typeL = line[m.nameAt:m.nameEnd], m.mtype, p.line
+				return textparse.EntryType, nil
+			}
+		case len(hint) > 0 && len(line) > len(hint) && string(line[:len(hint)]) == hint:
+			if p.sample(line, len(hint)) {
+				return textparse.EntrySeries, nil
+			}
+		default:
+			if k := seriesEnd(line); k > 0 && p.sample(line, k) {
+				return textparse.EntrySeries, nil
+			}
+		}
+		ent, err := p.reparse()
+		switch {
+		case err == io.EOF:
+			if len(bytes.Trim(line, " \t")) == 0 {
+				continue // only blanks: PromParser skips the line
+			}
+			// A NUL where a line starts ends PromParser's reading.
+			p.at = len(p.b)
+			return textparse.EntryInvalid, io.EOF
+		case err != nil:
+			// Not an entry of its own; but a quoted string may go on over
+			// the next lines. From here PromParser reads the rest of the
+			// body, and fails where it fails.
+			return p.readRest(s)
+		case ent == textparse.EntrySeries:
+			return ent, nil
+		case ent == textparse.EntryType:
+			name, t := p.slow.Type()
+			p.meta.put(line, name, t)
+			p.tname, p.ttype, p.typeL = name, t, p.line
+			return ent, nil
+		default: // HELP and comments
+			p.meta.put(line, nil, "")
+		}
+	}
+	return textparse.EntryInvalid, io.EOF
+}
+
+// readRest hands the body from s on to a PromParser, after the last TYPE
+// line, and reads its first entry.
+func (p *textParser) readRest(s int) (textparse.Entry, error) {
+	in := p.b[s:]
+	if len(p.typeL) > 0 {
+		p.buf = append(append(p.buf[:0], p.typeL...), in...)
+		in = p.buf
+	}
+	p.rest = textparse.NewPromParser(in, p.symbols, false)
+	p.slow = p.rest
+	p.at = len(p.b)
+	if len(p.typeL) > 0 {
+		if _, err := p.rest.Next(); err != nil {
+			return textparse.EntryInvalid, fmt.Errorf("TYPE line read again: %w", err)
+		}
+	}
+	return p.nextRest()
+}
+
+func (p *textParser) nextRest() (textparse.Entry, error) {
+	for {
+		ent, err := p.rest.Next()
+		if err != nil {
+			return ent, err
+		}
+		switch ent {
+		case textparse.EntrySeries:
+			var tp *int64
+			p.key, tp, p.v = p.rest.Series()
+			if p.hasTS = tp != nil; p.hasTS {
+				p.ts = *tp
+			}
+			return ent, nil
+		case textparse.EntryType:
+			p.tname, p.ttype = p.rest.Type()
+			return ent, nil
+		}
+	}
+}
+
+// seriesEnd is where the series at the start of line ends: after its name,
+// or after the brace that closes its labels; 0 when it has neither.
+// It checks nothing else: PromParser will, if the loop does not know the
+// series.
+func seriesEnd(line []byte) int {
+	i := 0
+	for i < len(line) && isNameByte(line[i], i > 0) {
+		i++
+	}
+	if i == len(line) || line[i] != '{' {
+		return i
+	}
+	for i++; i < len(line); i++ {
+		switch line[i] {
+		case '}':
+			return i + 1
+		case '"':
+			for i++; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return 0
+}
+
+func isNameByte(c byte, notFirst bool) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || notFirst && c >= '0' && c <= '9'
+}
+
+// sample reads " value [timestamp]" after the series that ends at k, as
+// PromParser's lexer and parser do. It reports false for anything it does
+// not read exactly as PromParser would, errors included.
+func (p *textParser) sample(line []byte, k int) bool {
+	i := k
+	if i == len(line) || !isBlank(line[i]) {
+		return false
+	}
+	for i < len(line) && isBlank(line[i]) {
+		i++
+	}
+	j := i
+	for j < len(line) && !isBlank(line[j]) {
+		if line[j] == '{' {
+			return false
+		}
+		j++
+	}
+	if j == i {
+		return false
+	}
+	v, err := parseFloat(unsafe.String(&line[i], j-i))
+	if err != nil {
+		return false
+	}
+	if math.IsNaN(v) {
+		v = math.Float64frombits(value.NormalNaN)
+	}
+	for j < len(line) && isBlank(line[j]) {
+		j++
+	}
+	p.key, p.v, p.hasTS = line[:k], v, false
+	if j == len(line) {
+		return true
+	}
+	i = j
+	for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+		j++
+	}
+	if j == i {
+		return false
+	}
+	ts, err := strconv.ParseInt(unsafe.String(&line[i], j-i), 10, 64)
+	if err != nil {
+		return false
+	}
+	for j < len(line) && isBlank(line[j]) {
+		j++
+	}
+	p.ts, p.hasTS = ts, true
+	return j == len(line)
+}
+
+// parseFloat parses a sample value as PromParser does: Go's float syntax
+// without hexadecimal exponents or underscores.
+func parseFloat(s string) (float64, error) {
+	if strings.ContainsAny(s, "pP_") {
+		return 0, errors.New("unsupported character in float")
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
+// reparse hands the current line to a PromParser, after the last TYPE line
+// when it is not a comment, and reads its entry.
+func (p *textParser) reparse() (textparse.Entry, error) {
+	in := p.line
+	ctx := len(p.typeL) > 0 && in[0] != '#'
+	if ctx {
+		p.buf = append(append(p.buf[:0], p.typeL...), in...)
+		in = p.buf
+	}
+	sp := textparse.NewPromParser(in, p.symbols, false)
+	if ctx {
+		if _, err := sp.Next(); err != nil {
+			return textparse.EntryInvalid, fmt.Errorf("TYPE line read again: %w", err)
+		}
+	}
+	ent, err := sp.Next()
+	if err != nil {
+		return ent, err
+	}
+	p.slow = sp
+	if ent == textparse.EntrySeries {
+		var tp *int64
+		p.key, tp, p.v = sp.Series()
+		if p.hasTS = tp != nil; p.hasTS {
+			p.ts = *tp
+		}
+	}
+	return ent, nil
+}
+
+func (p *textParser) series() ([]byte, *int64, float64) {
+	if p.hasTS {
+		return p.key, &p.ts, p.v
+	}
+	return p.key, nil, p.v
+}
+
+func (p *textParser) verify() error {
+	if p.slow != nil {
+		return nil
+	}
+	ent, err := p.reparse()
+	switch {
+	case err == io.EOF:
+		return errors.New("unexpected end of input")
+	case err != nil:
+		return err
+	case ent != textparse.EntrySeries:
+		return fmt.Errorf("expected a series, got entry %d", ent)
+	}
+	return nil
+}
+
+func (p *textParser) labels(ls *labels.Labels) {
+	if p.verify() == nil {
+		p.slow.Labels(ls)
+	}
+}
+
+func (p *textParser) typ() ([]byte, model.MetricType) { return p.tname, p.ttype }
+
+// maxMetaLines bounds the comment lines a loop remembers: node_exporter
+// writes about 600 (a HELP and a TYPE per family).
+const maxMetaLines = 4096
+
+// metaLines are the comment lines (HELP, TYPE and others) that PromParser
+// accepted in a loop's recent bodies, by a hash of their bytes, so that a
+// body's unchanged comments are not lexed again. A TYPE line keeps where
+// its metric name is and its type.
+type metaLines struct {
+	seed maphash.Seed
+	m    map[uint64]*metaLine
+	iter uint64 // bodies read
+}
+
+type metaLine struct {
+	seen            uint64 // the last body that had it
+	isType          bool
+	nameAt, nameEnd int
+	mtype           model.MetricType
+}
+
+func newMetaLines() *metaLines {
+	return &metaLines{seed: maphash.MakeSeed(), m: map[uint64]*metaLine{}}
+}
+
+func (ml *metaLines) get(line []byte) *metaLine {
+	m := ml.m[maphash.Bytes(ml.seed, line)]
+	if m != nil {
+		m.seen = ml.iter
+	}
+	return m
+}
+
+// put remembers line; name is the metric name of a TYPE line, within line.
+func (ml *metaLines) put(line, name []byte, t model.MetricType) {
+	if len(ml.m) >= maxMetaLines {
+		for h, m := range ml.m {
+			if m.seen+1 < ml.iter {
+				delete(ml.m, h)
+			}
+		}
+		if len(ml.m) >= maxMetaLines {
+			return
+		}
+	}
+	m := &metaLine{seen: ml.iter}
+	if t != "" {
+		m.isType, m.mtype = true, t
+		if len(name) > 0 {
+			// PromParser read line in place, so name lies within it;
+			// unless it had to copy the line to end it with a newline.
+			at := uintptr(unsafe.Pointer(&name[0])) - uintptr(unsafe.Pointer(&line[0]))
+			if len(name) > len(line) || at > uintptr(len(line)-len(name)) {
+				return
+			}
+			m.nameAt, m.nameEnd = int(at), int(at)+len(name)
+		}
+	}
+	ml.m[maphash.Bytes(ml.seed, line)] = m
+}
