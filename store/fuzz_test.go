@@ -35,7 +35,7 @@ func exercise(t *testing.T, data []byte) {
 	db := New(Options{Retention: -1})
 	defer db.Close()
 	var rep RestoreReport
-	res, err := db.restore(bytes.NewReader(data), int64(len(data)), &rep)
+	res, err := db.restore(data, &rep)
 	require.NoError(t, err, "reading from memory cannot fail")
 	require.LessOrEqual(t, rep.Series, res.series)
 	// Chunk bytes that passed their checksum can still be garbage (the
@@ -69,11 +69,11 @@ func exercise(t *testing.T, data []byte) {
 		var buf bytes.Buffer
 		db2 := New(Options{Retention: -1})
 		defer db2.Close()
-		_, err := db2.restore(bytes.NewReader(data), int64(len(data)), &RestoreReport{})
+		_, err := db2.restore(data, &RestoreReport{})
 		require.NoError(t, err)
 		require.NoError(t, encodeSnapshot(db2, &buf))
 		var rep2 RestoreReport
-		res2, err := New(Options{Retention: -1}).restore(bytes.NewReader(buf.Bytes()), int64(buf.Len()), &rep2)
+		res2, err := New(Options{Retention: -1}).restore(buf.Bytes(), &rep2)
 		require.NoError(t, err)
 		require.NoError(t, res2.damage)
 		require.Equal(t, rep.Series, rep2.Series)

@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"strings"
 	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -243,42 +242,27 @@ func (r *decodeResult) damaged(off int64, format string, args ...any) {
 	}
 }
 
-// maxRecord bounds a record's length when the file size is unknown.
-const maxRecord = 256 << 20
-
-// decodeSnapshot reads a snapshot of size bytes (or unknown when size < 0)
-// from r and calls fn with the header and each series record that passes its checksum and
-// its checks. Damage never makes it fail: it is described in the result,
-// and decoding goes on where it can (a record with a bad checksum is
-// skipped by its length; a bad length or a truncation ends the read). The
-// error is for I/O failures and for fn's own.
+// decodeSnapshot reads the snapshot file held whole in data and calls fn
+// with the header and each series record that passes its checksum and its
+// checks. Damage never makes it fail: it is described in the result, and
+// decoding goes on where it can (a record with a bad checksum is skipped by
+// its length; a bad length or a truncation ends the read). The error is
+// fn's own.
 //
-// The chunk slices passed to fn alias a buffer that fn may keep.
-func decodeSnapshot(r io.Reader, size int64, fn func(h *snapshotHeader, l labels.Labels, cs []chunk) error) (decodeResult, error) {
+// The chunk slices passed to fn alias data (each capped at its own end, so
+// an append to one never writes over the next): fn may keep them, and so
+// keeps data alive.
+func decodeSnapshot(data []byte, fn func(h *snapshotHeader, l labels.Labels, cs []chunk) error) (decodeResult, error) {
 	var res decodeResult
-	bufSize := 1 << 20
-	if size >= 0 && size < int64(bufSize) {
-		bufSize = max(int(size), 16)
-	}
-	br := bufio.NewReaderSize(r, bufSize)
-	hb := make([]byte, headerSize)
-	n, err := io.ReadFull(br, hb)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return res, err
-	}
-	res.header, err = decodeHeader(hb[:n])
+	var err error
+	res.header, err = decodeHeader(data[:min(len(data), headerSize)])
 	if err != nil {
 		res.damaged(0, "%v", err)
 		return res, nil
 	}
 	res.headerOK = true
+	size := int64(len(data))
 	off := int64(headerSize)
-	remaining := func() int64 {
-		if size < 0 {
-			return maxRecord
-		}
-		return size - off
-	}
 	var (
 		sb      labels.ScratchBuilder
 		records uint64
@@ -286,44 +270,36 @@ func decodeSnapshot(r io.Reader, size int64, fn func(h *snapshotHeader, l labels
 	)
 	for {
 		recOff := off
-		typ, err := br.ReadByte()
-		if errors.Is(err, io.EOF) {
+		if off >= size {
 			res.damaged(recOff, "truncated: no trailer")
 			return res, nil
-		} else if err != nil {
-			return res, err
 		}
-		length, err := binary.ReadUvarint(br)
-		if err != nil {
-			switch {
-			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-				res.damaged(recOff, "truncated in a record header")
-			case strings.Contains(err.Error(), "overflow"):
-				res.damaged(recOff, "record length unreadable")
-			default:
-				return res, err
-			}
+		typ := data[off]
+		length, n := binary.Uvarint(data[off+1:])
+		switch {
+		case n == 0:
+			res.damaged(recOff, "truncated in a record header")
+			return res, nil
+		case n < 0:
+			res.damaged(recOff, "record length unreadable")
 			return res, nil
 		}
-		var lb [binary.MaxVarintLen64]byte
-		ln := binary.PutUvarint(lb[:], length)
-		off += int64(1 + ln)
-		if length > uint64(max(remaining()-4, 0)) {
+		off += int64(1 + n)
+		if size-off < 4 {
+			res.damaged(recOff, "truncated in a record")
+			return res, nil
+		}
+		if length > uint64(size-off-4) {
 			res.damaged(recOff, "record length %d runs past the end of the file", length)
 			return res, nil
 		}
-		payload := make([]byte, length+4)
-		if _, err := io.ReadFull(br, payload); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				res.damaged(recOff, "truncated in a record")
-				return res, nil
-			}
-			return res, err
-		}
-		off += int64(length + 4)
-		payload, sum := payload[:length], binary.LittleEndian.Uint32(payload[length:])
-		crc := crc32.Update(crc32.Update(0, castagnoli, []byte{typ}), castagnoli, lb[:ln])
-		crc = crc32.Update(crc, castagnoli, payload)
+		end := off + int64(length)
+		payload := data[off:end:end]
+		// The checksum covers the type and length bytes as they are in the
+		// file, then the payload: one contiguous run.
+		crc := crc32.Checksum(data[recOff:end], castagnoli)
+		sum := binary.LittleEndian.Uint32(data[end:])
+		off = end + 4
 		if crc != sum {
 			res.damaged(recOff, "record %d: checksum mismatch", records+1)
 			res.badRecords++
@@ -339,7 +315,7 @@ func decodeSnapshot(r io.Reader, size int64, fn func(h *snapshotHeader, l labels
 		records++
 		switch typ {
 		case recSeries:
-			l, cs, err := decodeSeries(&sb, payload, res.header.encoding)
+			l, cs, err := decodeSeries(&sb, payload)
 			if err != nil {
 				res.damaged(recOff, "record %d: %v", records, err)
 				res.badRecords++
@@ -360,14 +336,9 @@ func decodeSnapshot(r io.Reader, size int64, fn func(h *snapshotHeader, l labels
 			if got := binary.LittleEndian.Uint64(payload[16:]); got+1 != records {
 				res.damaged(recOff, "trailer counts %d records, read %d", got, records-1)
 			}
-			if off != size && size >= 0 {
+			if off != size {
 				res.damaged(off, "%d bytes after the trailer", size-off)
 				return res, nil
-			}
-			if size < 0 {
-				if _, err := br.ReadByte(); err == nil {
-					res.damaged(off, "bytes after the trailer")
-				}
 			}
 			res.trailer = true
 			return res, nil
@@ -380,7 +351,7 @@ func decodeSnapshot(r io.Reader, size int64, fn func(h *snapshotHeader, l labels
 
 // decodeSeries parses and checks a series record's payload: labels sorted
 // and unique, chunks well-formed, in order and not overlapping.
-func decodeSeries(sb *labels.ScratchBuilder, b []byte, enc chunkenc.Encoding) (labels.Labels, []chunk, error) {
+func decodeSeries(sb *labels.ScratchBuilder, b []byte) (labels.Labels, []chunk, error) {
 	d := decoder{b: b}
 	nl := d.uvarint()
 	if nl == 0 || nl > uint64(len(b)) {
@@ -425,9 +396,6 @@ func decodeSeries(sb *labels.ScratchBuilder, b []byte, enc chunkenc.Encoding) (l
 			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d holds %d samples", i, ns)
 		case ns > 1 && mint == maxt:
 			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d: %d samples in one millisecond", i, ns)
-		}
-		if _, err := chunkenc.FromData(enc, data); err != nil {
-			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d: %w", i, err)
 		}
 		prevMax = maxt
 		cs = append(cs, c)
