@@ -251,7 +251,7 @@ func (m *Manager) notify(ctx context.Context, g *group, r *rule, ts time.Time) {
 		a.validUntil = ts.Add(4 * delta)
 		na := NotifyAlert{
 			Labels:       withExternal(a.labels, m.opts.ExternalLabels),
-			Annotations:  a.annotations,
+			Annotations:  r.annotationsOf(a),
 			StartsAt:     a.firedAt,
 			EndsAt:       a.validUntil,
 			GeneratorURL: gen,

@@ -43,12 +43,21 @@ var (
 type instance struct {
 	state       State // pending, firing or resolved
 	labels      labels.Labels
-	annotations labels.Labels
+	annotations labels.Labels // expanded: see annotationsOf
+	tmpl        *tmplInput    // when not nil, the annotations are yet to be expanded from it
 	value       float64
 
 	activeAt, firedAt, resolvedAt time.Time
 	keepFiringSince               time.Time
 	lastSentAt, validUntil        time.Time
+}
+
+// tmplInput is what an alert's annotation templates are expanded from:
+// the sample of the evaluation that last saw it.
+type tmplInput struct {
+	env    *evalEnv
+	sample promql.Sample
+	ts     time.Time
 }
 
 // rule is an alerting or a recording rule with its state.
@@ -61,6 +70,7 @@ type rule struct {
 	keepFiringFor time.Duration
 	labels        labels.Labels
 	annotations   labels.Labels
+	templated     bool // an annotation holds a template
 
 	// seriesPrev is what the last successful evaluation wrote, so series
 	// that went away get a staleness marker. Only the group's evaluation
@@ -89,6 +99,7 @@ func newRule(r rulefmt.Rule) (*rule, error) {
 		annotations:   labels.FromMap(r.Annotations),
 		active:        map[uint64]*instance{},
 	}
+	nr.annotations.Range(func(l labels.Label) { nr.templated = nr.templated || strings.Contains(l.Value, "{{") })
 	if r.Record != "" {
 		nr.name, nr.record = r.Record, true
 	}
@@ -134,6 +145,43 @@ func (r *rule) evalRecord(ctx context.Context, ts time.Time, env *evalEnv) (prom
 // templates.
 const templateDefs = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
 
+// expand expands text, a label or annotation value of the rule, for the
+// sample in in. Text without a template is returned as it is.
+func (r *rule) expand(ctx context.Context, text string, in *tmplInput) string {
+	if !strings.Contains(text, "{{") {
+		return text
+	}
+	env := in.env
+	data := template.AlertTemplateData(in.sample.Metric.Map(), env.externalLabels, env.externalURL, in.sample)
+	tmpl := template.NewTemplateExpander(ctx, templateDefs+text, "__alert_"+r.name, data,
+		model.Time(timestamp.FromTime(in.ts)), template.QueryFunc(env.query), env.parsedURL, nil)
+	out, err := tmpl.Expand()
+	if err != nil {
+		env.logger.Warn("expand alert template", "group", env.group, "rule", r.name, "err", err)
+		return fmt.Sprintf("<error expanding template: %s>", err)
+	}
+	return out
+}
+
+// annotationsOf returns the annotations of a, expanding them if the
+// evaluation that last saw a left them to be expanded. Prometheus expands
+// every alert's annotations on every evaluation; vigil does it when they
+// are read (an event, a send to Alertmanager, the console), from the same
+// sample and time, at most once an evaluation: when nothing reads them,
+// as in --headless without Alertmanager while an alert stays firing, the
+// templates cost nothing. r.mu must be held.
+func (r *rule) annotationsOf(a *instance) labels.Labels {
+	if in := a.tmpl; in != nil {
+		a.tmpl = nil
+		ab := labels.NewScratchBuilder(r.annotations.Len())
+		r.annotations.Range(func(l labels.Label) {
+			ab.Add(l.Name, r.expand(context.Background(), l.Value, in))
+		})
+		a.annotations = ab.Labels()
+	}
+	return a.annotations
+}
+
 // evalAlert evaluates an alerting rule at ts: runs the query, moves every
 // alert through the state machine and returns the ALERTS and
 // ALERTS_FOR_STATE samples to write (none until the for state is restored)
@@ -147,27 +195,15 @@ func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promq
 	fresh := make(map[uint64]*instance, len(res))
 	lb := labels.NewBuilder(labels.EmptyLabels())
 	for _, smpl := range res {
-		data := template.AlertTemplateData(smpl.Metric.Map(), env.externalLabels, env.externalURL, smpl)
-		expand := func(text string) string {
-			if !strings.Contains(text, "{{") {
-				return text
-			}
-			tmpl := template.NewTemplateExpander(ctx, templateDefs+text, "__alert_"+r.name, data,
-				model.Time(timestamp.FromTime(ts)), template.QueryFunc(env.query), env.parsedURL, nil)
-			out, err := tmpl.Expand()
-			if err != nil {
-				env.logger.Warn("expand alert template", "group", env.group, "rule", r.name, "err", err)
-				return fmt.Sprintf("<error expanding template: %s>", err)
-			}
-			return out
-		}
-
+		in := &tmplInput{env: env, sample: smpl, ts: ts}
 		lb.Reset(smpl.Metric)
 		lb.Del(labels.MetricName)
-		r.labels.Range(func(l labels.Label) { lb.Set(l.Name, expand(l.Value)) })
+		r.labels.Range(func(l labels.Label) { lb.Set(l.Name, r.expand(ctx, l.Value, in)) })
 		lb.Set(labels.AlertName, r.name)
-		ab := labels.NewScratchBuilder(r.annotations.Len())
-		r.annotations.Range(func(l labels.Label) { ab.Add(l.Name, expand(l.Value)) })
+		annotations := r.annotations
+		if !r.templated {
+			in = nil
+		}
 
 		ls := lb.Labels()
 		h := ls.Hash()
@@ -177,7 +213,8 @@ func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promq
 		fresh[h] = &instance{
 			state:       StatePending,
 			labels:      ls,
-			annotations: ab.Labels(),
+			annotations: annotations,
+			tmpl:        in,
 			value:       smpl.F,
 			activeAt:    ts,
 		}
@@ -195,7 +232,7 @@ func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promq
 	for h, a := range fresh {
 		if cur, ok := r.active[h]; ok && cur.state != StateResolved {
 			cur.value = a.value
-			cur.annotations = a.annotations
+			cur.annotations, cur.tmpl = a.annotations, a.tmpl
 			continue
 		}
 		r.active[h] = a
@@ -262,7 +299,7 @@ func (r *rule) event(a *instance, ts time.Time, group string) Event {
 		Time:        ts,
 		State:       a.state,
 		Labels:      a.labels,
-		Annotations: a.annotations,
+		Annotations: r.annotationsOf(a),
 		Value:       a.value,
 		StartsAt:    a.activeAt,
 		Rule:        r.name,
@@ -320,7 +357,7 @@ func (a *instance) public(r *rule, group string) Alert {
 		Group:       group,
 		State:       a.state,
 		Labels:      a.labels,
-		Annotations: a.annotations,
+		Annotations: r.annotationsOf(a),
 		Value:       a.value,
 		ActiveAt:    a.activeAt,
 		FiredAt:     a.firedAt,

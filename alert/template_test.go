@@ -1,7 +1,10 @@
 package alert_test
 
 import (
+	"context"
+	"log/slog"
 	"math"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,3 +89,58 @@ groups:
 	require.True(t, ok)
 	require.True(t, value.IsStaleNaN(v), "job:x:sum{job=b} is stale")
 }
+
+// TestTemplatesExpandedWhenRead: an alert's annotations are expanded when
+// something reads them (an event, Alerts, a send), at most once an
+// evaluation, from that evaluation's sample; not on every evaluation.
+func TestTemplatesExpandedWhenRead(t *testing.T) {
+	st := newTestStore(t)
+	var expansions atomic.Int64
+	logger := slog.New(countHandler{msg: "expand alert template", n: &expansions})
+	m := newManager(t, st, `
+groups:
+  - name: g
+    rules:
+      - alert: Hot
+        expr: temp > 50
+        for: 1h
+        annotations:
+          summary: "{{ $value }} degrees at {{ $labels.room }}"
+          broken: "{{ template \"nope\" }}"
+`, alert.Options{Logger: logger})
+	eval := func(i int) {
+		ts := t0.Add(time.Duration(i) * time.Minute)
+		st.add(t, ts, 60+float64(i), "temp", "room", "lab")
+		m.Eval(t.Context(), ts)
+	}
+	for i := range 10 {
+		eval(i)
+	}
+	// The pending event of the first evaluation, then nothing read them.
+	require.EqualValues(t, 1, expansions.Load())
+	as := m.Alerts()
+	require.Len(t, as, 1)
+	require.Equal(t, "69 degrees at lab", as[0].Annotations.Get("summary"))
+	require.EqualValues(t, 2, expansions.Load())
+	m.Alerts()
+	require.EqualValues(t, 2, expansions.Load(), "read twice in one evaluation, expanded twice")
+	eval(10)
+	require.Equal(t, "70 degrees at lab", m.Alerts()[0].Annotations.Get("summary"))
+	require.EqualValues(t, 3, expansions.Load())
+}
+
+// countHandler counts the log records with one message.
+type countHandler struct {
+	msg string
+	n   *atomic.Int64
+}
+
+func (h countHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countHandler) WithGroup(string) slog.Handler      { return h }
