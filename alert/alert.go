@@ -29,6 +29,9 @@ type Alert struct {
 	FiredAt     time.Time // zero unless it fired
 	ResolvedAt  time.Time // zero unless resolved
 	LastEval    time.Time
+	// SilencedUntil is when the alert's local silence (Manager.Silence)
+	// ends, or ended: compare it with now. Zero when there is none.
+	SilencedUntil time.Time
 }
 
 // Event is one state transition, the unit written to stdout as a JSON line
@@ -42,6 +45,10 @@ type Event struct {
 	Value       float64
 	StartsAt    time.Time
 	EndsAt      time.Time // set on resolved only
+	// SilencedUntil is when the alert's local silence (Manager.Silence)
+	// ends, when one is in force at Time; zero when the alert is not
+	// silenced. In the JSON line: "silenced":true and "silencedUntil".
+	SilencedUntil time.Time
 
 	Rule  string // the alerting rule's name
 	Group string // the rule group's name

@@ -17,7 +17,8 @@
 //     restoration of the `for` clock from ALERTS_FOR_STATE after a restart
 //     (Options.OutageTolerance, Options.ForGracePeriod);
 //   - event sinks: JSON lines and readable text (EventWriter), a channel for
-//     the console (ChannelSink), and Alertmanager API v2 (Notifier).
+//     the console (ChannelSink), and Alertmanager API v2 (Notifier);
+//   - local silences (Manager.Silence): the console's mute of one alert.
 //
 // Choices where Prometheus has no precedent:
 //
@@ -28,6 +29,27 @@
 //   - An event's StartsAt is the moment the condition first held (Prometheus'
 //     activeAt); the Alertmanager notification's startsAt is the moment the
 //     alert fired, as Prometheus sends it.
+//   - Local silences (Manager.Silence, the console's S key): an alert whose
+//     label set is silenced until a time still moves through the state
+//     machine, but its events carry Event.SilencedUntil: in JSON two
+//     fields after DESIGN.md's, which are unchanged and the only ones when
+//     nothing is silenced (…,"startsAt":"…","silenced":true,
+//     "silencedUntil":"2026-11-24T11:00:05Z"}); text events end in
+//     silenced-until=…. When a silence starts,
+//     changes or ends while its alert is pending or firing, the next
+//     evaluation sends one event in the alert's unchanged state saying
+//     what the silence now is: a reader of stdout learns that the
+//     operator muted an alert, and hears it again when the mute ends.
+//     Silences expire by the evaluation time, are bounded (MaxSilences)
+//     and live in memory only.
+//   - A local silence is not an Alertmanager silence: Alertmanager keeps
+//     getting the alert as before, with the same labels and no
+//     annotation added. One operator muting an alert in one terminal must
+//     not hide it from the rest of the team; and since Alertmanager ends
+//     an alert whose endsAt passes without news, not posting it would
+//     show it there as resolved, which it is not. A team-wide mute is an
+//     Alertmanager silence, with its author and comment, made with
+//     amtool or Alertmanager's UI.
 //   - Sinks never block evaluation: each has a bounded queue, and what would
 //     overflow it is counted (Dropped) and logged, never lost silently.
 //

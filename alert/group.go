@@ -93,7 +93,9 @@ func (g *group) eval(ctx context.Context, ts time.Time) {
 		restored:       g.restored,
 		logger:         m.logger,
 		group:          g.name,
+		silences:       &m.silences,
 	}
+	m.silences.prune(ts)
 	for _, r := range g.rules {
 		if ctx.Err() != nil {
 			return

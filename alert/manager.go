@@ -96,6 +96,7 @@ type Manager struct {
 	extLabelsMap map[string]string
 	extURL       *url.URL
 	stats        counters
+	silences     silences
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -296,6 +297,9 @@ func (m *Manager) Alerts() []Alert {
 			}
 			r.mu.Unlock()
 		}
+	}
+	for i := range out {
+		out[i].SilencedUntil = m.silences.get(out[i].Labels)
 	}
 	rank := map[State]int{StateFiring: 0, StatePending: 1, StateResolved: 2}
 	slices.SortFunc(out, func(a, b Alert) int {

@@ -50,6 +50,9 @@ type instance struct {
 	activeAt, firedAt, resolvedAt time.Time
 	keepFiringSince               time.Time
 	lastSentAt, validUntil        time.Time
+	// silencedUntil is the local silence its last event reported, so a
+	// silence that starts, changes or ends gets an event of its own.
+	silencedUntil time.Time
 }
 
 // tmplInput is what an alert's annotation templates are expanded from:
@@ -117,6 +120,15 @@ type evalEnv struct {
 	restored       bool
 	logger         *slog.Logger
 	group          string
+	silences       *silences // nil: none
+}
+
+// silencedUntil is the until of the local silence of ls in force at ts.
+func (env *evalEnv) silencedUntil(ls labels.Labels, ts time.Time) time.Time {
+	if env.silences == nil {
+		return time.Time{}
+	}
+	return env.silences.until(ls, ts)
 }
 
 // evalRecord evaluates a recording rule at ts.
@@ -259,6 +271,7 @@ func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promq
 			if a.state != StateResolved && !keepFiring {
 				a.state = StateResolved
 				a.resolvedAt = ts
+				a.silencedUntil = env.silencedUntil(a.labels, ts)
 				events = append(events, r.event(a, ts, env.group))
 			}
 			if !keepFiring {
@@ -278,7 +291,11 @@ func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promq
 			a.state = StatePending
 			a.firedAt, a.lastSentAt, a.keepFiringSince = time.Time{}, time.Time{}, time.Time{}
 		}
-		if p, seen := prev[h]; !seen || p != a.state {
+		// One event per transition, and one when the local silence
+		// changes (in the same state: the alert did not move).
+		silenced := env.silencedUntil(a.labels, ts)
+		if p, seen := prev[h]; !seen || p != a.state || !silenced.Equal(a.silencedUntil) {
+			a.silencedUntil = silenced
 			events = append(events, r.event(a, ts, env.group))
 		}
 
@@ -308,6 +325,7 @@ func (r *rule) event(a *instance, ts time.Time, group string) Event {
 	if a.state == StateResolved {
 		ev.EndsAt = a.resolvedAt
 	}
+	ev.SilencedUntil = a.silencedUntil
 	return ev
 }
 

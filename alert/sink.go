@@ -310,6 +310,9 @@ type eventJSON struct {
 	Value       jsonFloat         `json:"value"`
 	StartsAt    string            `json:"startsAt"`
 	EndsAt      string            `json:"endsAt,omitempty"`
+	// Added to DESIGN.md's format, only when a local silence is in force.
+	Silenced      bool   `json:"silenced,omitempty"`
+	SilencedUntil string `json:"silencedUntil,omitempty"`
 }
 
 type jsonFloat float64
@@ -356,6 +359,9 @@ func appendJSON(buf *bytes.Buffer, ev Event) {
 	if ev.State == StateResolved {
 		j.EndsAt = formatTime(ev.EndsAt)
 	}
+	if !ev.SilencedUntil.IsZero() {
+		j.Silenced, j.SilencedUntil = true, formatTime(ev.SilencedUntil)
+	}
 	// Not HTML-escaped: the line is read by people and jq, where
 	// "up > 0" reads better than "up \u003e 0". Control characters are
 	// still escaped by the encoder, and C1 ones by escapeC1.
@@ -398,7 +404,8 @@ func escapeC1(b []byte) []byte {
 }
 
 // appendText writes one readable line: time, state, alert name and labels,
-// value, summary. Everything from a target is quoted (strconv.Quote), so no
+// value, summary, since when, and until when it is silenced locally.
+// Everything from a target is quoted (strconv.Quote), so no
 // control character reaches a terminal.
 func appendText(buf *bytes.Buffer, ev Event) {
 	buf.WriteString(formatTime(ev.Time))
@@ -427,6 +434,10 @@ func appendText(buf *bytes.Buffer, ev Event) {
 	if !ev.StartsAt.IsZero() {
 		buf.WriteString(" since=")
 		buf.WriteString(formatTime(ev.StartsAt))
+	}
+	if !ev.SilencedUntil.IsZero() {
+		buf.WriteString(" silenced-until=")
+		buf.WriteString(formatTime(ev.SilencedUntil))
 	}
 	buf.WriteByte('\n')
 }

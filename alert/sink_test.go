@@ -32,6 +32,13 @@ func testEvent(state alert.State, v float64) alert.Event {
 	return ev
 }
 
+// silenced is ev with a local silence until an hour after the design
+// example's time.
+func silenced(ev alert.Event) alert.Event {
+	ev.SilencedUntil = time.Date(2026, 11, 24, 11, 0, 5, 0, time.UTC)
+	return ev
+}
+
 func TestMarshalEvent(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -42,6 +49,10 @@ func TestMarshalEvent(t *testing.T) {
 			`{"time":"2026-11-24T10:00:05.123Z","state":"firing","labels":{"alertname":"HostHighLoad","instance":"db1:9100","job":"node","severity":"warning"},"annotations":{"summary":"load 4.2 on db1:9100"},"value":4.2,"startsAt":"2026-11-24T09:59:05Z"}`},
 		{"resolved has endsAt", testEvent(alert.StateResolved, 1),
 			`{"time":"2026-11-24T10:00:05.123Z","state":"resolved","labels":{"alertname":"HostHighLoad","instance":"db1:9100","job":"node","severity":"warning"},"annotations":{"summary":"load 4.2 on db1:9100"},"value":1,"startsAt":"2026-11-24T09:59:05Z","endsAt":"2026-11-24T10:00:05.123Z"}`},
+		{"silenced locally adds silenced and silencedUntil", silenced(testEvent(alert.StateFiring, 4.2)),
+			`{"time":"2026-11-24T10:00:05.123Z","state":"firing","labels":{"alertname":"HostHighLoad","instance":"db1:9100","job":"node","severity":"warning"},"annotations":{"summary":"load 4.2 on db1:9100"},"value":4.2,"startsAt":"2026-11-24T09:59:05Z","silenced":true,"silencedUntil":"2026-11-24T11:00:05Z"}`},
+		{"silenced and resolved", silenced(testEvent(alert.StateResolved, 1)),
+			`{"time":"2026-11-24T10:00:05.123Z","state":"resolved","labels":{"alertname":"HostHighLoad","instance":"db1:9100","job":"node","severity":"warning"},"annotations":{"summary":"load 4.2 on db1:9100"},"value":1,"startsAt":"2026-11-24T09:59:05Z","endsAt":"2026-11-24T10:00:05.123Z","silenced":true,"silencedUntil":"2026-11-24T11:00:05Z"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, string(alert.MarshalEvent(tc.ev)))
@@ -79,8 +90,32 @@ func TestEventWriterText(t *testing.T) {
 	ev := testEvent(alert.StateFiring, 4.2)
 	ev.Labels = labels.FromStrings("alertname", "HostHighLoad", "instance", "db1\x1b[31m")
 	w.Send(ev)
+	w.Send(silenced(ev))
 	require.NoError(t, w.Close(time.Second))
-	require.Equal(t, `2026-11-24T10:00:05.123Z FIRING   HostHighLoad{instance="db1\x1b[31m"} value=4.2 summary="load 4.2 on db1:9100" since=2026-11-24T09:59:05Z`+"\n", sb.String())
+	line := `2026-11-24T10:00:05.123Z FIRING   HostHighLoad{instance="db1\x1b[31m"} value=4.2 summary="load 4.2 on db1:9100" since=2026-11-24T09:59:05Z`
+	require.Equal(t, line+"\n"+line+" silenced-until=2026-11-24T11:00:05Z\n", sb.String())
+}
+
+// TestEventWriterSilenced: on stdout, the line of a locally silenced alert
+// is DESIGN.md's with "silenced" and "silencedUntil" added at the end.
+func TestEventWriterSilenced(t *testing.T) {
+	var sb syncBuffer
+	w := alert.NewEventWriter(&sb, alert.FormatJSON, alert.WriterOptions{})
+	w.Send(testEvent(alert.StateFiring, 4.2))
+	w.Send(silenced(testEvent(alert.StateFiring, 4.2)))
+	require.NoError(t, w.Close(time.Second))
+	lines := strings.Split(strings.TrimSuffix(sb.String(), "\n"), "\n")
+	require.Len(t, lines, 2)
+	require.Equal(t, strings.TrimSuffix(lines[0], "}")+`,"silenced":true,"silencedUntil":"2026-11-24T11:00:05Z"}`, lines[1])
+	var ev struct {
+		State         string    `json:"state"`
+		Silenced      bool      `json:"silenced"`
+		SilencedUntil time.Time `json:"silencedUntil"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &ev))
+	require.Equal(t, "firing", ev.State)
+	require.True(t, ev.Silenced)
+	require.Equal(t, time.Date(2026, 11, 24, 11, 0, 5, 0, time.UTC), ev.SilencedUntil)
 }
 
 // TestEventWriterBrokenPipe: the reader goes away (`| head -n 1`): the
