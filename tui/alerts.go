@@ -104,8 +104,7 @@ func (v *alertsView) update(msg tea.Msg) tea.Cmd {
 	v.rebuild()
 	if key.Matches(km, k.Silence) && v.pane == paneAlerts && !v.filter.editing {
 		if i := v.tables[paneAlerts].cursor; i < len(v.shown) {
-			v.c.silence(v.shown[i].Labels)
-			v.rebuild()
+			return v.c.silence(v.shown[i])
 		}
 		return nil
 	}
@@ -207,7 +206,7 @@ func (v *alertsView) rebuild() {
 		}
 		v.shown = append(v.shown, a)
 		state, style := string(a.State), v.stateStyle(a.State)
-		if !c.silencedUntil(a.Labels).IsZero() {
+		if !c.silencedUntil(a).IsZero() {
 			state, style = "silenced", &c.styles.Dim
 		}
 		rows = append(rows, row{
@@ -255,8 +254,8 @@ func (v *alertsView) rebuild() {
 		e := c.events[i]
 		name := Sanitize(e.Labels.Get(labels.AlertName), maxLabelLen)
 		ls := otherLabels(e.Labels, maxLineLen)
-		if c.silencedAt(e.Labels, e.Time) {
-			ls = "(silenced here) " + ls
+		if !e.SilencedUntil.IsZero() {
+			ls = "(silenced) " + ls
 		}
 		if !v.filter.matches(string(e.State), name, ls) {
 			continue
@@ -304,6 +303,11 @@ func (v *alertsView) view(width, height int) string {
 	title := strings.Join(tabs, " ") + "  " + st.Firing.Render(itoa(firing)+" firing") + " " + st.Pending.Render(itoa(pending)+" pending")
 	if f := v.filter.view(st, width/3); f != "" {
 		title += "  " + f
+	}
+	if c.silenceErr != "" && v.pane == paneAlerts {
+		if room := width - lipgloss.Width(title) - 2; room > 0 {
+			title += "  " + st.Error.Render(fit(c.silenceErr, room))
+		}
 	}
 	var empty string
 	switch v.pane {
@@ -353,7 +357,7 @@ func (v *alertsView) detailView(a alert.Alert, width int) string {
 		lines = append(lines, kv("resolved", ts(a.ResolvedAt)))
 	}
 	lines = append(lines, kv("evaluated", ts(a.LastEval)))
-	if until := c.silencedUntil(a.Labels); !until.IsZero() {
+	if until := c.silencedUntil(a); !until.IsZero() {
 		lines = append(lines, kv("silenced", "here, until "+until.In(c.opts.Location).Format("15:04:05")+
 			" (in "+formatAge(until, c.now)+"; S for longer or off)"))
 	}

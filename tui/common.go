@@ -2,10 +2,10 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/scrape"
@@ -31,8 +31,8 @@ type common struct {
 	rules   []alert.RuleStatus
 	events  []alert.Event // newest last, at most maxEvents
 
-	// silences are the console's own, by alert labels.
-	silences map[string]silence
+	// silenceErr is why the last S failed; "" when it did not.
+	silenceErr string
 
 	noTick bool // tests drive the clock themselves
 }
@@ -130,52 +130,57 @@ func (c *common) waitStatus() tea.Cmd {
 // silenceSteps are the durations S steps through on one alert, then off.
 var silenceSteps = []time.Duration{15 * time.Minute, time.Hour, 4 * time.Hour, 24 * time.Hour}
 
-// silencedUntil is when the console's silence of an alert with these
-// labels ends; zero when it is not silenced at now.
-func (c *common) silencedUntil(ls labels.Labels) time.Time {
-	s := c.silences[string(ls.Bytes(nil))]
-	if !s.until.After(c.now) {
+// silencedUntil is when the silence of a ends; zero when it is not
+// silenced at now.
+func (c *common) silencedUntil(a alert.Alert) time.Time {
+	if !a.SilencedUntil.After(c.now) {
 		return time.Time{}
 	}
-	return s.until
+	return a.SilencedUntil
 }
 
-// silence is one alert's silence in the console.
-type silence struct{ from, until time.Time }
-
-// silencedAt reports whether an alert with these labels was silenced at t.
-func (c *common) silencedAt(ls labels.Labels, t time.Time) bool {
-	s, ok := c.silences[string(ls.Bytes(nil))]
-	return ok && !t.Before(s.from) && t.Before(s.until)
-}
-
-// silence steps the silence of the alert with these labels to the next
-// of silenceSteps from now, or off after the last.
-func (c *common) silence(ls labels.Labels) {
-	if c.silences == nil {
-		c.silences = map[string]silence{}
+// nextSilence is the until that S sets on a: 15m from now when it is not
+// silenced, else the step after the one in force (the shortest step that
+// covers what is left), or zero (off) after the last.
+func (c *common) nextSilence(a alert.Alert) time.Time {
+	u := c.silencedUntil(a)
+	if u.IsZero() {
+		return c.now.Add(silenceSteps[0])
 	}
-	k := string(ls.Bytes(nil))
-	s := c.silences[k]
-	if !s.until.After(c.now) {
-		s = silence{from: c.now}
-	}
-	left := s.until.Sub(c.now)
-	for _, d := range silenceSteps {
-		if d > left+time.Second { // the next step up from what is left
-			s.until = c.now.Add(d)
-			c.silences[k] = s
-			return
+	left := u.Sub(c.now)
+	for i, d := range silenceSteps[:len(silenceSteps)-1] {
+		if d >= left {
+			return c.now.Add(silenceSteps[i+1])
 		}
 	}
-	s.until = c.now // off; its events stay marked
-	c.silences[k] = s
+	return time.Time{}
+}
+
+// silencedMsg is the answer of the Silencer to S.
+type silencedMsg struct{ err error }
+
+// silence asks the Silencer, off the event loop, to step the silence of a.
+func (c *common) silence(a alert.Alert) tea.Cmd {
+	s := c.opts.Silences
+	if s == nil {
+		return nil
+	}
+	until := c.nextSilence(a)
+	ctx, cancel := c.queryCtx()
+	return func() tea.Msg {
+		defer cancel()
+		err := s.Silence(ctx, a.Labels, until)
+		if err != nil {
+			err = fmt.Errorf("silence: %w", err)
+		}
+		return silencedMsg{err}
+	}
 }
 
 // countAlerts counts firing and pending alerts that are not silenced.
 func (c *common) countAlerts() (firing, pending int) {
 	for _, a := range c.alerts {
-		if !c.silencedUntil(a.Labels).IsZero() {
+		if !c.silencedUntil(a).IsZero() {
 			continue
 		}
 		switch a.State {

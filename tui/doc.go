@@ -13,11 +13,12 @@
 //	            enter shows a target, s sorts (health puts down ones first)
 //	3 Alerts    alerts (firing, pending, resolved), rule health and the log
 //	            of alert events, as panes on ←/→; enter shows an alert;
-//	            S silences the selected alert in the console for 15m, and
-//	            for 1h, 4h, 24h, then off on further presses: shown as
-//	            silenced, not counted as firing or pending, its events in
-//	            the log marked. The silence is the console's alone: the
-//	            rules, the events on stdout and Alertmanager do not see it
+//	            S silences the selected alert for 15m, and for 1h, 4h,
+//	            24h, then off on further presses (through the Silencer:
+//	            alert's Manager holds the silence): shown as silenced, not
+//	            counted as firing or pending, its events marked, in the
+//	            log and on stdout. Alertmanager still gets it (see package
+//	            alert)
 //	4 Explore   metric names (/ filters fuzzily, fzf-like: "nnrb" finds
 //	            node_network_receive_bytes_total, best matches first) → the
 //	            series of one → a chart of one series, or c for all listed
@@ -44,7 +45,7 @@
 // here: Querier (PromQL, label values, series; EngineQuerier implements it
 // over a promql.Engine and a storage.Queryable such as vigil's store),
 // TargetSource (scrape's Manager), AlertSource and the optional RuleSource
-// (alert's Manager). Alert events and status warnings arrive on channels
+// and Silencer (alert's Manager). Alert events and status warnings arrive on channels
 // (Options.AlertEvents, Options.Status) that the model reads with re-armed
 // commands, or are polled (Options.Warnings). Queries run off the event
 // loop with a timeout and never pile up; target, alert and rule snapshots

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,15 +111,70 @@ func testRules() []alert.RuleStatus {
 // PromQL engine, fixed targets, alerts and rules, a fixed clock.
 func testOptions(t testing.TB) Options {
 	st := newNodeStore(t)
+	sil := &fakeSilences{alerts: testAlerts}
 	return Options{
 		Querier:  NewEngineQuerier(newTestEngine(), st),
 		Targets:  TargetsFunc(testTargets),
-		Alerts:   AlertsFunc(testAlerts),
+		Alerts:   sil,
+		Silences: sil,
 		Rules:    RulesFunc(testRules),
 		Now:      func() time.Time { return testNow },
 		Location: time.UTC,
 	}
 }
+
+// fakeSilences is an alert source with local silences, as alert's Manager
+// is: what Silence sets, Alerts reports. It records every call.
+type fakeSilences struct {
+	alerts func() []alert.Alert
+
+	mu    sync.Mutex
+	until map[string]time.Time
+	calls []silenceCall
+	err   error // what Silence returns
+}
+
+type silenceCall struct {
+	labels labels.Labels
+	until  time.Time
+}
+
+func (f *fakeSilences) Silence(ctx context.Context, ls labels.Labels, until time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, silenceCall{ls, until})
+	if f.err != nil {
+		return f.err
+	}
+	if f.until == nil {
+		f.until = map[string]time.Time{}
+	}
+	f.until[ls.String()] = until
+	return ctx.Err()
+}
+
+func (f *fakeSilences) Alerts() []alert.Alert {
+	as := f.alerts()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range as {
+		as[i].SilencedUntil = f.until[as[i].Labels.String()]
+	}
+	return as
+}
+
+func (f *fakeSilences) takeCalls() []silenceCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+var (
+	_ AlertSource = (*fakeSilences)(nil)
+	_ Silencer    = (*fakeSilences)(nil)
+)
 
 // newTestModel returns a model sized w×h whose clock does not tick; the
 // test drives it with keys and tickMsg.

@@ -80,6 +80,9 @@ func newModel(ctx context.Context, opts Options) Model {
 		styles = *opts.Styles
 	}
 	c := &common{opts: opts, keys: *opts.KeyMap, styles: styles}
+	if opts.Silences == nil {
+		c.keys.Silence.SetEnabled(false)
+	}
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	c.rangeIdx = nearestRange(opts.Ranges, opts.Range)
 	c.now = opts.Now()
@@ -186,6 +189,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, c.waitStatus()
 
 	case channelDoneMsg:
+		return m, nil
+
+	case silencedMsg:
+		c.silenceErr = ""
+		if msg.err != nil {
+			c.silenceErr = Sanitize(msg.err.Error(), maxErrorLen)
+		}
+		m.poll() // the alert source reports the silence
 		return m, nil
 
 	case tea.KeyMsg:

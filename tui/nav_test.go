@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
 	"strings"
@@ -435,17 +436,21 @@ func TestOverviewOtherTargets(t *testing.T) {
 	require.Regexp(t, `^● up +localhost:9999 +vigil +3ms +57 series`, lines[i+3])
 }
 
-// TestSilence: S silences the selected alert in the console for 15m, then
-// longer on each press, then off; a silenced alert is shown as such, no
-// longer counts as firing in the header or on its host's card, and the
-// events it has while silenced say so.
+// TestSilence: S asks the Silencer to silence the selected alert for 15m,
+// then longer on each press, then off; the alert source reports it back
+// and the console shows it: silenced, no longer counted as firing in the
+// header or on its host's card, and its events marked as the alert side
+// marks them.
 func TestSilence(t *testing.T) {
 	opts := testOptions(t)
+	sil := opts.Silences.(*fakeSilences)
 	now := testNow
 	opts.Now = func() time.Time { return now }
 	m := tick(t, newTestModel(t, opts, 100, 30))
 	require.Contains(t, m.View(), "● down ▲1")
+	high := testAlerts()[0].Labels
 	m = press(t, m, "3", "S")
+	require.Equal(t, []silenceCall{{high, testNow.Add(15 * time.Minute)}}, sil.takeCalls(), "S reaches the silencer")
 	v := m.View()
 	require.Regexp(t, `silenced +HostHighLoad`, v)
 	require.Contains(t, v, "alerts 0 firing 1 pending")
@@ -453,21 +458,61 @@ func TestSilence(t *testing.T) {
 	require.Contains(t, m.View(), "● down━┓", "the host of a silenced alert does not stand out")
 	m = press(t, m, "3", "enter")
 	require.Contains(t, m.View(), "here, until 10:15:00")
+	now = now.Add(5 * time.Minute)
+	m = drive(t, m, func() tea.Msg { return tickMsg(now) })
 	m = press(t, m, "S")
-	require.Contains(t, m.View(), "here, until 11:00:00", "a second press silences for longer")
+	require.Equal(t, []silenceCall{{high, now.Add(time.Hour)}}, sil.takeCalls(), "a second press silences for the next step, from now")
+	require.Contains(t, m.View(), "here, until 11:05:00")
 
 	now = now.Add(10 * time.Second)
-	e := alert.Event{Time: now, State: alert.StateResolved, Labels: testAlerts()[0].Labels}
+	m = drive(t, m, func() tea.Msg { return tickMsg(now) })
+	e := alert.Event{Time: now, State: alert.StateFiring, Labels: high, SilencedUntil: now.Add(time.Hour)}
+	m = drive(t, m, func() tea.Msg { return alertEventMsg(e) })
+	e = alert.Event{Time: now, State: alert.StatePending, Labels: testAlerts()[1].Labels}
 	m = drive(t, m, func() tea.Msg { return alertEventMsg(e) })
 	m = press(t, m, "esc", "l", "l")
-	require.Contains(t, m.View(), "(silenced here) instance=")
+	v = m.View()
+	require.Contains(t, v, `(silenced) instance="batch1:9100"`, "the event of the silenced alert says so")
+	require.Regexp(t, `pending +HostDiskFull +instance="db1:9100"`, v, "the other one does not")
 
 	m = press(t, m, "h", "h", "S", "S", "S") // 4h, 24h, off
+	calls := sil.takeCalls()
+	require.Len(t, calls, 3)
+	require.Equal(t, now.Add(4*time.Hour), calls[0].until, "59m50s left of 1h: the step after 1h")
+	require.Equal(t, now.Add(24*time.Hour), calls[1].until)
+	require.True(t, calls[2].until.IsZero(), "the last press lifts the silence")
 	v = m.View()
 	require.Regexp(t, `firing +HostHighLoad`, v)
 	require.Contains(t, v, "alerts 1 firing 1 pending")
 	m = press(t, m, "1")
 	require.Contains(t, m.View(), "● down ▲1")
+
+	// A silence that ends by the clock ends in the console too.
+	m = press(t, m, "3", "S")
+	require.Len(t, sil.takeCalls(), 1)
+	require.Regexp(t, `silenced +HostHighLoad`, m.View())
+	now = now.Add(15 * time.Minute)
+	m = drive(t, m, func() tea.Msg { return tickMsg(now) })
+	require.Regexp(t, `firing +HostHighLoad`, m.View())
+
+	// A silencer that fails says why, and nothing is shown as silenced.
+	sil.err = errors.New("alertmanager \x1b[31mgone")
+	m = press(t, m, "S")
+	v = m.View()
+	require.Contains(t, v, `silence: alertmanager \x1b[31mgone`)
+	require.Regexp(t, `firing +HostHighLoad`, v)
+}
+
+// TestSilenceWithoutSilencer: with no Silencer, S is off and not in the
+// help.
+func TestSilenceWithoutSilencer(t *testing.T) {
+	opts := testOptions(t)
+	opts.Silences = nil
+	m := tick(t, newTestModel(t, opts, 100, 30))
+	m = press(t, m, "3", "S")
+	v := m.View()
+	require.Regexp(t, `firing +HostHighLoad`, v)
+	require.NotContains(t, v, "silence")
 }
 
 // TestQueryErrorCaret: a parse error is pointed at under the query.

@@ -28,6 +28,9 @@ type Options struct {
 	Alerts AlertSource
 	// Rules, optional, adds rule health to the Alerts view.
 	Rules RuleSource
+	// Silences, optional, is what S in the Alerts view silences the
+	// selected alert through; without it S is off.
+	Silences Silencer
 
 	// AlertEvents, optional, carries alert transitions for the Alerts
 	// view's event log. The console never closes it; a closed channel is

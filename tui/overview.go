@@ -638,7 +638,7 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 func (o *overview) firing(instance string) int {
 	n := 0
 	for _, a := range o.c.alerts {
-		if a.State == alert.StateFiring && a.Labels.Get("instance") == instance && o.c.silencedUntil(a.Labels).IsZero() {
+		if a.State == alert.StateFiring && a.Labels.Get("instance") == instance && o.c.silencedUntil(a).IsZero() {
 			n++
 		}
 	}
@@ -734,7 +734,7 @@ func (o *overview) hostInfo(instance string, width int) []string {
 		}
 		state, style := string(a.State), &st.Pending
 		switch {
-		case !c.silencedUntil(a.Labels).IsZero():
+		case !c.silencedUntil(a).IsZero():
 			state, style = "silenced", &st.Dim
 		case a.State == alert.StateFiring:
 			style = &st.Firing

@@ -53,12 +53,29 @@ type RuleSource interface {
 	Rules() []alert.RuleStatus
 }
 
+// Silencer mutes one alert until a time; alert's Manager implements it
+// (Manager.Silence: the alert's events then say so, on stdout too). The
+// alert is named by its labels exactly as the AlertSource lists them, and
+// the AlertSource reports the silence back (alert.Alert.SilencedUntil): the
+// console keeps no silence of its own. A zero until lifts the silence.
+// Called off the event loop with the query timeout, so a remote source may
+// stand behind it. Optional (Options.Silences may be nil: no S key).
+type Silencer interface {
+	Silence(ctx context.Context, ls labels.Labels, until time.Time) error
+}
+
 // The function forms, for callers that would rather pass a method value.
 type (
 	TargetsFunc func() []scrape.TargetHealth
 	AlertsFunc  func() []alert.Alert
 	RulesFunc   func() []alert.RuleStatus
+	SilenceFunc func(ctx context.Context, ls labels.Labels, until time.Time) error
 )
+
+// Silence implements Silencer.
+func (f SilenceFunc) Silence(ctx context.Context, ls labels.Labels, until time.Time) error {
+	return f(ctx, ls, until)
+}
 
 // Targets implements TargetSource.
 func (f TargetsFunc) Targets() []scrape.TargetHealth { return f() }
@@ -73,6 +90,7 @@ var (
 	_ TargetSource = TargetsFunc(nil)
 	_ AlertSource  = AlertsFunc(nil)
 	_ RuleSource   = RulesFunc(nil)
+	_ Silencer     = SilenceFunc(nil)
 )
 
 // Status is a warning from the rest of vigil for the header, sent on

@@ -199,6 +199,7 @@ func (p *pipeline) tuiOptions(o *options) tui.Options {
 	opts.Targets = p.scrape
 	opts.Alerts = p.rules
 	opts.Rules = p.rules
+	opts.Silences = p.rules
 	if p.console != nil {
 		opts.AlertEvents = p.console.C()
 	}
