@@ -55,6 +55,9 @@ type event struct {
 	Value       any               `json:"value"`
 	StartsAt    time.Time         `json:"startsAt"`
 	EndsAt      *time.Time        `json:"endsAt"`
+	// Only when the alert is silenced locally (S in the console).
+	Silenced      bool       `json:"silenced"`
+	SilencedUntil *time.Time `json:"silencedUntil"`
 }
 
 // TestHeadlessAgainstNodeExporter runs the whole pipeline against a real
