@@ -165,6 +165,17 @@ func (a *appender) Commit() error {
 			}
 		default:
 			fresh := s.head == nil || s.headN >= samplesPerChunk || db.maxChunkSpan > 0 && p.t-s.headMint >= db.maxChunkSpan
+			if fresh && len(s.closed) > 0 {
+				// The ring lets its expired chunks go before it takes
+				// the head in, so it does not grow past the chunks the
+				// retention spans while waiting for the next
+				// collection (see DB.gc).
+				before := len(s.closed)
+				samples, bytes := s.dropBefore(db.minValidTimeAt(p.t))
+				sh.samples -= int64(samples)
+				sh.chunkBytes -= int64(bytes)
+				sh.chunks -= int64(before - len(s.closed))
+			}
 			grew, err := s.append(p.t, p.v, db.maxChunkSpan)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, err))

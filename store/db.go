@@ -86,9 +86,13 @@ func New(opts Options) *DB {
 }
 
 // minValidTime is the oldest timestamp the retention still admits.
-func (db *DB) minValidTime() int64 {
-	maxT := db.maxT.Load()
-	if db.retentionMs < 0 || maxT == math.MinInt64 || maxT < math.MinInt64+db.retentionMs {
+func (db *DB) minValidTime() int64 { return db.minValidTimeAt(math.MinInt64) }
+
+// minValidTimeAt is minValidTime as it will be once the store holds a sample
+// at t.
+func (db *DB) minValidTimeAt(t int64) int64 {
+	maxT := max(db.maxT.Load(), t)
+	if db.retentionMs < 0 || maxT < math.MinInt64+db.retentionMs {
 		return math.MinInt64
 	}
 	return maxT - db.retentionMs
@@ -123,7 +127,9 @@ func (db *DB) advance(t int64) {
 		return
 	}
 	// Collect every 1/16 of the retention (at least every second of sample
-	// time), so memory overshoots the bound by about 6%.
+	// time). Series still scraped drop their expired chunks themselves as
+	// they cut a new one (see Commit); this is for the others, and for
+	// series that stopped.
 	step := max(db.retentionMs/16, 1000)
 	db.nextGC.Store(maxT + step)
 	db.gc(db.minValidTime())

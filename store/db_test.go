@@ -449,6 +449,43 @@ func TestChunkSpanCappedByRetention(t *testing.T) {
 	}
 }
 
+// The ring settles at the chunks the retention spans: a series lets its
+// expired chunk go when it cuts a new one, not at the next collection, and
+// its list of chunks grows by one at a time, so it never holds more
+// chunks, nor room for more, than it did once it first filled. (Before,
+// the list could reach five chunks between collections and append doubled
+// it to room for eight: 12 MB more at 100,000 series, arriving during a
+// soak.)
+func TestRingSettles(t *testing.T) {
+	db := New(Options{Retention: 10 * time.Minute})
+	defer db.Close()
+	ls := []labels.Labels{labels.FromStrings("__name__", "a"), labels.FromStrings("__name__", "b")}
+	refs := make([]storage.SeriesRef, len(ls))
+	most := 0
+	for i := range int64(30 * 12) { // 30 minutes at 5 s
+		for k, l := range ls {
+			a := db.Appender()
+			var err error
+			// b is scraped 2.5 s after a, as scrape loops spread out.
+			refs[k], err = a.Append(refs[k], l, i*5000+int64(k)*2500, float64(i*i))
+			require.NoError(t, err)
+			require.NoError(t, a.Commit())
+		}
+		for _, ref := range refs {
+			s := db.shardOf(ref).byRef(ref)
+			require.LessOrEqual(t, len(s.closed), 4, "minute %.1f: chunks", float64(i)/12)
+			require.LessOrEqual(t, cap(s.closed), 4, "minute %.1f: room for chunks", float64(i)/12)
+			if i >= 12*12 {
+				most = max(most, len(s.closed))
+			}
+		}
+	}
+	require.Equal(t, 4, most, "the retention is four chunks")
+	st := db.Stats()
+	require.LessOrEqual(t, st.Samples, int64(2*(120+30+1)), "the retention and the head, no more")
+	require.Equal(t, int64(2*5), st.Chunks, "four closed chunks and a head each")
+}
+
 // TestCommitAcrossStripes: a transaction over many series, each appended
 // several times, lands whole and in order, whatever stripe each series is
 // in; a sample another appender made out of order meanwhile is refused at

@@ -18,8 +18,12 @@
 // says where the rest go. A series' chunks form a ring, the oldest dropped
 // once wholly older than the store's newest sample minus Options.Retention
 // (measured from the data, not the wall clock, so a restored store keeps
-// what it had). A series with nothing left inside the retention leaves the
-// store and its index.
+// what it had): when the series cuts its next chunk, or at the next
+// collection for a series that stopped. So a series holds the retention
+// and its open chunk: at a 10m retention and a 5s interval, four closed
+// chunks and the head, one more closed chunk than when the ring first
+// fills (BenchmarkRingSoak). A series with nothing left inside the
+// retention leaves the store and its index.
 // Options.MaxSeries bounds the number of series: past it new series are
 // refused and counted, existing ones go on.
 //
@@ -46,10 +50,10 @@
 //   - DB implements storage.Queryable: a Select copies what it needs under
 //     each series' stripe lock for a moment and evaluates outside it, so a
 //     query never blocks scraping for more than that.
-//   - Memory is bounded by retention × series, within about 1/16 of the
-//     retention (collection runs each time the newest sample moves on by
-//     that much) plus one chunk per series, which spans at most a quarter
-//     of the retention.
+//   - Memory is bounded by retention × series, plus one chunk per series,
+//     which spans at most a quarter of the retention (and, for a series
+//     that stopped, about 1/16 of the retention: collection runs each time
+//     the newest sample moves on by that much).
 //
 // A sample far in the future moves the retention window with it: the store
 // trusts the timestamps it is given (vigil's scrape loop stamps samples with
