@@ -376,3 +376,70 @@ func freePorts(t *testing.T, n int) int {
 }
 
 func portFree(port int) bool { return len(takenPorts(port, 1)) == 0 }
+
+func TestParseMemStats(t *testing.T) {
+	prof := "heap profile: 1: 2 [3: 4] @ heap/1048576\n1: 2 [3: 4] @ 0x1\n\n# runtime.MemStats\n# Alloc = 7\n" +
+		"# HeapAlloc = 100\n# HeapSys = 900\n# HeapIdle = 300\n# HeapInuse = 200\n# HeapReleased = 50\n" +
+		"# StackInuse = 64\n# NumGC = 12\n# NumForcedGC = 0\n"
+	h, err := parseMemStats([]byte(prof))
+	require.NoError(t, err)
+	require.Equal(t, heapFigures{Alloc: 100, Inuse: 200, Idle: 300, Released: 50, Stack: 64, NumGC: 12}, h)
+	_, err = parseMemStats([]byte("404 page not found\n"))
+	require.ErrorContains(t, err, "0 of the 6 MemStats figures found")
+	_, err = parseMemStats([]byte(strings.Replace(prof, "# NumGC = 12", "# NumGC = x", 1)))
+	require.ErrorContains(t, err, `NumGC = "x"`)
+}
+
+// A run without Prometheus reports vigil alone, and its soak table has
+// the heap's figures and no Prometheus column.
+func TestReportWithoutPrometheus(t *testing.T) {
+	r := report{Command: "go run ./cmd/compare -without-prometheus", Targets: 2, Series: 1000, WithoutProm: true,
+		Vigil: measured{CPU: 0.05, RSS: 100 << 20, Series: 2000, Samples: 200000},
+		Soak: []soakPoint{
+			{At: duration(time.Minute), VigilRSS: 90 << 20, Goroutines: 40, Heap: heapFigures{Alloc: 50 << 20, Inuse: 60 << 20, Idle: 30 << 20, Released: 10 << 20}},
+			{At: duration(10 * time.Minute), VigilRSS: 100 << 20, Goroutines: 40, Heap: heapFigures{Alloc: 70 << 20, Inuse: 80 << 20}},
+			{At: duration(30 * time.Minute), VigilRSS: 105 << 20, Goroutines: 40, Heap: heapFigures{Alloc: 72 << 20, Inuse: 84 << 20}},
+		}}
+	var b bytes.Buffer
+	r.markdown(&b)
+	out := b.String()
+	require.NotContains(t, out, "Prometheus RSS")
+	require.NotContains(t, out, "vigil/Prometheus")
+	for _, want := range []string{
+		"| CPU, share of one core | 0.050 |\n",
+		"| RSS at the end | 100 MiB |\n",
+		"| 1 | 90 MiB | 50 MiB | 60 MiB | 20 MiB | 40 | 0 |\n",
+		"vigil's RSS: 100 MiB at minute 10, 105 MiB at the end (+5.0%).",
+		"70 MiB at minute 10, 72 MiB at the end.",
+	} {
+		require.Contains(t, out, want)
+	}
+}
+
+// TestRunWithoutPrometheus measures vigil alone: no Prometheus is needed
+// (the binary named does not exist) and none is reported.
+func TestRunWithoutPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds vigil and runs it for about 15 s")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	out := filepath.Join(tmp, "out")
+	port := freePorts(t, 5)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-root", "../..", "-targets", "2", "-series", "200",
+		"-interval", "1s", "-warmup", "4s", "-window", "4s", "-profile", "0s", "-without-prometheus",
+		"-prometheus", "/nonexistent/prometheus", "-port", strconv.Itoa(port + 2), "-out", out}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	var rep report
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	require.True(t, rep.WithoutProm)
+	require.InDelta(t, 2*200+150, rep.Vigil.Series, 150, "the fleet and vigil's own")
+	require.Positive(t, rep.Vigil.RSS)
+	require.Zero(t, rep.Prom)
+	require.Empty(t, rep.Checks)
+	require.Contains(t, stdout.String(), "vigil alone (-without-prometheus)")
+	requireCleanedUp(t, tmp, port, "out")
+}

@@ -108,6 +108,7 @@ type options struct {
 	keep            bool
 	profile         time.Duration
 	prometheus      string
+	withoutProm     bool
 	root            string
 }
 
@@ -139,6 +140,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (configs, data, logs)")
 	fs.DurationVar(&o.profile, "profile", 20*time.Second, "CPU profile of vigil at the end (0: none)")
 	fs.StringVar(&o.prometheus, "prometheus", "prometheus", "the Prometheus binary")
+	fs.BoolVar(&o.withoutProm, "without-prometheus", false, "run vigil alone on the fleet: no Prometheus, no ratios, no agreement checks (for -soak, whose goal concerns vigil only)")
 	fs.StringVar(&o.root, "root", ".", "the vigil repository to build")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -166,9 +168,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	promBin, err := exec.LookPath(o.prometheus)
-	if err != nil {
-		return fmt.Errorf("no Prometheus to compare with: %w (on Debian and Ubuntu: apt-get install -y prometheus; or pass -prometheus PATH)", err)
+	var promBin string
+	if !o.withoutProm {
+		if promBin, err = exec.LookPath(o.prometheus); err != nil {
+			return fmt.Errorf("no Prometheus to compare with: %w (on Debian and Ubuntu: apt-get install -y prometheus; or pass -prometheus PATH, or -without-prometheus)", err)
+		}
 	}
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "compare: %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
@@ -251,27 +255,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	prom, err := procs.start(ctx, work, "prometheus", promBin,
-		"--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(work, "prom-data"),
-		"--storage.tsdb.retention.time="+o.retention.String(), "--web.listen-address="+promAddr)
-	if err != nil {
-		return err
+	var prom *proc
+	if !o.withoutProm {
+		prom, err = procs.start(ctx, work, "prometheus", promBin,
+			"--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(work, "prom-data"),
+			"--storage.tsdb.retention.time="+o.retention.String(), "--web.listen-address="+promAddr)
+		if err != nil {
+			return err
+		}
 	}
 	if err := waitHTTP(ctx, "http://"+vigilDebug+"/metrics", 30*time.Second); err != nil {
 		return fmt.Errorf("vigil did not start: %w\n%s", err, vigil.tail())
 	}
-	if err := waitHTTP(ctx, "http://"+promAddr+"/-/ready", 60*time.Second); err != nil {
-		return fmt.Errorf("prometheus did not start: %w\n%s", err, prom.tail())
+	if prom != nil {
+		if err := waitHTTP(ctx, "http://"+promAddr+"/-/ready", 60*time.Second); err != nil {
+			return fmt.Errorf("prometheus did not start: %w\n%s", err, prom.tail())
+		}
 	}
 
 	rep := report{Command: "go run ./cmd/compare " + strings.Join(args, " "), Targets: o.targets, Series: o.series,
 		Interval: duration(o.interval), Retention: duration(o.retention), Warmup: duration(o.warmup), Window: duration(o.window),
-		Machine: machine(ctx, o.root, promBin)}
+		Machine: machine(ctx, o.root, promBin), WithoutProm: o.withoutProm}
 	rep.Command = strings.TrimSpace(rep.Command)
 
 	// One loop from the moment both are up: the warm-up, then the window,
 	// with a soak point every minute from the start when -soak is set.
-	watched := []*proc{vigil, prom, fleet}
+	watched := []*proc{vigil, fleet}
+	if prom != nil {
+		watched = append(watched, prom)
+	}
 	readAll := func() (map[string]procSample, error) {
 		m := map[string]procSample{}
 		for _, p := range watched {
@@ -313,9 +325,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			if m, err := scrapeMetrics(ctx, "http://"+vigilDebug+"/metrics"); err == nil {
 				pt.Series = m["vigil_store_series"]
 			}
+			if h, err := heapStats(ctx, vigilDebug); err == nil {
+				pt.Heap = h
+			} else {
+				logf("soak %v: vigil's heap figures: %v", pt.At, err)
+			}
 			rep.Soak = append(rep.Soak, pt)
-			logf("soak %v: vigil RSS %s, %d goroutines, %.0f series; prometheus RSS %s",
-				pt.At, mib(pt.VigilRSS), pt.Goroutines, pt.Series, mib(pt.PromRSS))
+			logf("soak %v: vigil RSS %s, heap live %s of %s in use, %s idle (%s released), %d goroutines, %.0f series; prometheus RSS %s",
+				pt.At, mib(pt.VigilRSS), mib(pt.Heap.Alloc), mib(pt.Heap.Inuse), mib(pt.Heap.Idle), mib(pt.Heap.Released),
+				pt.Goroutines, pt.Series, mib(pt.PromRSS))
+			// A heap profile every ten minutes, to diff with
+			// go tool pprof -base.
+			if m := time.Duration(pt.At).Round(time.Minute); m%(10*time.Minute) == 0 {
+				file := filepath.Join(o.out, fmt.Sprintf("heap-%dm.pprof", int(m.Minutes())))
+				if err := download(ctx, "http://"+vigilDebug+"/debug/pprof/heap", file); err != nil {
+					logf("soak %v: heap profile: %v", pt.At, err)
+				} else {
+					rep.Profiles = append(rep.Profiles, file)
+				}
+			}
 			nextSoak = nextSoak.Add(time.Minute)
 		}
 		if before != nil && !now.Before(end) {
@@ -343,7 +371,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return measured{Name: name, CPU: (l.CPUSeconds - b.CPUSeconds) / secs,
 			RSS: l.RSS, RSSMax: maxRSS[name], HWM: l.HWM, RSSAnon: l.RSSAnon, RSSFile: l.RSSFile}
 	}
-	rep.Vigil, rep.Prom, rep.Fleet = fill("vigil"), fill("prometheus"), fill("fleet")
+	rep.Vigil, rep.Fleet = fill("vigil"), fill("fleet")
+	if prom != nil {
+		rep.Prom = fill("prometheus")
+	}
 
 	vm, err := scrapeMetrics(ctx, "http://"+vigilDebug+"/metrics")
 	if err != nil {
@@ -351,21 +382,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	rep.Vigil.Series, rep.Vigil.Samples, rep.Vigil.ChunkBytes = vm["vigil_store_series"], vm["vigil_store_samples"], vm["vigil_store_chunk_bytes"]
 	rep.Vigil.SamplesNote = "vigil: series and samples its ring holds (vigil_store_series, vigil_store_samples), with its own job \"vigil\""
-	pm, err := scrapeMetrics(ctx, "http://"+promAddr+"/metrics")
-	if err != nil {
-		return fmt.Errorf("prometheus' metrics: %w", err)
-	}
-	rep.Prom.Series = pm["prometheus_tsdb_head_series"]
-	rep.Prom.Samples = pm["prometheus_tsdb_head_samples_appended_total"]
-	rep.Prom.SamplesNote = "Prometheus: its head's series (prometheus_tsdb_head_series) and every sample appended " +
-		"(prometheus_tsdb_head_samples_appended_total: the head keeps them all until it spans 3 h), with ALERTS"
-
-	checks := []check{
-		// ALERTS and ALERTS_FOR_STATE have the job label of the series
-		// that fired them: they are the third check.
-		{Name: "series of the fleet", Expr: `count({job="node", __name__!~"ALERTS.*"})`, Same: true},
-		{Name: "targets up", Expr: `sum(up{job="node"})`, Same: true},
-		{Name: "alerts pending or firing", Expr: `count(ALERTS)`},
+	var checks []check
+	if prom != nil {
+		pm, err := scrapeMetrics(ctx, "http://"+promAddr+"/metrics")
+		if err != nil {
+			return fmt.Errorf("prometheus' metrics: %w", err)
+		}
+		rep.Prom.Series = pm["prometheus_tsdb_head_series"]
+		rep.Prom.Samples = pm["prometheus_tsdb_head_samples_appended_total"]
+		rep.Prom.SamplesNote = "Prometheus: its head's series (prometheus_tsdb_head_series) and every sample appended " +
+			"(prometheus_tsdb_head_samples_appended_total: the head keeps them all until it spans 3 h), with ALERTS"
+		checks = []check{
+			// ALERTS and ALERTS_FOR_STATE have the job label of the
+			// series that fired them: they are the third check.
+			{Name: "series of the fleet", Expr: `count({job="node", __name__!~"ALERTS.*"})`, Same: true},
+			{Name: "targets up", Expr: `sum(up{job="node"})`, Same: true},
+			{Name: "alerts pending or firing", Expr: `count(ALERTS)`},
+		}
 	}
 	for i := range checks {
 		if checks[i].Prom, err = promQuery(ctx, promAddr, checks[i].Expr, at); err != nil {
@@ -379,7 +412,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if err != nil {
 			logf("profile: %v", err)
 		}
-		rep.Profiles = files
+		rep.Profiles = append(rep.Profiles, files...)
 		fmt.Fprint(stdout, tops)
 	}
 
@@ -410,12 +443,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		}
 		return vectorDiff(vv, pv, 20), nil
 	}
-	if checks[0].Vigil != checks[0].Prom {
+	if len(checks) > 0 && checks[0].Vigil != checks[0].Prom {
 		if rep.SeriesDiff, err = diff(`count by (__name__) (` + checks[0].Expr[len("count("):]); err != nil {
 			logf("series by name: %v", err)
 		}
 	}
-	if checks[2].Vigil != checks[2].Prom {
+	if len(checks) > 2 && checks[2].Vigil != checks[2].Prom {
 		if rep.AlertsDiff, err = diff(`count by (alertname, alertstate) (ALERTS)`); err != nil {
 			logf("alerts by name: %v", err)
 		}

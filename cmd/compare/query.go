@@ -340,3 +340,46 @@ func download(ctx context.Context, url, file string) error {
 	}
 	return f.Close()
 }
+
+// heapFigures is the Go runtime's view of vigil's memory at one moment,
+// from the runtime.MemStats that a debug=1 heap profile ends with.
+type heapFigures struct {
+	Alloc    int64 // HeapAlloc: live objects and those not yet swept
+	Inuse    int64 // HeapInuse: spans with objects in them
+	Idle     int64 // HeapIdle: spans without, retained or released
+	Released int64 // HeapReleased: returned to the OS
+	Stack    int64 // StackInuse
+	NumGC    int64
+}
+
+// heapStats reads vigil's heap figures through its debug listener.
+func heapStats(ctx context.Context, addr string) (heapFigures, error) {
+	b, err := get(ctx, "http://"+addr+"/debug/pprof/heap?debug=1")
+	if err != nil {
+		return heapFigures{}, err
+	}
+	return parseMemStats(b)
+}
+
+// parseMemStats reads the "# Name = value" lines of a debug=1 heap profile.
+func parseMemStats(b []byte) (heapFigures, error) {
+	var h heapFigures
+	fields := map[string]*int64{"HeapAlloc": &h.Alloc, "HeapInuse": &h.Inuse, "HeapIdle": &h.Idle,
+		"HeapReleased": &h.Released, "StackInuse": &h.Stack, "NumGC": &h.NumGC}
+	found := 0
+	for line := range strings.Lines(string(b)) {
+		name, value, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "# "), " = ")
+		if p := fields[name]; ok && p != nil {
+			v, err := strconv.ParseInt(value, 10, 64)
+			if err != nil {
+				return h, fmt.Errorf("heap profile: %s = %q: %w", name, value, err)
+			}
+			*p = v
+			found++
+		}
+	}
+	if found < len(fields) {
+		return h, fmt.Errorf("heap profile: %d of the %d MemStats figures found (is it a debug=1 heap profile?)", found, len(fields))
+	}
+	return h, nil
+}

@@ -60,8 +60,9 @@ type soakPoint struct {
 	At         duration
 	VigilRSS   int64
 	PromRSS    int64
-	Goroutines int     // vigil's
-	Series     float64 // vigil's
+	Goroutines int         // vigil's
+	Series     float64     // vigil's
+	Heap       heapFigures // vigil's
 }
 
 // report is what a run found.
@@ -83,6 +84,9 @@ type report struct {
 	Load       [2]float64 // load average at the start and the end of the window
 	Soak       []soakPoint
 	Profiles   []string // files written
+	// WithoutProm: vigil ran alone (-without-prometheus); Prom and
+	// Checks are empty.
+	WithoutProm bool
 }
 
 // duration is a time.Duration that is "1m30s" in the raw JSON rather
@@ -121,6 +125,10 @@ func (r report) markdown(w io.Writer) {
 		fmt.Fprintf(w, "%s\n\n", r.Machine)
 	}
 	fmt.Fprintf(w, "`%s`\n\n", r.Command)
+	if r.WithoutProm {
+		r.markdownAlone(w)
+		return
+	}
 	fmt.Fprintln(w, "| | vigil | Prometheus | vigil/Prometheus |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|")
 	v, p := r.Vigil, r.Prom
@@ -154,18 +162,53 @@ func (r report) markdown(w io.Writer) {
 		fmt.Fprintf(w, "\nAlerts by name and state, where they differ: %s.\n", strings.Join(r.AlertsDiff, "; "))
 	}
 	fmt.Fprintf(w, "\nThe fleet itself: %.3f of a core, %s. %s; %s.\n", r.Fleet.CPU, mib(r.Fleet.RSS), v.SamplesNote, p.SamplesNote)
+	r.markdownSoak(w)
+}
+
+// markdownAlone is the body of the report of a run without Prometheus.
+func (r report) markdownAlone(w io.Writer) {
+	fmt.Fprintln(w, "vigil alone (-without-prometheus):")
+	fmt.Fprintln(w, "\n| | vigil |")
+	fmt.Fprintln(w, "|---|--:|")
+	v := r.Vigil
+	fmt.Fprintf(w, "| CPU, share of one core | %.3f |\n", v.CPU)
+	fmt.Fprintf(w, "| RSS at the end | %s |\n", mib(v.RSS))
+	fmt.Fprintf(w, "| RSS, most seen in the window | %s |\n", mib(v.RSSMax))
+	fmt.Fprintf(w, "| RSS, peak since start (VmHWM) | %s |\n", mib(v.peak()))
+	fmt.Fprintf(w, "| RSS anonymous + file-backed | %s + %s |\n", mib(v.RSSAnon), mib(v.RSSFile))
+	fmt.Fprintf(w, "| series held | %.0f |\n", v.Series)
+	fmt.Fprintf(w, "| samples held | %.0f |\n", v.Samples)
+	fmt.Fprintf(w, "| RSS bytes per series | %.0f |\n", v.bytesPerSeries())
+	fmt.Fprintf(w, "| RSS bytes per sample held | %.1f |\n", v.bytesPerSample())
+	if v.ChunkBytes > 0 {
+		fmt.Fprintf(w, "| chunk bytes per sample | %.2f |\n", div(v.ChunkBytes, v.Samples))
+	}
+	fmt.Fprintf(w, "\nThe fleet itself: %.3f of a core, %s. %s.\n", r.Fleet.CPU, mib(r.Fleet.RSS), v.SamplesNote)
+	r.markdownSoak(w)
+}
+
+// markdownSoak writes the soak's minutes, its verdict and the profiles.
+func (r report) markdownSoak(w io.Writer) {
 	if len(r.Soak) > 0 {
-		fmt.Fprintln(w, "\n| minute | vigil RSS | vigil goroutines | vigil series | Prometheus RSS |")
-		fmt.Fprintln(w, "|--:|--:|--:|--:|--:|")
+		head, rule := "| minute | vigil RSS | heap objects | heap in use | heap idle, not released | goroutines | series |", "|--:|--:|--:|--:|--:|--:|--:|"
+		if !r.WithoutProm {
+			head, rule = head+" Prometheus RSS |", rule+"--:|"
+		}
+		fmt.Fprintf(w, "\n%s\n%s\n", head, rule)
 		for _, s := range r.Soak {
-			fmt.Fprintf(w, "| %.0f | %s | %d | %.0f | %s |\n", s.At.minutes(), mib(s.VigilRSS), s.Goroutines, s.Series, mib(s.PromRSS))
+			fmt.Fprintf(w, "| %.0f | %s | %s | %s | %s | %d | %.0f |", s.At.minutes(), mib(s.VigilRSS),
+				mib(s.Heap.Alloc), mib(s.Heap.Inuse), mib(s.Heap.Idle-s.Heap.Released), s.Goroutines, s.Series)
+			if !r.WithoutProm {
+				fmt.Fprintf(w, " %s |", mib(s.PromRSS))
+			}
+			fmt.Fprintln(w)
 		}
 		if verdict := r.soakVerdict(); verdict != "" {
 			fmt.Fprintf(w, "\n%s\n", verdict)
 		}
 	}
 	if len(r.Profiles) > 0 {
-		fmt.Fprintf(w, "\nProfiles of vigil after the window: %s\n", strings.Join(r.Profiles, ", "))
+		fmt.Fprintf(w, "\nProfiles of vigil: %s\n", strings.Join(r.Profiles, ", "))
 	}
 }
 
@@ -201,6 +244,9 @@ func (r report) soakVerdict() string {
 		change := div(float64(last.VigilRSS-at10.VigilRSS), float64(at10.VigilRSS))
 		s = fmt.Sprintf("vigil's RSS: %s at minute %.0f, %s at the end (%+.1f%%). ",
 			mib(at10.VigilRSS), at10.At.minutes(), mib(last.VigilRSS), 100*change) + s
+		if at10.Heap.Alloc > 0 && last.Heap.Alloc > 0 {
+			s += fmt.Sprintf(" Heap objects (HeapAlloc, garbage not yet swept included): %s at minute %.0f, %s at the end.", mib(at10.Heap.Alloc), at10.At.minutes(), mib(last.Heap.Alloc))
+		}
 	}
 	return s
 }
