@@ -6,8 +6,10 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
@@ -63,14 +65,32 @@ func TestLocalTargetMatchesNodeExporter(t *testing.T) {
 		"--collector.diskstats.device-exclude="+scrape.LocalDiskExclude.String(),
 		"--collector.netdev.device-exclude=^$",
 	)
-	var mine bytes.Buffer
-	c := &scrape.LocalCollector{ProcPath: "/proc", SysPath: "/sys"}
-	require.NoError(t, c.Collect(context.Background(), &mine))
-	resp, err := http.Get(ne.URL + "/metrics")
-	require.NoError(t, err)
-	theirs, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.NoError(t, err)
+	// Other tests (store's disk-full test) mount filesystems for a moment:
+	// read both again until the mounts held still between the two reads.
+	var (
+		mine   bytes.Buffer
+		theirs []byte
+		resp   *http.Response
+	)
+	for try := 1; ; try++ {
+		before, err := os.ReadFile("/proc/self/mountinfo")
+		require.NoError(t, err)
+		mine.Reset()
+		c := &scrape.LocalCollector{ProcPath: "/proc", SysPath: "/sys"}
+		require.NoError(t, c.Collect(context.Background(), &mine))
+		resp, err = http.Get(ne.URL + "/metrics")
+		require.NoError(t, err)
+		theirs, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		after, err := os.ReadFile("/proc/self/mountinfo")
+		require.NoError(t, err)
+		if bytes.Equal(before, after) {
+			break
+		}
+		require.Less(t, try, 20, "the mounts kept changing while both read them")
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	byName := func(v model.Vector) map[string]map[string]float64 {
 		out := map[string]map[string]float64{}

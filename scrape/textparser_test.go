@@ -255,15 +255,15 @@ func TestMetaLinesBounded(t *testing.T) {
 	r := newReader()
 	for i := 0; i < 3; i++ {
 		var b strings.Builder
-		for j := 0; j < maxMetaLines; j++ {
+		for j := 0; j < 2*maxMetaLines; j++ {
 			fmt.Fprintf(&b, "# HELP m%d_%d x\n", i, j)
 		}
 		b.WriteString("a 1\n")
 		if _, err := r.read([]byte(b.String())); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(r.meta.m); n > maxMetaLines {
-			t.Fatalf("body %d: %d comment lines remembered, bound %d", i, n, maxMetaLines)
+		if n := len(r.meta.cur) + len(r.meta.prev); n > 2*maxMetaLines {
+			t.Fatalf("body %d: %d comment lines remembered, bound %d", i, n, 2*maxMetaLines)
 		}
 	}
 }
