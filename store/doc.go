@@ -90,6 +90,16 @@
 // chunk when it holds fewer than 120 samples. The header is written last,
 // so it holds the counts of the whole file.
 //
+// A restore reads the file whole into one buffer, in large reads, while
+// the records already read are framed and checksummed in file order and
+// decoded and inserted on one goroutine per core (a series goes to the
+// goroutine its labels pick, so a series held twice keeps its first
+// record); the postings are built once at the end. The restored chunks
+// point into that buffer, which lives until the last of them leaves the
+// ring: for one retention after a start the store holds up to the
+// snapshot's size on top of its own. When a snapshot holds more series
+// than MaxSeries, which of them are loaded is not defined.
+//
 // Restoring drops what is past the retention, measured from the header's
 // newest sample. A damaged file never fails Open and is never loaded
 // silently: a bad header loses everything; a record whose checksum or

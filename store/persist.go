@@ -9,6 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -91,7 +94,7 @@ func sweepTemp(dir string) {
 // restoreFrom loads the snapshot at path into the empty db. A missing file
 // is an empty store. moveAside says whether a damaged file is renamed.
 func (db *DB) restoreFrom(path string, moveAside bool) error {
-	data, err := readSnapshotFile(path)
+	src, read, err := openSnapshotFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -99,8 +102,10 @@ func (db *DB) restoreFrom(path string, moveAside bool) error {
 		return fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	rep := RestoreReport{Path: path}
-	res, err := db.restore(data, &rep)
-	if err != nil {
+	res := db.restore(src, &rep)
+	if err := read(); err != nil {
+		// Not damage: the disk failed under the read. Nothing is loaded
+		// from a file that could not be read whole.
 		return fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	if res.headerOK {
@@ -129,77 +134,154 @@ func (db *DB) restoreFrom(path string, moveAside bool) error {
 	return nil
 }
 
-// readSnapshotFile reads the snapshot at path whole, into one buffer that
-// the restored chunks then point into.
+// readPiece is how much of a snapshot is read before the decoder may go on
+// with it.
+const readPiece = 4 << 20
+
+// openSnapshotFile opens the snapshot at path and starts reading it whole,
+// into one buffer the restored chunks then point into, while the records
+// already read are decoded. wait ends the read (the file is closed) and
+// returns its error.
 //
-// One read into one buffer, instead of a buffered read and a copy of each
-// record into a buffer of its own, is most of what makes a start fast
-// (issue #6): on this project's VM a process touching fresh memory 4 KiB
-// at a time pays about 6 ms a MiB in page faults, so copying a 126 MiB
-// snapshot record by record took 0.7–1.1 s before anything was decoded.
-// The buffer is advised to huge pages while it is filled (see
-// adviseHugePages), which takes that to well under 0.1 s.
+// Reading the file with a few large reads into one buffer, instead of
+// copying each record from a bufio buffer into a buffer of its own, is most
+// of what makes a start fast (issue #6): on this project's VM a process
+// touching fresh memory 4 KiB at a time pays about 6 ms a MiB in page
+// faults, and the record-by-record copy of a 126 MiB snapshot took 0.7-1.1
+// s before anything was decoded. The buffer is advised to huge pages while
+// it fills (see adviseHugePages), and the read overlaps the decoding.
 //
-// Only a file whose header checks is read further, so a stray large file in
-// the snapshot's place costs 60 bytes, not its size in memory. A file that
-// shrinks while it is read comes back short and decodes as truncated.
-func readSnapshotFile(path string) ([]byte, error) {
+// Only a file whose header checks is read past its header, so a stray large
+// file in the snapshot's place costs 60 bytes of memory, not its size.
+func openSnapshotFile(path string) (src *snapshotBytes, wait func() error, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, nil, err
 	}
 	var hdr [headerSize]byte
 	n, err := io.ReadFull(f, hdr[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, err
+		f.Close()
+		return nil, nil, err
 	}
 	size := fi.Size()
 	if _, herr := decodeHeader(hdr[:n]); herr != nil || size <= headerSize {
-		return hdr[:n:n], nil // what decodeSnapshot needs to say what is wrong
+		f.Close()
+		// What decodeSnapshot needs to say what is wrong.
+		return wholeSnapshot(hdr[:n:n]), func() error { return nil }, nil
 	}
 	if int64(int(size)) != size {
-		return nil, fmt.Errorf("%d bytes do not fit in memory", size)
+		f.Close()
+		return nil, nil, fmt.Errorf("%d bytes do not fit in memory", size)
 	}
-	data := make([]byte, size)
-	copy(data, hdr[:])
-	rest := data[headerSize:]
-	undo := adviseHugePages(rest)
-	n, err = io.ReadFull(f, rest)
-	undo()
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return data[: headerSize+n : headerSize+n], nil
+	src = newSnapshotBytes(int(size))
+	src.filled = copy(src.buf, hdr[:])
+	done := make(chan error, 1)
+	go func() {
+		undo := adviseHugePages(src.buf)
+		err := src.fill(f, readPiece)
+		undo()
+		f.Close()
+		done <- err
+	}()
+	return src, func() error { return <-done }, nil
 }
 
-// restore loads the snapshot held whole in data into the db, adding to rep
-// what it loaded and dropped. The restored chunks point into data.
-func (db *DB) restore(data []byte, rep *RestoreReport) (decodeResult, error) {
-	return decodeSnapshot(data, func(h *snapshotHeader, l labels.Labels, cs []chunk) error {
+// restoreWorkers is how many goroutines decode and insert series in a
+// restore: the records are independent, and a start should use the cores
+// it has.
+func restoreWorkers() int { return min(runtime.GOMAXPROCS(0), 4) }
+
+// restore loads the snapshot in src into the empty db, adding to rep what
+// it loaded and dropped. The restored chunks point into src's buffer.
+func (db *DB) restore(src *snapshotBytes, rep *RestoreReport) decodeResult {
+	workers := restoreWorkers()
+	reps := make([]RestoreReport, workers)
+	added := make([][]*memSeries, workers)
+	var sized sync.Once
+	res := decodeSnapshot(src, workers, func(w int, h *snapshotHeader, l labels.Labels, cs []chunk) {
+		sized.Do(func() { db.sizeFor(h.series) })
 		// The retention is measured back from the newest sample in the
 		// snapshot, as the ring would have done had vigil kept running.
 		mint := int64(math.MinInt64)
 		if db.retentionMs >= 0 && h.maxt >= math.MinInt64+db.retentionMs {
 			mint = h.maxt - db.retentionMs
 		}
-		db.insertRestored(l, cs, h.encoding, mint, rep)
-		return nil
+		if added[w] == nil {
+			added[w] = make([]*memSeries, 0, min(h.series, 1<<24)/uint64(workers)+1)
+		}
+		if s := db.insertRestored(l, cs, h.encoding, mint, &reps[w]); s != nil {
+			added[w] = append(added[w], s)
+		}
 	})
+	for _, r := range reps {
+		rep.Series += r.Series
+		rep.Samples += r.Samples
+		rep.ExpiredSeries += r.ExpiredSeries
+		rep.ExpiredSamples += r.ExpiredSamples
+		rep.DroppedSeries += r.DroppedSeries
+	}
+	db.index.addAll(added)
+	return res
+}
+
+// sizeFor makes room in the empty db's shards for the series of a snapshot,
+// so their maps are not rebuilt as they grow (a header is checksummed, but
+// its count is only trusted up to a few million).
+func (db *DB) sizeFor(series uint64) {
+	per := int(min(series, 4<<20)/numShards) + 1
+	per += per / 8 // the hash spreads them unevenly
+	for i := range db.shards {
+		sh := &db.shards[i]
+		sh.mu.Lock()
+		if len(sh.byHash) == 0 && len(sh.slots) == 0 {
+			sh.byHash = make(map[uint64]*memSeries, per)
+			sh.slots = make([]*memSeries, 0, per)
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// addAll indexes the series of each list, every list in ref order, as one
+// list in ref order, so every postings list grows at its end.
+func (ix *index) addAll(lists [][]*memSeries) {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.all = slices.Grow(ix.all, n)
+	for {
+		next := -1
+		for i, l := range lists {
+			if len(l) > 0 && (next < 0 || l[0].ref < lists[next][0].ref) {
+				next = i
+			}
+		}
+		if next < 0 {
+			return
+		}
+		s := lists[next][0]
+		lists[next] = lists[next][1:]
+		ix.addLocked(s.ref, s.lset)
+	}
 }
 
 // insertRestored adds one series read from a snapshot, without the chunks
-// older than mint. It reports whether the series was added.
+// older than mint. It returns the series it added, nil when it added none;
+// the caller indexes it.
 //
 // The closed chunks keep pointing into the snapshot's buffer instead of
 // being copied one by one (restore speed): that buffer, the size of the
 // file, lives until the last of them leaves the ring, so for one retention
 // after a restart the store may hold up to twice its chunk bytes.
-func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding, mint int64, rep *RestoreReport) bool {
+func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding, mint int64, rep *RestoreReport) *memSeries {
 	i := 0
 	for i < len(cs) && cs[i].maxt < mint {
 		rep.ExpiredSamples += int64(cs[i].numSamples())
@@ -208,13 +290,13 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	cs = cs[i:]
 	if len(cs) == 0 {
 		rep.ExpiredSeries++
-		return false
+		return nil
 	}
 	if enc != chunkEncoding {
 		var err error
 		if cs, err = transcode(cs, chunkEncoding); err != nil {
 			rep.DroppedSeries++
-			return false
+			return nil
 		}
 	}
 	hash := l.Hash()
@@ -223,14 +305,14 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	if sh.get(hash, l) != nil {
 		sh.mu.Unlock()
 		rep.DroppedSeries++ // a series twice: keep the first
-		return false
+		return nil
 	}
 	if n := db.numSeries.Add(1); db.opts.MaxSeries > 0 && n > int64(db.opts.MaxSeries) {
 		db.numSeries.Add(-1)
 		sh.mu.Unlock()
 		rep.DroppedSeries++
 		db.refused.tooManySeries.Add(1)
-		return false
+		return nil
 	}
 	s := newMemSeries(0, l)
 	last := cs[len(cs)-1]
@@ -261,7 +343,6 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	}
 	sh.put(hash, s, db.nextRef.Add(1))
 	sh.mu.Unlock()
-	db.index.add(s.ref, l)
 	for {
 		cur := db.maxT.Load()
 		if s.maxt <= cur || db.maxT.CompareAndSwap(cur, s.maxt) {
@@ -270,7 +351,7 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	}
 	rep.Series++
 	rep.Samples += samples
-	return true
+	return s
 }
 
 // transcode re-encodes chunks written in another float encoding.

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"sync"
 	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -242,58 +243,252 @@ func (r *decodeResult) damaged(off int64, format string, args ...any) {
 	}
 }
 
-// decodeSnapshot reads the snapshot file held whole in data and calls fn
-// with the header and each series record that passes its checksum and its
-// checks. Damage never makes it fail: it is described in the result, and
-// decoding goes on where it can (a record with a bad checksum is skipped by
-// its length; a bad length or a truncation ends the read). The error is
-// fn's own.
+// snapshotBytes is a snapshot file on its way into memory: buf is sized to
+// the file and filled from the front, by a reader that may still be at work
+// while the records already in are decoded.
+type snapshotBytes struct {
+	buf []byte
+
+	mu     sync.Mutex
+	cond   sync.Cond
+	filled int  // bytes of buf read so far
+	done   bool // the reader has stopped; filled is final
+	stop   bool // the decoder needs no more
+}
+
+// newSnapshotBytes returns an empty buffer for a file of size bytes.
+func newSnapshotBytes(size int) *snapshotBytes {
+	sb := &snapshotBytes{buf: make([]byte, size)}
+	sb.cond.L = &sb.mu
+	return sb
+}
+
+// wholeSnapshot wraps a snapshot already in memory.
+func wholeSnapshot(b []byte) *snapshotBytes {
+	sb := &snapshotBytes{buf: b, filled: len(b), done: true}
+	sb.cond.L = &sb.mu
+	return sb
+}
+
+// upTo waits until the first end bytes are in, or the reader has stopped,
+// and returns what is in: at least end bytes unless the file ended first.
+func (sb *snapshotBytes) upTo(end int64) []byte {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	for int64(sb.filled) < end && !sb.done {
+		sb.cond.Wait()
+	}
+	return sb.buf[:sb.filled:sb.filled]
+}
+
+// fill reads r into buf, a piece at a time, letting upTo's waiters go on
+// after each piece. It returns the read's error, io.EOF excepted: a file
+// that came up short reads as truncated.
+func (sb *snapshotBytes) fill(r io.Reader, piece int) error {
+	defer func() {
+		sb.mu.Lock()
+		sb.done = true
+		sb.mu.Unlock()
+		sb.cond.Broadcast()
+	}()
+	n := sb.filled
+	for n < len(sb.buf) {
+		m, err := io.ReadFull(r, sb.buf[n:min(n+piece, len(sb.buf))])
+		n += m
+		sb.mu.Lock()
+		sb.filled = n
+		stop := sb.stop
+		sb.mu.Unlock()
+		sb.cond.Broadcast()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			sb.mu.Lock()
+			sb.buf = sb.buf[:n] // the file is shorter than it was: upTo and size see the end
+			sb.mu.Unlock()
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if stop {
+			return nil
+		}
+	}
+	return nil
+}
+
+// halt tells the reader that nothing more is needed.
+func (sb *snapshotBytes) halt() {
+	sb.mu.Lock()
+	sb.stop = true
+	sb.mu.Unlock()
+}
+
+// size is the file's size as far as it is known: the size it had when it
+// was opened, or what the reader got once it came up short.
+func (sb *snapshotBytes) size() int64 {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return int64(len(sb.buf))
+}
+
+// seriesBatch is how many series records go to a decoding worker at a time.
+const seriesBatch = 128
+
+// recordSpan is one series record that passed its checksum.
+type recordSpan struct {
+	off     int64 // of the record, for damage reports
+	payload []byte
+	num     uint64 // its number in the file, from 1
+}
+
+// decodeSnapshot reads the snapshot in src and calls fn with the header and
+// each series record that passes its checksum and its checks. Damage never
+// makes it fail: it is described in the result, and decoding goes on where
+// it can (a record with a bad checksum is skipped by its length; a bad
+// length or a truncation ends the read).
 //
-// The chunk slices passed to fn alias data (each capped at its own end, so
-// an append to one never writes over the next): fn may keep them, and so
-// keeps data alive.
-func decodeSnapshot(data []byte, fn func(h *snapshotHeader, l labels.Labels, cs []chunk) error) (decodeResult, error) {
+// The records are framed and their checksums verified in file order, as
+// the bytes come in; decoding them and fn run on workers goroutines. A
+// series goes to the worker its labels pick, so fn sees the records of one
+// series (a damaged file can hold it twice) in file order, on one
+// goroutine: fn's first argument says which. The result is what a
+// decoding in file order would say: its damage is the one found first in
+// the file.
+//
+// The chunk slices passed to fn alias src's buffer (each capped at its own
+// end, so an append to one never writes over the next): fn may keep them,
+// and so keeps the buffer alive.
+func decodeSnapshot(src *snapshotBytes, workers int, fn func(worker int, h *snapshotHeader, l labels.Labels, cs []chunk)) decodeResult {
 	var res decodeResult
+	defer src.halt()
+	data := src.upTo(headerSize)
 	var err error
 	res.header, err = decodeHeader(data[:min(len(data), headerSize)])
 	if err != nil {
 		res.damaged(0, "%v", err)
-		return res, nil
+		return res
 	}
 	res.headerOK = true
-	size := int64(len(data))
+
+	workers = max(workers, 1)
+	type workerResult struct {
+		series, samples int64
+		bad             int
+		damage          error
+		offset          int64
+	}
+	results := make([]workerResult, workers)
+	queues := make([]chan []recordSpan, workers)
+	batches := make([][]recordSpan, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		queues[w] = make(chan []recordSpan, 4)
+		batches[w] = make([]recordSpan, 0, seriesBatch)
+		wg.Go(func() {
+			var sb labels.ScratchBuilder
+			r := &results[w]
+			for batch := range queues[w] {
+				for _, rec := range batch {
+					l, cs, err := decodeSeries(&sb, rec.payload)
+					if err != nil {
+						if r.damage == nil {
+							r.damage = fmt.Errorf("%w: offset %d: record %d: %v", ErrDamagedSnapshot, rec.off, rec.num, err)
+							r.offset = rec.off
+						}
+						r.bad++
+						continue
+					}
+					fn(w, &res.header, l, cs)
+					r.series++
+					for _, c := range cs {
+						r.samples += int64(c.numSamples())
+					}
+				}
+			}
+		})
+	}
+	flush := func(w int) {
+		if len(batches[w]) > 0 {
+			queues[w] <- batches[w]
+			batches[w] = make([]recordSpan, 0, seriesBatch)
+		}
+	}
+
+	frame(src, &res, func(rec recordSpan) {
+		w := int(labelsKey(rec.payload) % uint32(workers))
+		batches[w] = append(batches[w], rec)
+		if len(batches[w]) == seriesBatch {
+			flush(w)
+		}
+	})
+	src.halt()
+	for w := range workers {
+		flush(w)
+		close(queues[w])
+	}
+	wg.Wait()
+	for _, r := range results {
+		res.series += r.series
+		res.samples += r.samples
+		res.badRecords += r.bad
+		if r.damage != nil && (res.damage == nil || r.offset < res.offset) {
+			res.damage, res.offset = r.damage, r.offset
+		}
+	}
+	return res
+}
+
+// frame walks the records after the header in file order, verifying each
+// one's length and checksum, and hands the series records that pass to
+// series. It notes in res the framing damage it finds, the trailer, and the
+// records with a bad checksum or an unknown type.
+func frame(src *snapshotBytes, res *decodeResult, series func(recordSpan)) {
+	size := src.size()
 	off := int64(headerSize)
 	var (
-		sb      labels.ScratchBuilder
+		data    []byte
 		records uint64
 		prevBad bool
 	)
+	// need makes sure data holds the first end bytes, if the file has them.
+	need := func(end int64) bool {
+		if int64(len(data)) < end {
+			data = src.upTo(end)
+			size = src.size()
+		}
+		return int64(len(data)) >= end
+	}
 	for {
 		recOff := off
-		if off >= size {
+		if !need(off + 1) {
 			res.damaged(recOff, "truncated: no trailer")
-			return res, nil
+			return
 		}
 		typ := data[off]
+		need(off + 1 + binary.MaxVarintLen64)
 		length, n := binary.Uvarint(data[off+1:])
 		switch {
 		case n == 0:
 			res.damaged(recOff, "truncated in a record header")
-			return res, nil
+			return
 		case n < 0:
 			res.damaged(recOff, "record length unreadable")
-			return res, nil
+			return
 		}
 		off += int64(1 + n)
 		if size-off < 4 {
 			res.damaged(recOff, "truncated in a record")
-			return res, nil
+			return
 		}
 		if length > uint64(size-off-4) {
 			res.damaged(recOff, "record length %d runs past the end of the file", length)
-			return res, nil
+			return
 		}
 		end := off + int64(length)
+		if !need(end + 4) {
+			res.damaged(recOff, "truncated in a record")
+			return
+		}
 		payload := data[off:end:end]
 		// The checksum covers the type and length bytes as they are in the
 		// file, then the payload: one contiguous run.
@@ -306,7 +501,7 @@ func decodeSnapshot(data []byte, fn func(h *snapshotHeader, l labels.Labels, cs 
 			records++
 			if prevBad {
 				// Two in a row: the lengths cannot be trusted any more.
-				return res, nil
+				return
 			}
 			prevBad = true
 			continue
@@ -315,38 +510,43 @@ func decodeSnapshot(data []byte, fn func(h *snapshotHeader, l labels.Labels, cs 
 		records++
 		switch typ {
 		case recSeries:
-			l, cs, err := decodeSeries(&sb, payload)
-			if err != nil {
-				res.damaged(recOff, "record %d: %v", records, err)
-				res.badRecords++
-				continue
-			}
-			if err := fn(&res.header, l, cs); err != nil {
-				return res, err
-			}
-			res.series++
-			for _, c := range cs {
-				res.samples += int64(c.numSamples())
-			}
+			series(recordSpan{off: recOff, payload: payload, num: records})
 		case recTrailer:
 			if len(payload) != trailerSize || string(payload[24:]) != trailerMagic {
 				res.damaged(recOff, "trailer malformed")
-				return res, nil
+				return
 			}
 			if got := binary.LittleEndian.Uint64(payload[16:]); got+1 != records {
 				res.damaged(recOff, "trailer counts %d records, read %d", got, records-1)
 			}
 			if off != size {
 				res.damaged(off, "%d bytes after the trailer", size-off)
-				return res, nil
+				return
 			}
 			res.trailer = true
-			return res, nil
+			return
 		default:
 			res.damaged(recOff, "record %d: unknown type %d", records, typ)
 			res.badRecords++
 		}
 	}
+}
+
+// labelsKey is a checksum of the label names and values of a series
+// record, as decoded (so two spellings of one length give one key), to
+// pick the worker that decodes it. A record whose labels do not parse
+// gets whatever key its bytes give; decodeSeries refuses it anyway.
+func labelsKey(b []byte) uint32 {
+	d := decoder{b: b}
+	var crc uint32
+	for nl := d.uvarint(); nl > 0 && d.err == nil; nl-- {
+		for range 2 {
+			v := d.bytes()
+			crc = crc32.Update(crc, castagnoli, v)
+			crc = crc32.Update(crc, castagnoli, []byte{byte(len(v)), byte(len(v) >> 8)})
+		}
+	}
+	return crc
 }
 
 // decodeSeries parses and checks a series record's payload: labels sorted

@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/stretchr/testify/require"
 )
 
@@ -347,5 +350,123 @@ func TestSnapshotRealFullAndReadOnlyDisk(t *testing.T) {
 			fill(t, db, 5, 0)
 			require.ErrorIs(t, db.Close(), syscall.EROFS)
 		})
+	}
+}
+
+// TestRestoreWhileReading feeds a snapshot to the restore in small pieces,
+// as a slow disk would: the decoder waits for the bytes it needs, and a file
+// that ends early or fails to read is truncated or an error, never a hang.
+func TestRestoreWhileReading(t *testing.T) {
+	const series, rounds = 300, 130
+	src := t.TempDir()
+	db, err := Open(src, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	for i := range rounds {
+		a := db.Appender()
+		for k := range series {
+			_, err := a.Append(0, labels.FromStrings("__name__", "m", "k", fmt.Sprint(k)), int64(i)*1000, float64(i*k))
+			require.NoError(t, err)
+		}
+		require.NoError(t, a.Commit())
+	}
+	require.NoError(t, db.Close())
+	whole, err := os.ReadFile(filepath.Join(src, SnapshotFileName))
+	require.NoError(t, err)
+
+	cases := []struct {
+		name   string
+		sent   int   // bytes the reader gets before it ends
+		err    error // how it ends after them; nil: EOF
+		series int64
+		damage string
+	}{
+		{"whole", len(whole), nil, series, ""},
+		{"ends early", len(whole) / 2, nil, -1, "runs past the end of the file"},
+		{"read fails", len(whole) / 2, errors.New("disk on fire"), -1, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			go func() {
+				for off := 0; off < tc.sent; off += 97 {
+					if _, err := pw.Write(whole[off:min(off+97, tc.sent)]); err != nil {
+						return
+					}
+				}
+				pw.CloseWithError(tc.err)
+			}()
+			sb := newSnapshotBytes(len(whole))
+			done := make(chan error, 1)
+			go func() { done <- sb.fill(pr, 1000) }()
+			db := New(Options{Retention: -1})
+			defer db.Close()
+			var rep RestoreReport
+			res := db.restore(sb, &rep)
+			readErr := <-done
+			if tc.err != nil {
+				require.ErrorIs(t, readErr, tc.err)
+				return
+			}
+			require.NoError(t, readErr)
+			if tc.damage == "" {
+				require.NoError(t, res.damage)
+				require.True(t, res.trailer)
+				require.Equal(t, tc.series, rep.Series)
+				require.Equal(t, tc.series*rounds, rep.Samples)
+				got := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
+				require.Len(t, got, series)
+				return
+			}
+			require.ErrorContains(t, res.damage, tc.damage)
+			require.Positive(t, rep.Series)
+			require.Less(t, rep.Series, int64(series))
+		})
+	}
+}
+
+// TestRestoreKeepsFirstOfTwins: a file that holds a series twice (each
+// record intact) loads the first, whichever goroutine decodes it.
+func TestRestoreKeepsFirstOfTwins(t *testing.T) {
+	for range 20 {
+		h := snapshotHeader{encoding: chunkEncoding, series: 3}
+		file := h.encode()
+		var records []byte
+		for i, v := range []float64{1, 2, 3} {
+			c := chunkenc.NewXOR2Chunk()
+			app, err := c.Appender()
+			require.NoError(t, err)
+			app.Append(0, int64(1000*(i+1)), v)
+			var p []byte
+			p = binary.AppendUvarint(p, 1)
+			p = binary.AppendUvarint(p, uint64(len("__name__")))
+			p = append(p, "__name__"...)
+			p = binary.AppendUvarint(p, 4)
+			p = append(p, "twin"...)
+			p = binary.AppendUvarint(p, 1)
+			p = binary.AppendVarint(p, int64(1000*(i+1)))
+			p = binary.AppendUvarint(p, 0)
+			p = binary.AppendUvarint(p, uint64(len(c.Bytes())))
+			p = append(p, c.Bytes()...)
+			records = appendRecord(records, recSeries, p)
+		}
+		file = append(file, records...)
+		var tr [trailerSize]byte
+		binary.LittleEndian.PutUint64(tr[16:], 3)
+		copy(tr[24:], trailerMagic)
+		file = appendRecord(file, recTrailer, tr[:])
+
+		db := New(Options{Retention: -1})
+		var rep RestoreReport
+		res := db.restore(wholeSnapshot(file), &rep)
+		require.NoError(t, res.damage)
+		require.EqualValues(t, 1, rep.Series)
+		require.EqualValues(t, 2, rep.DroppedSeries)
+		got := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
+		require.Len(t, got, 1)
+		for _, s := range got {
+			require.Len(t, s, 1)
+			require.Equal(t, 1.0, s[0].v)
+		}
+		require.NoError(t, db.Close())
 	}
 }
