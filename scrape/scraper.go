@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -46,24 +47,40 @@ type httpScraper struct {
 // 100 targets, though only the scrapes running at one moment need one. A
 // channel and not a sync.Pool, which GC empties: it would allocate them
 // again all the time.
-var gzipReaders = make(chan *gzip.Reader, 8)
+var gzipReaders = make(chan *gzipReader, 8)
 
-func getGzipReader(r io.Reader) (*gzip.Reader, error) {
-	select {
-	case gz := <-gzipReaders:
-		if err := gz.Reset(r); err != nil {
-			putGzipReader(gz)
-			return nil, err
-		}
-		return gz, nil
-	default:
-		return gzip.NewReader(r)
-	}
+// gzipReader is a gzip.Reader with the buffered reader it reads through:
+// given a reader that is not an io.ByteReader, gzip's Reset makes a new
+// 4 KB bufio.Reader every time.
+type gzipReader struct {
+	gz *gzip.Reader
+	br *bufio.Reader
 }
 
-func putGzipReader(gz *gzip.Reader) {
+func getGzipReader(r io.Reader) (*gzipReader, error) {
+	var z *gzipReader
 	select {
-	case gzipReaders <- gz:
+	case z = <-gzipReaders:
+		z.br.Reset(r)
+		if err := z.gz.Reset(z.br); err != nil {
+			putGzipReader(z)
+			return nil, err
+		}
+	default:
+		z = &gzipReader{br: bufio.NewReader(r)}
+		gz, err := gzip.NewReader(z.br)
+		if err != nil {
+			return nil, err
+		}
+		z.gz = gz
+	}
+	return z, nil
+}
+
+func putGzipReader(z *gzipReader) {
+	z.br.Reset(nil) // not to keep the response alive
+	select {
+	case gzipReaders <- z:
 	default:
 	}
 }
@@ -114,10 +131,10 @@ func (s *httpScraper) scrape(ctx context.Context, buf *bytes.Buffer) (string, er
 			return "", fmt.Errorf("read gzip body: %w", shortHTTPError(ctx, err, s.timeout))
 		}
 		defer func() {
-			_ = gz.Close()
+			_ = gz.gz.Close()
 			putGzipReader(gz)
 		}()
-		body = gz
+		body = gz.gz
 	}
 	limit := s.bodyLimit
 	if limit <= 0 {

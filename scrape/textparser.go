@@ -82,8 +82,11 @@ type textParser struct {
 	symbols *labels.SymbolTable
 	meta    *metaLines
 
-	// The current line, with its newline when it has one.
-	line []byte
+	// The current line, with its newline when it has one, and where it starts.
+	line   []byte
+	lineAt int
+
+	alone int // lines handed to a PromParser of their own: see maxAlone
 
 	// The current series entry.
 	key   []byte
@@ -92,6 +95,9 @@ type textParser struct {
 	v     float64
 	slow  textparse.Parser // a PromParser that read the current line, or nil
 	rest  textparse.Parser // a PromParser reading the rest of the body, or nil
+
+	stepAt int  // with rest: where the line after its entry's starts
+	inStep bool // with rest: stepAt follows it (see nextRest)
 
 	// The current or last TYPE entry.
 	tname []byte
@@ -118,7 +124,7 @@ func (p *textParser) next(hint string) (textparse.Entry, error) {
 			e = s + i
 		}
 		p.at = e + 1
-		p.line = p.b[s:min(e+1, len(p.b))]
+		p.line, p.lineAt = p.b[s:min(e+1, len(p.b))], s
 		p.slow = nil
 		line := p.b[s:e]
 		if len(line) == 0 {
@@ -141,6 +147,9 @@ func (p *textParser) next(hint string) (textparse.Entry, error) {
 			if k := seriesEnd(line); k > 0 && p.sample(line, k) {
 				return textparse.EntrySeries, nil
 			}
+		}
+		if p.alone >= maxAlone && line[0] != '#' {
+			return p.readRest(s)
 		}
 		ent, err := p.reparse()
 		switch {
@@ -181,7 +190,7 @@ func (p *textParser) readRest(s int) (textparse.Entry, error) {
 	}
 	p.rest = textparse.NewPromParser(in, p.symbols, false)
 	p.slow = p.rest
-	p.at = len(p.b)
+	p.at, p.stepAt, p.inStep = len(p.b), s, true
 	if len(p.typeL) > 0 {
 		if _, err := p.rest.Next(); err != nil {
 			return textparse.EntryInvalid, fmt.Errorf("TYPE line read again: %w", err)
@@ -190,11 +199,24 @@ func (p *textParser) readRest(s int) (textparse.Entry, error) {
 	return p.nextRest()
 }
 
+// nextRest reads the next entry of the rest of the body from PromParser.
+// It follows along line by line, so that the comment lines still go to the
+// loop's memory of them (else a body of many new series would leave them
+// to PromParser the next time too): an entry is one line, unless a quoted
+// string goes on over lines, which shows as a newline in its series or
+// name and ends the following along.
 func (p *textParser) nextRest() (textparse.Entry, error) {
 	for {
 		ent, err := p.rest.Next()
 		if err != nil {
+			if err == io.EOF && p.inStep {
+				p.meta.done = true
+			}
 			return ent, err
+		}
+		var line []byte
+		if p.inStep {
+			line = p.stepLine()
 		}
 		switch ent {
 		case textparse.EntrySeries:
@@ -203,12 +225,44 @@ func (p *textParser) nextRest() (textparse.Entry, error) {
 			if p.hasTS = tp != nil; p.hasTS {
 				p.ts = *tp
 			}
+			if p.inStep && (bytes.IndexByte(p.key, '\n') >= 0 || !bytes.HasPrefix(line, p.key)) {
+				p.inStep = false
+			}
 			return ent, nil
 		case textparse.EntryType:
 			p.tname, p.ttype = p.rest.Type()
+			if p.inStep && bytes.IndexByte(p.tname, '\n') >= 0 {
+				p.inStep = false
+			}
+			if p.inStep {
+				p.meta.put(line, p.tname, p.ttype)
+			}
 			return ent, nil
+		case textparse.EntryHelp:
+			if name, _ := p.rest.Help(); p.inStep && bytes.IndexByte(name, '\n') >= 0 {
+				p.inStep = false
+			}
+		}
+		if p.inStep {
+			p.meta.put(line, nil, "")
 		}
 	}
+}
+
+// stepLine returns the next line, without its newline, that PromParser
+// does not skip as blank.
+func (p *textParser) stepLine() []byte {
+	for p.stepAt < len(p.b) {
+		s, e := p.stepAt, len(p.b)
+		if i := bytes.IndexByte(p.b[s:], '\n'); i >= 0 {
+			e = s + i
+		}
+		p.stepAt = e + 1
+		if line := p.b[s:e]; len(bytes.Trim(line, " \t")) > 0 {
+			return line
+		}
+	}
+	return nil
 }
 
 // seriesEnd is where the series at the start of line ends: after its name,
@@ -304,6 +358,14 @@ func parseFloat(s string) (float64, error) {
 	return strconv.ParseFloat(s, 64)
 }
 
+// maxAlone is how many series lines of a body go to a PromParser each
+// before the rest of the body goes to one: a PromParser and its label
+// builder are about 1 KB, which is nothing for the few new series of a
+// scrape, but was 100 MB of garbage for the first scrapes of 100 targets.
+// (Comment lines still go alone: the loop needs to have seen them to
+// read them itself; they are about one line in three, and only new ones.)
+const maxAlone = 32
+
 // reparse hands the current line to a PromParser, after the last TYPE line
 // when it is not a comment, and reads its entry.
 func (p *textParser) reparse() (textparse.Entry, error) {
@@ -312,6 +374,9 @@ func (p *textParser) reparse() (textparse.Entry, error) {
 	if ctx {
 		p.buf = append(append(p.buf[:0], p.typeL...), in...)
 		in = p.buf
+	}
+	if p.line[0] != '#' {
+		p.alone++
 	}
 	sp := textparse.NewPromParser(in, p.symbols, false)
 	if ctx {
@@ -345,7 +410,15 @@ func (p *textParser) verify() error {
 	if p.slow != nil {
 		return nil
 	}
-	ent, err := p.reparse()
+	var (
+		ent textparse.Entry
+		err error
+	)
+	if p.alone >= maxAlone {
+		ent, err = p.readRest(p.lineAt)
+	} else {
+		ent, err = p.reparse()
+	}
 	switch {
 	case err == io.EOF:
 		return errors.New("unexpected end of input")
@@ -417,8 +490,26 @@ func (ml *metaLines) get(line []byte) (metaLine, bool) {
 	return m, true
 }
 
+// typeNameAt is where the metric name starts in a TYPE line PromParser
+// accepted: after "#", blanks, "TYPE", blanks and an opening quote.
+func typeNameAt(line []byte) int {
+	i := 1
+	for i < len(line) && isBlank(line[i]) {
+		i++
+	}
+	if !bytes.HasPrefix(line[i:], []byte("TYPE")) {
+		return -1
+	}
+	for i += 4; i < len(line) && isBlank(line[i]); i++ {
+	}
+	if i < len(line) && line[i] == '"' {
+		i++
+	}
+	return i
+}
+
 // put remembers line, which PromParser accepted; name is the metric name
-// of a TYPE line, within line.
+// of a TYPE line.
 func (ml *metaLines) put(line, name []byte, t model.MetricType) {
 	if len(ml.cur) >= maxMetaLines {
 		return
@@ -433,15 +524,10 @@ func (ml *metaLines) put(line, name []byte, t model.MetricType) {
 		if m.mtype == 0 || len(line) > math.MaxUint16 {
 			m.hash = 0 // not kept: read again next time
 		}
-		if len(name) > 0 {
-			// PromParser read line in place, so name lies within it;
-			// unless it had to copy the line to end it with a newline.
-			at := uintptr(unsafe.Pointer(&name[0])) - uintptr(unsafe.Pointer(&line[0]))
-			if len(name) > len(line) || at > uintptr(len(line)-len(name)) {
-				m.hash = 0
-			} else {
-				m.nameAt, m.nameEnd = uint16(at), uint16(int(at)+len(name))
-			}
+		if at := typeNameAt(line); at >= 0 && bytes.HasPrefix(line[at:], name) && at+len(name) <= math.MaxUint16 {
+			m.nameAt, m.nameEnd = uint16(at), uint16(at+len(name))
+		} else {
+			m.hash = 0
 		}
 	}
 	ml.cur = append(ml.cur, m)
