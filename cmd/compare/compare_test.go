@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -380,10 +381,18 @@ func portFree(port int) bool { return len(takenPorts(port, 1)) == 0 }
 func TestParseMemStats(t *testing.T) {
 	prof := "heap profile: 1: 2 [3: 4] @ heap/1048576\n1: 2 [3: 4] @ 0x1\n\n# runtime.MemStats\n# Alloc = 7\n" +
 		"# HeapAlloc = 100\n# HeapSys = 900\n# HeapIdle = 300\n# HeapInuse = 200\n# HeapReleased = 50\n" +
-		"# StackInuse = 64\n# NumGC = 12\n# NumForcedGC = 0\n"
+		"# HeapObjects = 9\n# Stack = 64 / 128\n# MSpan = 1 / 2\n# NumGC = 12\n# NumForcedGC = 0\n"
 	h, err := parseMemStats([]byte(prof))
 	require.NoError(t, err)
 	require.Equal(t, heapFigures{Alloc: 100, Inuse: 200, Idle: 300, Released: 50, Stack: 64, NumGC: 12}, h)
+	// What this Go's runtime writes, which is what vigil serves.
+	var real bytes.Buffer
+	require.NoError(t, pprof.Lookup("heap").WriteTo(&real, 1))
+	h, err = parseMemStats(real.Bytes())
+	require.NoError(t, err)
+	require.Positive(t, h.Alloc)
+	require.Positive(t, h.Inuse)
+	require.Positive(t, h.Stack)
 	_, err = parseMemStats([]byte("404 page not found\n"))
 	require.ErrorContains(t, err, "0 of the 6 MemStats figures found")
 	_, err = parseMemStats([]byte(strings.Replace(prof, "# NumGC = 12", "# NumGC = x", 1)))

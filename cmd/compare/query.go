@@ -348,7 +348,7 @@ type heapFigures struct {
 	Inuse    int64 // HeapInuse: spans with objects in them
 	Idle     int64 // HeapIdle: spans without, retained or released
 	Released int64 // HeapReleased: returned to the OS
-	Stack    int64 // StackInuse
+	Stack    int64 // stack memory in use
 	NumGC    int64
 }
 
@@ -364,11 +364,13 @@ func heapStats(ctx context.Context, addr string) (heapFigures, error) {
 // parseMemStats reads the "# Name = value" lines of a debug=1 heap profile.
 func parseMemStats(b []byte) (heapFigures, error) {
 	var h heapFigures
+	// Stack is "in use / from the OS".
 	fields := map[string]*int64{"HeapAlloc": &h.Alloc, "HeapInuse": &h.Inuse, "HeapIdle": &h.Idle,
-		"HeapReleased": &h.Released, "StackInuse": &h.Stack, "NumGC": &h.NumGC}
+		"HeapReleased": &h.Released, "Stack": &h.Stack, "NumGC": &h.NumGC}
 	found := 0
 	for line := range strings.Lines(string(b)) {
 		name, value, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "# "), " = ")
+		value, _, _ = strings.Cut(value, " / ")
 		if p := fields[name]; ok && p != nil {
 			v, err := strconv.ParseInt(value, 10, 64)
 			if err != nil {
