@@ -54,6 +54,14 @@
 // instance and the rest after relabel_configs), with honor_labels and the
 // exported_ renaming, honor_timestamps, then metric_relabel_configs.
 //
+// The loop also keeps the type each family's TYPE line declares, for
+// Manager.Metadata (Prometheus' /api/v1/metadata, types only): it
+// compares each TYPE entry with the one at the same place in the last good
+// body and copies and republishes only when they differ, so an unchanged
+// body costs a string comparison per family. At most MaxFamilyTypes
+// families of at most MaxFamilyNameLen bytes are kept per target, and
+// names that are not clean UTF-8 text are not (see metadata.go).
+//
 // # Failures
 //
 // Everything from a target is untrusted. A scrape that times out, is

@@ -82,8 +82,9 @@ type loop struct {
 	newKeys      []string
 	report       [5]storage.SeriesRef
 	reportLabels [5]labels.Labels
-	inherited    []*entry // live series of the loop this one replaced, see adopt
-	reported     bool     // report series were written at least once
+	inherited    []*entry    // live series of the loop this one replaced, see adopt
+	reported     bool        // report series were written at least once
+	types        familyTypes // the families the bodies' TYPE lines declare: see metadata.go
 
 	mu     sync.Mutex
 	health TargetHealth
@@ -124,6 +125,7 @@ func newLoop(t *target, s scraper, app store.Appendable, opts loopOptions, logge
 // of the old series it no longer produces.
 func (l *loop) adopt(old *loop) {
 	l.iter, l.report, l.reported = old.iter, old.report, old.reported
+	l.types.inherit(&old.types)
 	if reflect.DeepEqual(l.opts, old.opts) {
 		l.cache, l.byHash = old.cache, old.byHash
 	} else {
@@ -380,6 +382,7 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 		return st, err
 	}
 	l.iter++
+	l.types.begin()
 	var limitErr error
 	nseq := 0 // series looked up so far, their entries in l.seq[:nseq]
 	for {
@@ -396,6 +399,9 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 			return st, fmt.Errorf("parse body: %w", err)
 		}
 		if e != textparse.EntrySeries {
+			if e == textparse.EntryType {
+				l.types.see(p.typ())
+			}
 			continue
 		}
 		met, tp, v := p.series()
@@ -481,6 +487,7 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 	if limitErr != nil {
 		return st, limitErr
 	}
+	l.types.end()
 	if l.inherited != nil {
 		for _, old := range l.inherited {
 			if ce, ok := l.byHash[old.lset.Hash()]; ok && ce.iter == l.iter && labels.Equal(ce.lset, old.lset) {
