@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,21 @@ func FuzzScrapeBody(f *testing.F) {
 		}
 		if after := len(db.series("")); after != before {
 			t.Fatalf("second scrape of the same body: %d series, first %d", after, before)
+		}
+		// The family types kept are bounded and clean, and the same body
+		// keeps the same ones.
+		types := l.FamilyTypes()
+		if len(types) > scrape.MaxFamilyTypes {
+			t.Fatalf("%d family types kept", len(types))
+		}
+		for name := range types {
+			if !scrape.KeepFamilyName(name) {
+				t.Fatalf("family name %q kept", name)
+			}
+		}
+		l.ScrapeBody(ct, body, t0.Add(2*time.Second))
+		if again := l.FamilyTypes(); !reflect.DeepEqual(again, types) {
+			t.Fatalf("the same body: family types %v, then %v", types, again)
 		}
 	})
 }

@@ -149,3 +149,9 @@ func BenchmarkFamilyTypes(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(decls)), "ns/family")
 }
+
+// FamilyTypes is what the loop publishes of its target's TYPE lines.
+func (t *TestLoop) FamilyTypes() map[string]model.MetricType { return t.l.types.published() }
+
+// KeepFamilyName exposes the check on family names, for the fuzz test.
+func KeepFamilyName(name string) bool { return keepName([]byte(name)) }
