@@ -22,9 +22,14 @@
 //	4 Explore   metric names (/ filters fuzzily, fzf-like: "nnrb" finds
 //	            node_network_receive_bytes_total, best matches first) → the
 //	            series of one → a chart of one series, or c for all listed
-//	            series together. A counter (_total, _count, _sum) is charted
-//	            as a per-second rate, r shows it raw; units come from the
-//	            name (_bytes in KiB/MiB/GiB, _seconds in ms/s, _ratio in %)
+//	            series together. A counter is charted as a per-second
+//	            rate, r shows it raw: a family declared counter by its
+//	            targets' TYPE lines (Options.Metadata), a histogram's or
+//	            summary's _count, _sum and _bucket, or, when no TYPE line
+//	            says, a name in _total, _count or _sum; a family declared
+//	            gauge is charted raw whatever its name. Units come from
+//	            the name (_bytes in KiB/MiB/GiB, _seconds in ms/s, _ratio
+//	            in %)
 //	5 Query     a PromQL prompt (tab completes, ↑/↓ history): the instant
 //	            result as a table, the range result as a chart
 //
@@ -44,8 +49,8 @@
 // The console reads the rest of vigil through small interfaces declared
 // here: Querier (PromQL, label values, series; EngineQuerier implements it
 // over a promql.Engine and a storage.Queryable such as vigil's store),
-// TargetSource (scrape's Manager), AlertSource and the optional RuleSource
-// and Silencer (alert's Manager). Alert events and status warnings arrive on channels
+// TargetSource and the optional MetadataSource (scrape's Manager),
+// AlertSource and the optional RuleSource and Silencer (alert's Manager). Alert events and status warnings arrive on channels
 // (Options.AlertEvents, Options.Status) that the model reads with re-armed
 // commands, or are polled (Options.Warnings). Queries run off the event
 // loop with a timeout and never pile up; target, alert and rule snapshots

@@ -1,12 +1,15 @@
 package tui
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"sort"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -24,9 +27,11 @@ const (
 const metricsEvery = 10
 
 type exploreMetricsMsg struct {
-	seq   int
-	names []string
-	err   error
+	seq      int
+	names    []string
+	err      error
+	types    map[string]model.MetricType // nil when there is no MetadataSource or it failed
+	typesErr error
 }
 
 type exploreSeriesMsg struct {
@@ -57,6 +62,9 @@ type explore struct {
 	metricsBusy  bool
 	metricsSeq   int
 	metricsReady bool
+	// types are the families' declared types, where the targets agree
+	// (Options.Metadata); nil without them.
+	types map[string]model.MetricType
 
 	metric     string // chosen metric name (raw)
 	series     table
@@ -103,7 +111,7 @@ func (e *explore) ShortHelp() []key.Binding {
 	k := &e.c.keys
 	switch e.level {
 	case levelChart:
-		if kindOf(e.metric).counter {
+		if e.kind().counter {
 			return []key.Binding{k.Back, k.Raw, k.RangeUp, k.RangeDown}
 		}
 		return []key.Binding{k.Back, k.RangeUp, k.RangeDown}
@@ -148,12 +156,16 @@ func (e *explore) refresh() tea.Cmd {
 		}
 		e.metricsBusy, e.metricsAge = true, 0
 		e.metricsSeq++
-		seq := e.metricsSeq
+		seq, md := e.metricsSeq, c.opts.Metadata
 		return func() tea.Msg {
 			ctx, cancel := c.queryCtx()
 			defer cancel()
 			names, err := q.LabelValues(ctx, labels.MetricName, start, end)
-			return exploreMetricsMsg{seq: seq, names: names, err: err}
+			msg := exploreMetricsMsg{seq: seq, names: names, err: err}
+			if md != nil && err == nil {
+				msg.types, msg.typesErr = declaredTypes(ctx, md)
+			}
+			return msg
 		}
 	case levelSeries:
 		if e.seriesBusy {
@@ -223,6 +235,14 @@ func (e *explore) update(msg tea.Msg) tea.Cmd {
 		if msg.seq == e.metricsSeq {
 			e.metricsBusy, e.metricsReady = false, true
 			e.names, e.metricsErr = msg.names, msg.err
+			switch {
+			case msg.typesErr != nil:
+				// The types of the last load stay; a new family goes by
+				// its name.
+				e.metricsErr = fmt.Errorf("metric types: %w (counters are told by their names)", msg.typesErr)
+			case msg.types != nil:
+				e.types = msg.types
+			}
 			e.nameText = make([]string, len(msg.names))
 			for i, n := range msg.names {
 				e.nameText[i] = Sanitize(n, maxNameLen)
@@ -308,7 +328,7 @@ func (e *explore) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return e.refresh()
 		}
 		return nil
-	case e.level == levelChart && key.Matches(msg, k.Raw) && kindOf(e.metric).counter:
+	case e.level == levelChart && key.Matches(msg, k.Raw) && e.kind().counter:
 		e.raw = !e.raw
 		e.chart, e.chartBusy = nil, false
 		e.chartSeq++ // a query under way is for the other kind
@@ -432,11 +452,40 @@ func (e *explore) seriesView(width, height int) string {
 
 // asRate reports whether the chart shows the metric as a per-second rate:
 // a counter, unless r asked for it raw.
-func (e *explore) asRate() bool { return kindOf(e.metric).counter && !e.raw }
+func (e *explore) asRate() bool { return e.kind().counter && !e.raw }
+
+// kind is what the chosen metric is: as its family is declared, when the
+// targets declare it, else as its name says.
+func (e *explore) kind() metricKind {
+	var typeOf func(string) model.MetricType
+	if e.types != nil {
+		typeOf = func(f string) model.MetricType { return e.types[f] }
+	}
+	if counter, ok := counterByType(e.metric, typeOf); ok {
+		return kindAs(e.metric, counter)
+	}
+	return kindOf(e.metric)
+}
+
+// declaredTypes asks md for every family's type and keeps those the
+// targets agree on.
+func declaredTypes(ctx context.Context, md MetadataSource) (map[string]model.MetricType, error) {
+	all, err := md.Metadata(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	types := make(map[string]model.MetricType, len(all))
+	for name, ms := range all {
+		if len(ms) == 1 {
+			types[name] = ms[0].Type
+		}
+	}
+	return types, nil
+}
 
 func (e *explore) chartView(width, height int) string {
 	c, st := e.c, &e.c.styles
-	kind := kindOf(e.metric)
+	kind := e.kind()
 	title := st.Title.Render(labelsString(e.chosen, true, max(width-20, 10))) + st.Dim.Render(" "+formatRange(c.rng()))
 	switch {
 	case e.asRate():
@@ -446,7 +495,7 @@ func (e *explore) chartView(width, height int) string {
 	}
 	yfmt := kind.format
 	if !e.asRate() && kind.counter {
-		yfmt = kindOf(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(e.metric, "_total"), "_count"), "_sum")).format
+		yfmt = kindAs(e.metric, false).format
 	}
 	if e.chosenAll != nil {
 		title += st.Dim.Render(" · " + itoa(len(e.chosenAll)) + " series")

@@ -28,6 +28,10 @@ type Options struct {
 	Alerts AlertSource
 	// Rules, optional, adds rule health to the Alerts view.
 	Rules RuleSource
+	// Metadata, optional, tells Explore the families' declared types, so
+	// that a counter is charted as a rate whatever its name; without it
+	// the name decides (_total, _count, _sum).
+	Metadata MetadataSource
 	// Silences, optional, is what S in the Alerts view silences the
 	// selected alert through; without it S is off.
 	Silences Silencer

@@ -64,13 +64,31 @@ type Silencer interface {
 	Silence(ctx context.Context, ls labels.Labels, until time.Time) error
 }
 
+// MetadataSource tells what the targets declare of metric families: the
+// type from their TYPE lines, by family name, one entry per distinct
+// declaration, as Prometheus' /api/v1/metadata does (metric "" asks for
+// every family). scrape's Manager implements it; a remote Prometheus
+// could stand behind it. Explore uses it to chart a family declared
+// counter as a rate whatever its name, and one declared gauge as it is.
+// Optional: without it, a metric's name decides. Called off the event
+// loop with the query timeout.
+type MetadataSource interface {
+	Metadata(ctx context.Context, metric string) (map[string][]scrape.Metadata, error)
+}
+
 // The function forms, for callers that would rather pass a method value.
 type (
-	TargetsFunc func() []scrape.TargetHealth
-	AlertsFunc  func() []alert.Alert
-	RulesFunc   func() []alert.RuleStatus
-	SilenceFunc func(ctx context.Context, ls labels.Labels, until time.Time) error
+	TargetsFunc  func() []scrape.TargetHealth
+	AlertsFunc   func() []alert.Alert
+	RulesFunc    func() []alert.RuleStatus
+	SilenceFunc  func(ctx context.Context, ls labels.Labels, until time.Time) error
+	MetadataFunc func(ctx context.Context, metric string) (map[string][]scrape.Metadata, error)
 )
+
+// Metadata implements MetadataSource.
+func (f MetadataFunc) Metadata(ctx context.Context, metric string) (map[string][]scrape.Metadata, error) {
+	return f(ctx, metric)
+}
 
 // Silence implements Silencer.
 func (f SilenceFunc) Silence(ctx context.Context, ls labels.Labels, until time.Time) error {
@@ -87,10 +105,11 @@ func (f AlertsFunc) Alerts() []alert.Alert { return f() }
 func (f RulesFunc) Rules() []alert.RuleStatus { return f() }
 
 var (
-	_ TargetSource = TargetsFunc(nil)
-	_ AlertSource  = AlertsFunc(nil)
-	_ RuleSource   = RulesFunc(nil)
-	_ Silencer     = SilenceFunc(nil)
+	_ TargetSource   = TargetsFunc(nil)
+	_ AlertSource    = AlertsFunc(nil)
+	_ RuleSource     = RulesFunc(nil)
+	_ Silencer       = SilenceFunc(nil)
+	_ MetadataSource = MetadataFunc(nil)
 )
 
 // Status is a warning from the rest of vigil for the header, sent on

@@ -22,6 +22,8 @@ func TestKindOf(t *testing.T) {
 		{"node_filesystem_avail_ratio", false, 0.123, "12.3%"},
 		{"node_load1", false, 4.568, "4.57"},
 		{"http_requests_count", true, 1500, "1.5k/s"},
+		// Events, not seconds: the unit of a histogram is its _sum's.
+		{"prometheus_http_request_duration_seconds_count", true, 1500, "1.5k/s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := kindOf(tc.name)
