@@ -197,6 +197,7 @@ func (p *pipeline) tuiOptions(o *options) tui.Options {
 	opts.Color, opts.ASCII = o.color, o.ascii
 	opts.Querier = tui.NewEngineQuerier(p.engine, p.db)
 	opts.Targets = p.scrape
+	opts.Metadata = p.scrape
 	opts.Alerts = p.rules
 	opts.Rules = p.rules
 	opts.Silences = p.rules
