@@ -218,3 +218,50 @@ func TestConsoleColourFlags(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleExploreDeclaredTypes: Explore charts a family by the type its
+// target declares. node_exporter's textfile collector serves what a cron
+// job might write: a counter without _total and a gauge with it.
+func TestConsoleExploreDeclaredTypes(t *testing.T) {
+	dir := t.TempDir()
+	prom := filepath.Join(dir, "backup.prom")
+	write := func(runs int) {
+		body := "# HELP backup_runs Backups run.\n# TYPE backup_runs counter\nbackup_runs " + strconv.Itoa(runs) + "\n" +
+			"# HELP queue_items_total Items waiting.\n# TYPE queue_items_total gauge\nqueue_items_total 7\n"
+		require.NoError(t, os.WriteFile(prom+".tmp", []byte(body), 0o644))
+		require.NoError(t, os.Rename(prom+".tmp", prom))
+	}
+	write(42)
+	ne := peertest.NodeExporter(t, "--collector.textfile.directory="+dir)
+	s := newTmux(t, vigilBin+" --data-dir '' --scrape-interval 1s "+ne.Addr+"; sleep 60")
+	s.waitFor("targets 2/2 up")
+	for i := 1; i <= 5; i++ { // a counter that moves
+		write(42 + 10*i)
+		time.Sleep(time.Second)
+	}
+
+	s.run("send-keys", "-t", "vigil", "4", "/", "backup_runs")
+	s.waitFor("backup_runs")
+	s.run("send-keys", "-t", "vigil", "Enter") // the filter
+	time.Sleep(500 * time.Millisecond)
+	s.run("send-keys", "-t", "vigil", "Enter") // the metric's series
+	s.waitFor(`backup_runs 1`)
+	s.run("send-keys", "-t", "vigil", "Enter") // its chart
+	scr := s.waitFor(`rate backup_runs{instance="`+ne.Addr+`", job="node"}`, "· r raw", "last ")
+	require.Regexp(t, `last [0-9.]+/s`, scr, "a declared counter is charted per second")
+
+	s.run("send-keys", "-t", "vigil", "Escape")
+	time.Sleep(500 * time.Millisecond)
+	s.run("send-keys", "-t", "vigil", "Escape")
+	time.Sleep(500 * time.Millisecond)
+	s.run("send-keys", "-t", "vigil", "/", "C-u", "queue_items_total")
+	s.waitFor("queue_items_total")
+	s.run("send-keys", "-t", "vigil", "Enter")
+	time.Sleep(500 * time.Millisecond)
+	s.run("send-keys", "-t", "vigil", "Enter")
+	s.waitFor(`queue_items_total 1`)
+	s.run("send-keys", "-t", "vigil", "Enter")
+	scr = s.waitFor(`queue_items_total{instance="`+ne.Addr+`", job="node"} `, "last 7 ")
+	require.NotContains(t, scr, "rate queue_items_total", "a declared gauge is charted as it is, whatever its name")
+	require.NotContains(t, scr, "r raw")
+}
