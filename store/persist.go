@@ -200,11 +200,14 @@ func restoreWorkers() int { return min(runtime.GOMAXPROCS(0), 4) }
 // restore loads the snapshot in src into the empty db, adding to rep what
 // it loaded and dropped. The restored chunks point into src's buffer.
 func (db *DB) restore(src *snapshotBytes, rep *RestoreReport) decodeResult {
-	workers := restoreWorkers()
-	reps := make([]RestoreReport, workers)
-	added := make([][]*memSeries, workers)
+	type worker struct {
+		rep    RestoreReport
+		added  []*memSeries
+		series slab[memSeries]
+	}
+	workers := make([]worker, restoreWorkers())
 	var sized sync.Once
-	res := decodeSnapshot(src, workers, func(w int, h *snapshotHeader, l labels.Labels, cs []chunk) {
+	res := decodeSnapshot(src, len(workers), func(i int, h *snapshotHeader, l labels.Labels, cs []chunk) {
 		sized.Do(func() { db.sizeFor(h.series) })
 		// The retention is measured back from the newest sample in the
 		// snapshot, as the ring would have done had vigil kept running.
@@ -212,21 +215,26 @@ func (db *DB) restore(src *snapshotBytes, rep *RestoreReport) decodeResult {
 		if db.retentionMs >= 0 && h.maxt >= math.MinInt64+db.retentionMs {
 			mint = h.maxt - db.retentionMs
 		}
-		if added[w] == nil {
-			added[w] = make([]*memSeries, 0, min(h.series, 1<<24)/uint64(workers)+1)
+		w := &workers[i]
+		if w.added == nil {
+			w.added = make([]*memSeries, 0, min(h.series, 1<<24)/uint64(len(workers))+1)
 		}
-		if s := db.insertRestored(l, cs, h.encoding, mint, &reps[w]); s != nil {
-			added[w] = append(added[w], s)
+		if s := db.insertRestored(l, cs, h.encoding, mint, &w.rep, &w.series); s != nil {
+			w.added = append(w.added, s)
 		}
 	})
-	for _, r := range reps {
-		rep.Series += r.Series
-		rep.Samples += r.Samples
-		rep.ExpiredSeries += r.ExpiredSeries
-		rep.ExpiredSamples += r.ExpiredSamples
-		rep.DroppedSeries += r.DroppedSeries
+	lists := make([][]*memSeries, len(workers))
+	for i := range workers {
+		w := &workers[i]
+		w.series.done()
+		rep.Series += w.rep.Series
+		rep.Samples += w.rep.Samples
+		rep.ExpiredSeries += w.rep.ExpiredSeries
+		rep.ExpiredSamples += w.rep.ExpiredSamples
+		rep.DroppedSeries += w.rep.DroppedSeries
+		lists[i] = w.added
 	}
-	db.index.addAll(added)
+	db.index.addAll(lists)
 	return res
 }
 
@@ -281,7 +289,9 @@ func (ix *index) addAll(lists [][]*memSeries) {
 // being copied one by one (restore speed): that buffer, the size of the
 // file, lives until the last of them leaves the ring, so for one retention
 // after a restart the store may hold up to twice its chunk bytes.
-func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding, mint int64, rep *RestoreReport) *memSeries {
+//
+// The series is made in the caller's slab.
+func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding, mint int64, rep *RestoreReport, series *slab[memSeries]) *memSeries {
 	i := 0
 	for i < len(cs) && cs[i].maxt < mint {
 		rep.ExpiredSamples += int64(cs[i].numSamples())
@@ -314,7 +324,8 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 		db.refused.tooManySeries.Add(1)
 		return nil
 	}
-	s := newMemSeries(0, l)
+	s := &series.take(1)[0]
+	*s = *newMemSeries(0, l)
 	last := cs[len(cs)-1]
 	s.maxt = last.maxt
 	var samples, bytes int64

@@ -386,10 +386,12 @@ func decodeSnapshot(src *snapshotBytes, workers int, fn func(worker int, h *snap
 		batches[w] = make([]recordSpan, 0, seriesBatch)
 		wg.Go(func() {
 			var sb labels.ScratchBuilder
+			var chunks slab[chunk]
+			defer chunks.done()
 			r := &results[w]
 			for batch := range queues[w] {
 				for _, rec := range batch {
-					l, cs, err := decodeSeries(&sb, rec.payload)
+					l, cs, err := decodeSeries(&sb, &chunks, rec.payload)
 					if err != nil {
 						if r.damage == nil {
 							r.damage = fmt.Errorf("%w: offset %d: record %d: %v", ErrDamagedSnapshot, rec.off, rec.num, err)
@@ -551,7 +553,8 @@ func labelsKey(b []byte) uint32 {
 
 // decodeSeries parses and checks a series record's payload: labels sorted
 // and unique, chunks well-formed, in order and not overlapping.
-func decodeSeries(sb *labels.ScratchBuilder, b []byte) (labels.Labels, []chunk, error) {
+// The chunk list is carved from chunks.
+func decodeSeries(sb *labels.ScratchBuilder, chunks *slab[chunk], b []byte) (labels.Labels, []chunk, error) {
 	d := decoder{b: b}
 	nl := d.uvarint()
 	if nl == 0 || nl > uint64(len(b)) {
@@ -576,7 +579,7 @@ func decodeSeries(sb *labels.ScratchBuilder, b []byte) (labels.Labels, []chunk, 
 	if d.err == nil && (nc == 0 || nc > uint64(len(b))) {
 		return labels.EmptyLabels(), nil, fmt.Errorf("series: %d chunks", nc)
 	}
-	cs := make([]chunk, 0, nc)
+	cs := chunks.take(int(nc))[:0]
 	prevMax := int64(math.MinInt64)
 	for i := uint64(0); i < nc && d.err == nil; i++ {
 		mint := d.varint()
