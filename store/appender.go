@@ -176,6 +176,11 @@ func (a *appender) Commit() error {
 				sh.chunkBytes -= int64(bytes)
 				sh.chunks -= int64(before - len(s.closed))
 			}
+			if p.t >= s.trimAt && db.retentionMs > 0 {
+				samples, bytes := s.trimOldest(db.minValidTimeAt(p.t), db.retentionMs)
+				sh.samples -= int64(samples)
+				sh.chunkBytes -= int64(bytes)
+			}
 			grew, err := s.append(p.t, p.v, db.maxChunkSpan)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, err))

@@ -486,6 +486,62 @@ func TestRingSettles(t *testing.T) {
 	require.Equal(t, int64(2*5), st.Chunks, "four closed chunks and a head each")
 }
 
+// Trimming the oldest chunk keeps every sample inside the retention, bit
+// for bit (a staleness marker included), and lets the older ones go: a
+// series holds the retention and at most half a chunk more.
+func TestTrimKeepsTheRetention(t *testing.T) {
+	db := New(Options{Retention: 10 * time.Minute})
+	defer db.Close()
+	l := labels.FromStrings("__name__", "x")
+	val := func(i int64) float64 {
+		if i%37 == 0 {
+			return math.Float64frombits(value.StaleNaN)
+		}
+		return float64(i) * 1.5
+	}
+	var ref storage.SeriesRef
+	trimmed := false
+	for i := range int64(30 * 12) { // 30 minutes at 5 s
+		a := db.Appender()
+		var err error
+		ref, err = a.Append(ref, l, i*5000, val(i))
+		require.NoError(t, err)
+		require.NoError(t, a.Commit())
+		s := db.shardOf(ref).byRef(ref)
+		if len(s.closed) > 0 && s.closed[0].numSamples() < 30 {
+			trimmed = true
+		}
+		// The retention (121 samples with both ends) and up to half a
+		// chunk (15) older: without the trim, up to a whole one.
+		require.LessOrEqual(t, db.Stats().Samples, int64(121+16), "minute %.1f", float64(i)/12)
+		if i%7 != 0 {
+			continue
+		}
+		q, err := db.Querier(math.MinInt64, math.MaxInt64)
+		require.NoError(t, err)
+		ss := q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "__name__", "x"))
+		require.True(t, ss.Next())
+		it := ss.At().Iterator(nil)
+		var got []int64
+		for it.Next() == chunkenc.ValFloat {
+			ts, v := it.At()
+			require.Equal(t, math.Float64bits(val(ts/5000)), math.Float64bits(v), "sample at %d", ts)
+			got = append(got, ts/5000)
+		}
+		require.NoError(t, it.Err())
+		require.NoError(t, q.Close())
+		// Every sample inside the retention is there, in order.
+		from := max(0, i-120)
+		require.GreaterOrEqual(t, len(got), int(i-from+1))
+		tail := got[len(got)-int(i-from+1):]
+		for k, v := range tail {
+			require.Equal(t, from+int64(k), v)
+		}
+		require.Equal(t, db.Stats().Samples, int64(len(got)), "Stats counts what is held")
+	}
+	require.True(t, trimmed, "the oldest chunk was never trimmed")
+}
+
 // TestCommitAcrossStripes: a transaction over many series, each appended
 // several times, lands whole and in order, whatever stripe each series is
 // in; a sample another appender made out of order meanwhile is refused at

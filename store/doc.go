@@ -19,10 +19,11 @@
 // once wholly older than the store's newest sample minus Options.Retention
 // (measured from the data, not the wall clock, so a restored store keeps
 // what it had): when the series cuts its next chunk, or at the next
-// collection for a series that stopped. So a series holds the retention
-// and its open chunk: at a 10m retention and a 5s interval, four closed
-// chunks and the head, one more closed chunk than when the ring first
-// fills (BenchmarkRingSoak). A series with nothing left inside the
+// collection for a series that stopped. Once half of the oldest chunk is
+// past the retention it is re-encoded without those samples (once per
+// chunk), so a series holds the retention and at most half a chunk more,
+// not a whole one: the ring's memory stays near what it was when it first
+// filled (BenchmarkRingSoak). A series with nothing left inside the
 // retention leaves the store and its index.
 // Options.MaxSeries bounds the number of series: past it new series are
 // refused and counted, existing ones go on.
@@ -50,10 +51,10 @@
 //   - DB implements storage.Queryable: a Select copies what it needs under
 //     each series' stripe lock for a moment and evaluates outside it, so a
 //     query never blocks scraping for more than that.
-//   - Memory is bounded by retention × series, plus one chunk per series,
-//     which spans at most a quarter of the retention (and, for a series
-//     that stopped, about 1/16 of the retention: collection runs each time
-//     the newest sample moves on by that much).
+//   - Memory is bounded by retention × series, plus half a chunk per
+//     series (a chunk spans at most a quarter of the retention); for a
+//     series that stopped, plus about 1/16 of the retention (collection
+//     runs each time the newest sample moves on by that much).
 //
 // A sample far in the future moves the retention window with it: the store
 // trusts the timestamps it is given (vigil's scrape loop stamps samples with

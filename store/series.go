@@ -43,14 +43,17 @@ type memSeries struct {
 	head     chunkenc.Chunk    // open chunk, nil before the first sample
 	app      chunkenc.Appender // appender on head, nil until needed (lazy after a restore)
 	headMint int64
+
+	maxt   int64   // newest sample, math.MinInt64 when there is none
+	lastV  float64 // its value, valid when lastKnown
+	trimAt int64   // no trim of the oldest chunk is due before this sample time (see trimOldest)
+
 	// headN is head's sample count. The chunk knows it too, in its first
 	// two bytes, but reading them on every append touches a cache line the
 	// append does not otherwise need: with 100,000 series that miss was 8%
-	// of a scrape's CPU.
-	headN uint16
-
-	maxt      int64   // newest sample, math.MinInt64 when there is none
-	lastV     float64 // its value, valid when lastKnown
+	// of a scrape's CPU. (The small fields are together so that trimAt
+	// did not take the struct from 144 bytes to the next size class.)
+	headN     uint16
 	lastKnown bool
 
 	// Transaction bookkeeping: the number of samples appended but not yet
@@ -141,6 +144,9 @@ func (s *memSeries) cut() int {
 	b := s.head.Bytes()
 	data := make([]byte, len(b))
 	copy(data, b)
+	if len(s.closed) == 0 {
+		s.trimAt = 0 // a new oldest chunk
+	}
 	if len(s.closed) == cap(s.closed) {
 		// Grow by one, not by append's doubling: the ring's length
 		// settles at the chunks the retention spans (four at a span of a
@@ -179,6 +185,7 @@ func (s *memSeries) dropBefore(mint int64) (samples, bytes int) {
 	if n == 0 {
 		return 0, 0
 	}
+	s.trimAt = 0 // a new oldest chunk
 	// Shift in place so the ring does not pin what it dropped; readers hold
 	// copies of the entries, never the slice itself.
 	m := copy(s.closed, s.closed[n:])
@@ -188,6 +195,74 @@ func (s *memSeries) dropBefore(mint int64) (samples, bytes int) {
 		s.closed = nil
 	}
 	return samples, bytes
+}
+
+// trimOldest re-encodes the oldest closed chunk without its samples older
+// than mint (the retention's start), once half of its span is older. It
+// returns how many samples and bytes went.
+//
+// Whole chunks go only once their newest sample expires, so without this a
+// series would hold the retention plus up to a chunk's span (a quarter
+// more at a short retention); with it, plus up to half of one. Each chunk
+// is re-encoded once, when half of it is left: trimAt says when that is
+// due, so an append pays one comparison.
+func (s *memSeries) trimOldest(mint, retentionMs int64) (samples, bytes int) {
+	if len(s.closed) == 0 {
+		s.trimAt = math.MaxInt64 // until cut gives it a chunk
+		return 0, 0
+	}
+	c := s.closed[0]
+	half := c.mint + (c.maxt-c.mint)/2
+	if mint <= half {
+		s.trimAt = math.MaxInt64 // saturated
+		if half < math.MaxInt64-retentionMs-1 {
+			s.trimAt = half + retentionMs + 1 // when the retention's start passes half
+		}
+		return 0, 0
+	}
+	s.trimAt = math.MaxInt64 // until the oldest chunk goes
+	nc, ok := trimChunk(c, mint)
+	if !ok {
+		return 0, 0
+	}
+	s.closed[0] = nc
+	return c.numSamples() - nc.numSamples(), len(c.data) - len(nc.data)
+}
+
+// trimChunk returns c without its samples older than mint, in a new exactly
+// sized slice (readers may still hold c's). ok is false when c cannot be
+// decoded or re-encoded, or would keep nothing; c then stays as it is, to
+// go whole once its newest sample expires.
+func trimChunk(c chunk, mint int64) (_ chunk, ok bool) {
+	src, err := chunkenc.FromData(chunkEncoding, c.data)
+	if err != nil {
+		return c, false
+	}
+	dst, err := chunkenc.NewEmptyChunk(chunkEncoding)
+	if err != nil {
+		return c, false
+	}
+	app, err := dst.Appender()
+	if err != nil {
+		return c, false
+	}
+	out := chunk{mint: math.MaxInt64, maxt: c.maxt}
+	it := src.Iterator(nil)
+	for it.Next() == chunkenc.ValFloat {
+		t, v := it.At()
+		if t < mint {
+			continue
+		}
+		out.mint = min(out.mint, t)
+		app.Append(0, t, v)
+	}
+	if it.Err() != nil || out.mint == math.MaxInt64 {
+		return c, false
+	}
+	b := dst.Bytes()
+	out.data = make([]byte, len(b))
+	copy(out.data, b)
+	return out, true
 }
 
 // chunksIn appends to dst the chunks overlapping [mint, maxt], the open head

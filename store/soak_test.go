@@ -72,10 +72,13 @@ func (sv *soakValues) next(k int) float64 {
 // per sample. With -v it logs the heap every five minutes.
 //
 // Both points are just before a chunk is cut. At minute 10 a series holds
-// three closed chunks and a full head, at the end four and a full head:
-// the ring holds the retention plus the head, so the chunk bytes are a
-// third higher at the end, by design; the live heap should grow by that
-// and no more.
+// exactly the retention (three closed chunks and a full head); at the end
+// the retention and half a chunk more (four closed chunks, the oldest
+// trimmed to the retention when half of it expired, and a full head), so
+// its chunk bytes are about a sixth higher, and the live heap should grow
+// by that and no more. Before the trim, and before the ring dropped its
+// expired chunk at each cut and grew its chunk list by one, the growth
+// was 24%.
 //
 //	go test ./store -run '^$' -bench RingSoak -benchtime 1x -v
 func BenchmarkRingSoak(b *testing.B) {
