@@ -385,13 +385,16 @@ func decodeSnapshot(src *snapshotBytes, workers int, fn func(worker int, h *snap
 		queues[w] = make(chan []recordSpan, 4)
 		batches[w] = make([]recordSpan, 0, seriesBatch)
 		wg.Go(func() {
-			var sb labels.ScratchBuilder
-			var chunks slab[chunk]
+			var (
+				la     labelArena
+				chunks slab[chunk]
+			)
+			defer la.done()
 			defer chunks.done()
 			r := &results[w]
 			for batch := range queues[w] {
 				for _, rec := range batch {
-					l, cs, err := decodeSeries(&sb, &chunks, rec.payload)
+					l, cs, err := decodeSeries(&la, &chunks, rec.payload)
 					if err != nil {
 						if r.damage == nil {
 							r.damage = fmt.Errorf("%w: offset %d: record %d: %v", ErrDamagedSnapshot, rec.off, rec.num, err)
@@ -554,16 +557,16 @@ func labelsKey(b []byte) uint32 {
 // decodeSeries parses and checks a series record's payload: labels sorted
 // and unique, chunks well-formed, in order and not overlapping.
 // The chunk list is carved from chunks.
-func decodeSeries(sb *labels.ScratchBuilder, chunks *slab[chunk], b []byte) (labels.Labels, []chunk, error) {
+func decodeSeries(la *labelArena, chunks *slab[chunk], b []byte) (labels.Labels, []chunk, error) {
 	d := decoder{b: b}
 	nl := d.uvarint()
 	if nl == 0 || nl > uint64(len(b)) {
 		return labels.EmptyLabels(), nil, fmt.Errorf("series: %d labels", nl)
 	}
-	sb.Reset()
+	la.reset()
 	prev := ""
 	for i := uint64(0); i < nl && d.err == nil; i++ {
-		// The strings alias the payload only until sb.Labels copies them.
+		// The strings alias the payload only until la.labels copies them.
 		name := yolo(d.bytes())
 		value := yolo(d.bytes())
 		if d.err != nil {
@@ -573,7 +576,7 @@ func decodeSeries(sb *labels.ScratchBuilder, chunks *slab[chunk], b []byte) (lab
 			return labels.EmptyLabels(), nil, fmt.Errorf("series: labels not sorted or repeated at %q", name)
 		}
 		prev = name
-		sb.Add(name, value)
+		la.add(name, value)
 	}
 	nc := d.uvarint()
 	if d.err == nil && (nc == 0 || nc > uint64(len(b))) {
@@ -609,7 +612,11 @@ func decodeSeries(sb *labels.ScratchBuilder, chunks *slab[chunk], b []byte) (lab
 	if len(d.b) != 0 {
 		return labels.EmptyLabels(), nil, fmt.Errorf("series: %d bytes left over", len(d.b))
 	}
-	return sb.Labels(), cs, nil
+	l, err := la.labels()
+	if err != nil {
+		return labels.EmptyLabels(), nil, fmt.Errorf("series: %w", err)
+	}
+	return l, cs, nil
 }
 
 var errShort = errors.New("record too short")
