@@ -53,8 +53,9 @@ type loopOptions struct {
 type entry struct {
 	ref      storage.SeriesRef
 	lset     labels.Labels
-	key      string // the series as the body wrote it: its key in the cache
+	key      uint64 // keyOf the series as the body wrote it: its key in the cache
 	iter     uint64 // last scrape that had it
+	keyLen   uint32 // with key, the hint for the parser
 	dropped  bool   // metric relabeling drops it
 	stale    bool   // a stale marker was written since it was last seen
 	explicit bool   // the last sample had its own timestamp
@@ -70,7 +71,7 @@ type loop struct {
 	seed    uint64
 
 	// Owned by the loop goroutine (and by tests calling scrapeOnce).
-	cache        map[string]*entry
+	cache        map[uint64]*entry // by seriesKey.h
 	byHash       map[uint64]*entry
 	seq          []*entry // the series of the last body, in its order: see append
 	textCT       string   // a Content-Type textparse.New read as the text format: see parser
@@ -79,7 +80,7 @@ type loop struct {
 	symbols      *labels.SymbolTable
 	meta         *metaLines // the comment lines of recent bodies: see textParser
 	lset         labels.Labels
-	newKeys      []string
+	newKeys      []uint64
 	report       [5]storage.SeriesRef
 	reportLabels [5]labels.Labels
 	inherited    []*entry    // live series of the loop this one replaced, see adopt
@@ -97,7 +98,7 @@ type loop struct {
 func newLoop(t *target, s scraper, app store.Appendable, opts loopOptions, logger *slog.Logger) *loop {
 	l := &loop{
 		t: t, scraper: s, app: app, opts: opts, logger: logger,
-		cache:   map[string]*entry{},
+		cache:   map[uint64]*entry{},
 		byHash:  map[uint64]*entry{},
 		lb:      labels.NewBuilder(labels.EmptyLabels()),
 		symbols: labels.NewSymbolTable(),
@@ -260,8 +261,8 @@ type scrapeStats struct {
 // bodyPool holds scrape bodies between scrapes. Loops are spread over the
 // interval, so a few buffers serve every target; one per loop held a
 // body's worth (and its growth slack) for each of them: 15 MB at 100
-// node_exporters. Nothing of a body outlives its scrape: cache keys and
-// labels are copies.
+// node_exporters. Nothing of a body outlives its scrape: the cache keeps
+// hashes (seriesKey) and copies of the labels.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // scrapeOnce scrapes, parses and appends once, with the report series and
@@ -386,9 +387,9 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 	var limitErr error
 	nseq := 0 // series looked up so far, their entries in l.seq[:nseq]
 	for {
-		hint := ""
+		var hint seriesKey
 		if nseq < len(l.seq) {
-			hint = l.seq[nseq].key
+			hint = seriesKey{n: l.seq[nseq].keyLen, h: l.seq[nseq].key}
 		}
 		var e textparse.Entry
 		if e, err = p.next(hint); err != nil {
@@ -404,7 +405,7 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 			}
 			continue
 		}
-		met, tp, v := p.series()
+		_, tp, v := p.series()
 		st.total++
 		if limitErr != nil {
 			continue
@@ -413,10 +414,11 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 		// entry at this position in the last body is nearly always the
 		// one: comparing its key is a fifth of the cost of the map.
 		var ce *entry
-		if hint != "" && hint == string(met) {
+		k := p.key()
+		if hint.n > 0 && hint == k {
 			ce = l.seq[nseq]
 		} else {
-			ce = l.cache[string(met)]
+			ce = l.cache[k.h]
 		}
 		if ce == nil {
 			// Not a series the parser has read before: it reads it
@@ -424,8 +426,9 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 			if err := p.verify(); err != nil {
 				return st, fmt.Errorf("parse body: %w", err)
 			}
-			met, tp, v = p.series()
-			ce = l.cache[string(met)]
+			_, tp, v = p.series()
+			k = p.key()
+			ce = l.cache[k.h]
 		}
 		isNew := false
 		if ce == nil {
@@ -434,12 +437,11 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 			if err != nil {
 				return st, err
 			}
-			key := string(met)
-			if ce.key == "" {
-				ce.key = key
+			if ce.keyLen == 0 {
+				ce.key, ce.keyLen = k.h, k.n
 			}
-			l.cache[key] = ce
-			l.newKeys = append(l.newKeys, key)
+			l.cache[k.h] = ce
+			l.newKeys = append(l.newKeys, k.h)
 		}
 		if nseq < len(l.seq) {
 			l.seq[nseq] = ce

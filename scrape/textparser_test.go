@@ -64,7 +64,7 @@ func tsString(tp *int64) string {
 // only for series it does not know.
 type reader struct {
 	known map[string]string // series key → labels
-	last  []string          // series keys of the last body, in order
+	last  []seriesKey       // series keys of the last body, in order
 	meta  *metaLines
 	st    *labels.SymbolTable
 }
@@ -75,10 +75,10 @@ func newReader() *reader {
 
 func (r *reader) read(body []byte) (out []parsed, err error) {
 	p := newTextParser(append([]byte(nil), body...), r.st, r.meta)
-	var keys []string
+	var keys []seriesKey
 	defer func() { r.last = keys }()
 	for {
-		hint := ""
+		var hint seriesKey
 		if len(keys) < len(r.last) {
 			hint = r.last[len(keys)]
 		}
@@ -108,7 +108,10 @@ func (r *reader) read(body []byte) (out []parsed, err error) {
 				r.known[string(key)] = ls
 			}
 		}
-		keys = append(keys, string(key))
+		if k := p.key(); k != keyOf(key) {
+			return out, fmt.Errorf("series %q: key %v, want %v", key, k, keyOf(key))
+		}
+		keys = append(keys, keyOf(key))
 		out = append(out, parsed{key: string(key), ts: tsString(tp), v: math.Float64bits(v), labels: ls})
 	}
 }
@@ -229,7 +232,7 @@ func TestTextParserReadsKnownLinesItself(t *testing.T) {
 	p := newTextParser(body, r.st, r.meta)
 	n := 0
 	for i := 0; ; i++ {
-		hint := ""
+		var hint seriesKey
 		if n < len(r.last) {
 			hint = r.last[n]
 		}
