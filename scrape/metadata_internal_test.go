@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,14 +59,14 @@ func TestFamilyTypes(t *testing.T) {
 	}
 	pubID := func() uintptr { return reflect.ValueOf(l.types.published()).Pointer() }
 
-	require.Nil(t, l.types.published(), "nothing before the first body")
+	require.Nil(t, typeMap(l.types.published()), "nothing before the first body")
 	body := typesBody("node_forks counter", "queue_items_total gauge", "http_request_duration_seconds histogram", "up_ish untyped")
 	require.NoError(t, scrape(ctText, body))
 	want := map[string]model.MetricType{
 		"node_forks": "counter", "queue_items_total": "gauge",
 		"http_request_duration_seconds": "histogram", "up_ish": "unknown",
 	}
-	require.Equal(t, want, l.types.published())
+	require.Equal(t, want, typeMap(l.types.published()))
 	id := pubID()
 
 	for range 3 {
@@ -75,21 +76,21 @@ func TestFamilyTypes(t *testing.T) {
 
 	// A body that fails leaves the last good body's types.
 	require.Error(t, scrape(ctText, typesBody("node_forks gauge")+"bad line {\n"))
-	require.Equal(t, want, l.types.published())
+	require.Equal(t, want, typeMap(l.types.published()))
 	require.Equal(t, id, pubID())
 
 	// A changed type, a family gone: published again.
 	require.NoError(t, scrape(ctText, typesBody("node_forks counter", "queue_items_total counter")))
-	require.Equal(t, map[string]model.MetricType{"node_forks": "counter", "queue_items_total": "counter"}, l.types.published())
+	require.Equal(t, map[string]model.MetricType{"node_forks": "counter", "queue_items_total": "counter"}, typeMap(l.types.published()))
 	require.NoError(t, scrape(ctText, typesBody("node_forks counter")))
-	require.Equal(t, map[string]model.MetricType{"node_forks": "counter"}, l.types.published())
+	require.Equal(t, map[string]model.MetricType{"node_forks": "counter"}, typeMap(l.types.published()))
 	id = pubID()
 	require.NoError(t, scrape(ctText, typesBody("node_forks counter")))
 	require.Equal(t, id, pubID())
 
 	// OpenMetrics names the family without _total.
 	require.NoError(t, scrape(ctOM, "# TYPE jobs counter\njobs_total 3\n# EOF\n"))
-	require.Equal(t, map[string]model.MetricType{"jobs": "counter"}, l.types.published())
+	require.Equal(t, map[string]model.MetricType{"jobs": "counter"}, typeMap(l.types.published()))
 
 	// A target that declares too much: the first MaxFamilyTypes are kept.
 	var many []string
@@ -97,7 +98,7 @@ func TestFamilyTypes(t *testing.T) {
 		many = append(many, fmt.Sprintf("f%d gauge", i))
 	}
 	require.NoError(t, scrape(ctText, typesBody(many...)))
-	pub := l.types.published()
+	pub := typeMap(l.types.published())
 	require.Len(t, pub, MaxFamilyTypes)
 	require.Contains(t, pub, "f0")
 	require.NotContains(t, pub, fmt.Sprint("f", MaxFamilyTypes))
@@ -105,10 +106,31 @@ func TestFamilyTypes(t *testing.T) {
 	// A name too long is read but not kept, and holds its place.
 	long := strings.Repeat("x", MaxFamilyNameLen+1)
 	require.NoError(t, scrape(ctText, typesBody(long+" counter", "short counter")))
-	require.Equal(t, map[string]model.MetricType{"short": "counter"}, l.types.published())
+	require.Equal(t, map[string]model.MetricType{"short": "counter"}, typeMap(l.types.published()))
 	id = pubID()
 	require.NoError(t, scrape(ctText, typesBody(long+" counter", "short counter")))
 	require.Equal(t, id, pubID())
+}
+
+// TestFamilyTypesPublishedStays: what a loop published (Metadata may be
+// reading it) is never written again, however the bodies after it change.
+func TestFamilyTypesPublishedStays(t *testing.T) {
+	var f familyTypes
+	body := func(names ...string) {
+		f.begin()
+		for _, n := range names {
+			f.see([]byte(n), model.MetricTypeGauge)
+		}
+		f.end()
+	}
+	body("a", "b")
+	old := f.published()
+	before := slices.Clone(old)
+	for _, names := range [][]string{{"c", "d"}, {"e"}, {"f", "g", "h"}, {"a"}, {}} {
+		body(names...)
+		require.Equal(t, before, old, "after %q", names)
+	}
+	require.Empty(t, typeMap(f.published()))
 }
 
 // TestFamilyTypesSee holds see and end to names no parser lets through
@@ -120,7 +142,7 @@ func TestFamilyTypesSee(t *testing.T) {
 		f.see([]byte(name), model.MetricTypeCounter)
 	}
 	f.end()
-	require.Equal(t, map[string]model.MetricType{"ok_total": "counter", "ünïcode.name": "counter"}, f.published())
+	require.Equal(t, map[string]model.MetricType{"ok_total": "counter", "ünïcode.name": "counter"}, typeMap(f.published()))
 }
 
 // BenchmarkFamilyTypes is what the TYPE lines of an unchanged body cost
@@ -151,7 +173,22 @@ func BenchmarkFamilyTypes(b *testing.B) {
 }
 
 // FamilyTypes is what the loop publishes of its target's TYPE lines.
-func (t *TestLoop) FamilyTypes() map[string]model.MetricType { return t.l.types.published() }
+func (t *TestLoop) FamilyTypes() map[string]model.MetricType { return typeMap(t.l.types.published()) }
+
+// typeMap is the type of each family kept, the last declaration winning;
+// nil for none.
+func typeMap(fams []family) map[string]model.MetricType {
+	if fams == nil {
+		return nil
+	}
+	m := map[string]model.MetricType{}
+	for _, f := range fams {
+		if !f.skip {
+			m[f.name] = f.typ
+		}
+	}
+	return m
+}
 
 // KeepFamilyName exposes the check on family names, for the fuzz test.
 func KeepFamilyName(name string) bool { return keepName([]byte(name)) }
