@@ -331,9 +331,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 				logf("soak %v: vigil's heap figures: %v", pt.At, err)
 			}
 			rep.Soak = append(rep.Soak, pt)
-			logf("soak %v: vigil RSS %s, heap live %s of %s in use, %s idle (%s released), %d goroutines, %.0f series; prometheus RSS %s",
+			prom := ""
+			if !o.withoutProm {
+				prom = "; prometheus RSS " + mib(pt.PromRSS)
+			}
+			logf("soak %v: vigil RSS %s, heap objects %s (live and not yet swept) in %s in use, %s idle (%s released), %d goroutines, %.0f series%s",
 				pt.At, mib(pt.VigilRSS), mib(pt.Heap.Alloc), mib(pt.Heap.Inuse), mib(pt.Heap.Idle), mib(pt.Heap.Released),
-				pt.Goroutines, pt.Series, mib(pt.PromRSS))
+				pt.Goroutines, pt.Series, prom)
 			// A heap profile every ten minutes, to diff with
 			// go tool pprof -base.
 			if m := time.Duration(pt.At).Round(time.Minute); m%(10*time.Minute) == 0 {
