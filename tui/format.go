@@ -47,16 +47,38 @@ func formatAxis(v float64) string {
 		return "0"
 	case a < 0.01:
 		return strconv.FormatFloat(v, 'e', 1, 64)
-	case a < 1000:
-		return strconv.FormatFloat(v, 'g', 3, 64)
+	case round3(a) < 1000:
+		return sig3(v)
 	}
 	prefixes := []string{"", "k", "M", "G", "T", "P", "E"}
 	i := 0
-	for math.Abs(v) >= 1000 && i < len(prefixes)-1 {
+	for math.Abs(round3(v)) >= 1000 && i < len(prefixes)-1 {
 		v /= 1000
 		i++
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64) + prefixes[i]
+	return sig3(v) + prefixes[i]
+}
+
+// round3 is v rounded to three significant digits, as sig3 prints it: a
+// unit is chosen by the rounded value, so that 999.7 goes up to the next
+// one ("1k", not "1e+03").
+func round3(v float64) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 3, 64), 64)
+	if err != nil {
+		return v
+	}
+	return r
+}
+
+// sig3 prints v to three significant digits without an exponent from 1
+// up: "1020" for 1023, where 'g' writes "1.02e+03" (a byte count between
+// 1000 and 1023 stays in bytes).
+func sig3(v float64) string {
+	s := strconv.FormatFloat(v, 'g', 3, 64)
+	if strings.Contains(s, "e+") {
+		s = strconv.FormatFloat(round3(v), 'f', 0, 64)
+	}
+	return s
 }
 
 // formatSI prints v with an SI prefix (k, M, G, T) and the given unit,

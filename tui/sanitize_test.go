@@ -123,6 +123,37 @@ func TestFormat(t *testing.T) {
 	require.Equal(t, `up`, labelsString(labels.FromStrings("__name__", "up"), true, 0))
 }
 
+// TestFormatRoundsIntoTheNextUnit: a value that rounds up to 1,000 of a
+// unit is printed in the next one, and no label gets an exponent ("1e+03"
+// was on the axis of a chart of disk reads at about 1,000 B/s).
+func TestFormatRoundsIntoTheNextUnit(t *testing.T) {
+	for _, c := range []struct {
+		got, want string
+	}{
+		{formatAxis(999.7), "1k"},
+		{formatAxis(999_960), "1M"},
+		{formatAxis(-999.7), "-1k"},
+		{formatAxis(999.4), "999"},
+		{formatIEC(1000), "1000B"},
+		{formatIEC(1023), "1020B"},
+		{formatIEC(1023.9), "1020B"},
+		{formatIEC(1024), "1KiB"},
+		{formatIEC(2048 * 1024), "2MiB"},
+		{formatSeconds(0.9997), "1s"},
+		{formatSeconds(0.0009997), "1ms"},
+		{formatSeconds(0.25), "250ms"},
+		{formatSeconds(59.99), "60s"},
+	} {
+		require.Equal(t, c.want, c.got)
+	}
+	for v := 0.5; v < 1e19; v *= 1.0007 {
+		for _, s := range []string{formatAxis(v), formatIEC(v), formatSeconds(v / 1e6)} {
+			require.NotContains(t, s, "e+", "%v", v)
+			require.LessOrEqual(t, len(s), 8, "%v: %q", v, s)
+		}
+	}
+}
+
 func TestSelector(t *testing.T) {
 	ls := labels.FromStrings("__name__", "evil\x1b[2J", "job", "a\"b\\c\n", "weird.name", "v")
 	expr := selector(ls)

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -117,26 +116,26 @@ func formatIEC(v float64) string {
 		v /= 1024
 		i++
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64) + units[i]
+	return sig3(v) + units[i]
 }
 
 // formatSeconds prints seconds as ns, µs, ms or s, or as minutes and
 // longer for long ones.
 func formatSeconds(v float64) string {
-	a := math.Abs(v)
+	a := round3(math.Abs(v)) // the unit is chosen by what is printed
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return formatValue(v)
 	case a == 0:
 		return "0s"
 	case a < 1e-6:
-		return strconv.FormatFloat(v*1e9, 'g', 3, 64) + "ns"
+		return sig3(v*1e9) + "ns"
 	case a < 1e-3:
-		return strconv.FormatFloat(v*1e6, 'g', 3, 64) + "µs"
+		return sig3(v*1e6) + "µs"
 	case a < 1:
-		return strconv.FormatFloat(v*1e3, 'g', 3, 64) + "ms"
+		return sig3(v*1e3) + "ms"
 	case a < 60:
-		return strconv.FormatFloat(v, 'g', 3, 64) + "s"
+		return sig3(v) + "s"
 	}
 	return formatAxis(v) + "s"
 }
