@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,7 +30,7 @@ var ErrTooManySilences = errors.New("too many local silences")
 // while evaluating and the console writes it.
 type silences struct {
 	mu sync.Mutex
-	m  map[string]time.Time // labels.Bytes → until
+	m  map[string]Silenced // by labels.Bytes
 }
 
 func (s *silences) set(ls labels.Labels, until time.Time) error {
@@ -44,9 +45,9 @@ func (s *silences) set(ls labels.Labels, until time.Time) error {
 		return fmt.Errorf("silence %s: %w (%d)", ls, ErrTooManySilences, MaxSilences)
 	}
 	if s.m == nil {
-		s.m = map[string]time.Time{}
+		s.m = map[string]Silenced{}
 	}
-	s.m[k] = until
+	s.m[k] = Silenced{Labels: ls, Until: until}
 	return nil
 }
 
@@ -57,7 +58,7 @@ func (s *silences) until(ls labels.Labels, ts time.Time) time.Time {
 	if len(s.m) == 0 {
 		return time.Time{}
 	}
-	u := s.m[string(ls.Bytes(nil))]
+	u := s.m[string(ls.Bytes(nil))].Until
 	if !ts.Before(u) {
 		return time.Time{}
 	}
@@ -68,15 +69,15 @@ func (s *silences) until(ls labels.Labels, ts time.Time) time.Time {
 func (s *silences) get(ls labels.Labels) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.m[string(ls.Bytes(nil))]
+	return s.m[string(ls.Bytes(nil))].Until
 }
 
 // prune forgets silences that ended silencePrune before ts.
 func (s *silences) prune(ts time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, u := range s.m {
-		if !ts.Before(u.Add(silencePrune)) {
+	for k, sl := range s.m {
+		if !ts.Before(sl.Until.Add(silencePrune)) {
 			delete(s.m, k)
 		}
 	}
@@ -99,8 +100,9 @@ func (s *silences) prune(ts time.Time) {
 //   - Alerts reports it (Alert.SilencedUntil), so the console shows it.
 //
 // The ctx is for the interface's sake (a remote source could stand
-// behind it): the Manager's silences are in memory, and do not survive a
-// restart.
+// behind it): the Manager's silences are in memory. To keep them across a
+// restart, save what Silences returns and Silence each again before Start
+// (cmd/vigil does, in the data directory).
 func (m *Manager) Silence(ctx context.Context, ls labels.Labels, until time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -112,4 +114,29 @@ func (m *Manager) Silence(ctx context.Context, ls labels.Labels, until time.Time
 // if it is in force at ts; zero otherwise.
 func (m *Manager) SilencedUntil(ls labels.Labels, ts time.Time) time.Time {
 	return m.silences.until(ls, ts)
+}
+
+// A Silenced is a local silence: the alert with exactly these labels is
+// muted until Until.
+type Silenced struct {
+	Labels labels.Labels
+	Until  time.Time
+}
+
+// Silences returns the silences in force at ts, ordered by labels.
+func (m *Manager) Silences(ts time.Time) []Silenced {
+	return m.silences.inForce(ts)
+}
+
+func (s *silences) inForce(ts time.Time) []Silenced {
+	s.mu.Lock()
+	out := make([]Silenced, 0, len(s.m))
+	for _, sl := range s.m {
+		if ts.Before(sl.Until) {
+			out = append(out, sl)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b Silenced) int { return labels.Compare(a.Labels, b.Labels) })
+	return out
 }

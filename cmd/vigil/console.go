@@ -88,6 +88,9 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	tuneGC()
 	p := &pipeline{db: db, logger: logger, restoreWarning: restored.Warning()}
+	if o.dataDir != "" {
+		p.silencesPath = filepath.Join(o.dataDir, silencesFileName)
+	}
 	if p.restoreWarning != "" {
 		logger.Warn(p.restoreWarning)
 		if plan.tui {

@@ -31,6 +31,11 @@ type pipeline struct {
 
 	restoreWarning string // what the restore of the snapshot lost, if anything
 
+	// silencesPath is the file that keeps the local silences, "" for none
+	// (no data directory); silences saves them there when one is set.
+	silencesPath string
+	silences     *savedSilences
+
 	mu        sync.Mutex // guards reloadErr: set on SIGHUP, read by the console
 	reloadErr string     // why the last reload was refused; "" when it was not
 }
@@ -75,6 +80,16 @@ func (p *pipeline) start(cfg *scrape.Config, groups []alert.GroupConfig, ams []a
 		return err
 	}
 	p.rules = rules
+	if p.silencesPath != "" {
+		n, err := restoreSilences(rules, p.silencesPath, time.Now())
+		if err != nil {
+			p.logger.Warn("local silences: not all restored", "err", err)
+		}
+		if n > 0 {
+			p.logger.Info("local silences restored", "silences", n)
+		}
+		p.silences = &savedSilences{rules: rules, path: p.silencesPath}
+	}
 
 	first := &firstScrape{Appendable: p.db, logger: p.logger, begin: mainStart}
 	p.scrape = scrape.NewManager(first, scrape.Options{
@@ -201,6 +216,9 @@ func (p *pipeline) tuiOptions(o *options) tui.Options {
 	opts.Alerts = p.rules
 	opts.Rules = p.rules
 	opts.Silences = p.rules
+	if p.silences != nil {
+		opts.Silences = p.silences
+	}
 	if p.console != nil {
 		opts.AlertEvents = p.console.C()
 	}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilterm/vigil/alert"
+)
+
+// silencesFileName is the file in the data directory that keeps the
+// console's local silences across restarts: a JSON array of
+// {"labels": {name: value, ...}, "until": RFC 3339 time}, rewritten whole
+// (temporary file, fsync, rename) whenever a silence is set or lifted.
+const silencesFileName = "silences.json"
+
+// maxSilencesFile bounds what is read of the file: alert.MaxSilences
+// silences of a few hundred bytes each.
+const maxSilencesFile = 16 << 20
+
+type silenceRecord struct {
+	Labels map[string]string `json:"labels"`
+	Until  time.Time         `json:"until"`
+}
+
+// savedSilences is the console's Silencer with a data directory: it sets
+// the silence in the rule manager, then saves them all.
+type savedSilences struct {
+	rules *alert.Manager
+	path  string
+	mu    sync.Mutex // one save at a time
+}
+
+func (s *savedSilences) Silence(ctx context.Context, ls labels.Labels, until time.Time) error {
+	if err := s.rules.Silence(ctx, ls, until); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := writeSilences(s.path, s.rules.Silences(time.Now())); err != nil {
+		return fmt.Errorf("the silence holds until vigil stops, but was not saved: %w", err)
+	}
+	return nil
+}
+
+// writeSilences replaces the file at path with ss, atomically: a crash
+// leaves the old file or the new one, whole.
+func writeSilences(path string, ss []alert.Silenced) error {
+	recs := make([]silenceRecord, 0, len(ss))
+	for _, s := range ss {
+		recs = append(recs, silenceRecord{Labels: s.Labels.Map(), Until: s.Until.UTC()})
+	}
+	b, err := json.MarshalIndent(recs, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, silencesFileName+".*.tmp") // mode 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
+
+// readSilences reads the silences file at path: those still in force at
+// now, and an error for each part that could not be read, which loses
+// only that part. A missing file is no silences and no error.
+func readSilences(path string, now time.Time) ([]alert.Silenced, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSilencesFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > maxSilencesFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes; not read", path, maxSilencesFile)
+	}
+	ss, errs := parseSilences(b, now)
+	for i, err := range errs {
+		errs[i] = fmt.Errorf("%s: %w", path, err)
+	}
+	return ss, errors.Join(errs...)
+}
+
+// parseSilences reads the file's bytes: the silences in force at now, at
+// most alert.MaxSilences of them, and an error for each entry that is not
+// a silence (the others are kept), or one error for bytes that are not a
+// JSON array at all.
+func parseSilences(b []byte, now time.Time) ([]alert.Silenced, []error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, []error{jsonError(b, err)}
+	}
+	var (
+		out  []alert.Silenced
+		errs []error
+	)
+	for i, r := range raw {
+		var rec silenceRecord
+		dec := json.NewDecoder(bytes.NewReader(r))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rec); err != nil {
+			errs = append(errs, fmt.Errorf("entry %d: %w", i+1, err))
+			continue
+		}
+		ls := labels.FromMap(rec.Labels)
+		switch {
+		case ls.IsEmpty():
+			errs = append(errs, fmt.Errorf("entry %d: no labels", i+1))
+			continue
+		case !ls.IsValid(model.UTF8Validation):
+			errs = append(errs, fmt.Errorf("entry %d: labels %s are not valid", i+1, ls))
+			continue
+		case !now.Before(rec.Until):
+			continue // over: nothing to restore
+		case len(out) == alert.MaxSilences:
+			errs = append(errs, fmt.Errorf("entry %d and after: more than %d silences", i+1, alert.MaxSilences))
+			return out, errs
+		}
+		out = append(out, alert.Silenced{Labels: ls, Until: rec.Until})
+	}
+	return out, errs
+}
+
+// jsonError places a JSON syntax or type error at its line and column.
+func jsonError(b []byte, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset - 1 // the offset is after the byte that is wrong
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(b)) {
+		return err
+	}
+	line := 1 + bytes.Count(b[:off], []byte("\n"))
+	col := int(off) - bytes.LastIndexByte(b[:off], '\n')
+	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+}
+
+// restoreSilences sets the saved silences in rules (before its first
+// evaluation, so that no event goes out unsilenced).
+func restoreSilences(rules *alert.Manager, path string, now time.Time) (int, error) {
+	ss, err := readSilences(path, now)
+	n := 0
+	for _, s := range ss {
+		if serr := rules.Silence(context.Background(), s.Labels, s.Until); serr != nil {
+			return n, errors.Join(err, serr)
+		}
+		n++
+	}
+	return n, err
+}
