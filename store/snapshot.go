@@ -491,7 +491,15 @@ func frame(src *snapshotBytes, res *decodeResult, series func(recordSpan)) {
 		}
 		end := off + int64(length)
 		if !need(end + 4) {
-			res.damaged(recOff, "truncated in a record")
+			// The file came up shorter than its size while this record
+			// was awaited; size is what it holds now. Report what the
+			// checks above would have said had the end been known then,
+			// so that one file gets one report however the read ran.
+			if size-off < 4 {
+				res.damaged(recOff, "truncated in a record")
+			} else {
+				res.damaged(recOff, "record length %d runs past the end of the file", length)
+			}
 			return
 		}
 		payload := data[off:end:end]
