@@ -481,24 +481,30 @@ func frame(src *snapshotBytes, res *decodeResult, series func(recordSpan)) {
 			return
 		}
 		off += int64(1 + n)
-		if size-off < 4 {
-			res.damaged(recOff, "truncated in a record")
-			return
+		// overruns notes the damage when the record and its checksum do
+		// not fit in the file's size as now known. While the reader is at
+		// work that is the size the file had when it was opened: a file
+		// that comes up short while a record is awaited is judged again
+		// against what it turned out to hold, so that one file gets one
+		// report however the read ran.
+		overruns := func() bool {
+			switch {
+			case size-off < 4:
+				res.damaged(recOff, "truncated in a record")
+			case length > uint64(size-off-4):
+				res.damaged(recOff, "record length %d runs past the end of the file", length)
+			default:
+				return false
+			}
+			return true
 		}
-		if length > uint64(size-off-4) {
-			res.damaged(recOff, "record length %d runs past the end of the file", length)
+		if overruns() {
 			return
 		}
 		end := off + int64(length)
 		if !need(end + 4) {
-			// The file came up shorter than its size while this record
-			// was awaited; size is what it holds now. Report what the
-			// checks above would have said had the end been known then,
-			// so that one file gets one report however the read ran.
-			if size-off < 4 {
+			if !overruns() { // the read failed: size is not the file's
 				res.damaged(recOff, "truncated in a record")
-			} else {
-				res.damaged(recOff, "record length %d runs past the end of the file", length)
 			}
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
@@ -379,10 +380,12 @@ func TestRestoreWhileReading(t *testing.T) {
 		err    error // how it ends after them; nil: EOF
 		series int64
 		damage string
+		pause  bool // the end comes a while after the bytes: the decoder waits in a record
 	}{
-		{"whole", len(whole), nil, series, ""},
-		{"ends early", len(whole) / 2, nil, -1, "runs past the end of the file"},
-		{"read fails", len(whole) / 2, errors.New("disk on fire"), -1, ""},
+		{"whole", len(whole), nil, series, "", false},
+		{"ends early", len(whole) / 2, nil, -1, "runs past the end of the file", false},
+		{"ends while a record is awaited", len(whole) / 2, nil, -1, "runs past the end of the file", true},
+		{"read fails", len(whole) / 2, errors.New("disk on fire"), -1, "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -393,11 +396,20 @@ func TestRestoreWhileReading(t *testing.T) {
 						return
 					}
 				}
+				if tc.pause {
+					time.Sleep(50 * time.Millisecond)
+				}
 				pw.CloseWithError(tc.err)
 			}()
 			sb := newSnapshotBytes(len(whole))
 			done := make(chan error, 1)
-			go func() { done <- sb.fill(pr, 1000) }()
+			piece := 1000
+			if tc.pause {
+				// Small pieces: the awaited record's header is in before
+				// the end is known.
+				piece = 16
+			}
+			go func() { done <- sb.fill(pr, piece) }()
 			db := New(Options{Retention: -1})
 			defer db.Close()
 			var rep RestoreReport
