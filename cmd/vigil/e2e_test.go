@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,35 +69,10 @@ func TestHeadlessAgainstNodeExporter(t *testing.T) {
 	ne := peertest.NodeExporter(t)
 	dataDir := t.TempDir()
 
-	cmd := exec.Command(vigilBin, "--headless", "--data-dir", dataDir,
+	cmd, stdout, stderr := headless(t, "--data-dir", dataDir,
 		"--scrape-interval", "1s", "--eval-interval", "1s",
 		"-a", "NodeUp: up{job=\"node\"} == 1", ne.Addr)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	lines := bufio.NewScanner(stdout)
-	got := make(chan event, 1)
-	go func() {
-		for lines.Scan() {
-			var ev event
-			if err := json.Unmarshal(lines.Bytes(), &ev); err != nil {
-				t.Errorf("stdout line is not JSON: %q: %v", lines.Text(), err)
-				return
-			}
-			got <- ev
-			return
-		}
-	}()
-	var ev event
-	select {
-	case ev = <-got:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no event on stdout in 30s; stderr:\n%s", stderr.String())
-	}
+	ev := firstEvent(t, stdout, stderr, nil)
 	require.Equal(t, "firing", ev.State)
 	require.Equal(t, "NodeUp", ev.Labels["alertname"])
 	require.Equal(t, ne.Addr, ev.Labels["instance"])
@@ -130,6 +106,49 @@ func TestHeadlessAgainstNodeExporter(t *testing.T) {
 	out, err = exec.Command(vigilBin, "query", "--data-dir", dataDir, "--json", `ALERTS{alertname="NodeUp"}`).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), `"alertstate":"firing"`)
+}
+
+// headless starts vigil --headless with args; it is killed when the test
+// ends.
+func headless(t *testing.T, args ...string) (*exec.Cmd, io.ReadCloser, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(vigilBin, append([]string{"--headless"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, stdout, stderr
+}
+
+// firstEvent reads a vigil's stdout, a JSON event a line, up to the first
+// event that match accepts (nil: any); the test fails when none comes
+// within 30 s.
+func firstEvent(t *testing.T, stdout io.Reader, stderr *syncBuffer, match func(event) bool) event {
+	t.Helper()
+	lines := bufio.NewScanner(stdout)
+	got := make(chan event, 1)
+	go func() {
+		for lines.Scan() {
+			var ev event
+			if err := json.Unmarshal(lines.Bytes(), &ev); err != nil {
+				t.Errorf("stdout line is not JSON: %q: %v", lines.Text(), err)
+				return
+			}
+			if match == nil || match(ev) {
+				got <- ev
+				return
+			}
+		}
+	}()
+	select {
+	case ev := <-got:
+		return ev
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no such event on stdout in 30s; stderr:\n%s", stderr.String())
+		return event{}
+	}
 }
 
 // TestDataDirLock: a second vigil on the same data dir exits 2 and names

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,8 +155,17 @@ func TestConsoleWithPipedStdout(t *testing.T) {
 	require.WithinDuration(t, silencedAt.Add(15*time.Minute), *muted.SilencedUntil, 10*time.Second)
 
 	s.run("send-keys", "-t", "vigil", "q")
-	time.Sleep(time.Second)
+	s.waitFor("vigil exited: 0")
 	require.NotEmpty(t, readEvents())
+
+	// The silence is kept in the data directory: the next vigil on it
+	// starts with the alert silenced, from the alert's first event.
+	_, stdout, stderr := headless(t, "--data-dir", dataDir, "--scrape-interval", "1s", "--eval-interval", "1s",
+		"-a", "NodeUp: up == 1", ne.Addr)
+	ev := firstEvent(t, stdout, stderr, func(ev event) bool { return maps.Equal(ev.Labels, muted.Labels) })
+	require.True(t, ev.Silenced, "the silence did not survive the restart; stderr:\n%s", stderr.String())
+	require.NotNil(t, ev.SilencedUntil)
+	require.True(t, muted.SilencedUntil.Equal(*ev.SilencedUntil), "silenced until %v, then %v", *muted.SilencedUntil, *ev.SilencedUntil)
 }
 
 // TestConsoleExitsOnHangup: when the terminal goes away (ssh dropped, tmux
