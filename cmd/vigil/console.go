@@ -87,6 +87,7 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 			"written", restored.Written.Format(time.RFC3339), "took", time.Since(openStart).Round(time.Millisecond))
 	}
 	tuneGC()
+	defer governProcs(ctx, procsPeriod, logger)()
 	p := &pipeline{db: db, logger: logger, restoreWarning: restored.Warning()}
 	if o.dataDir != "" {
 		p.silencesPath = filepath.Join(o.dataDir, silencesFileName)

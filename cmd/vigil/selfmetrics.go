@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"runtime"
 
 	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/scrape"
@@ -22,6 +23,9 @@ func selfTarget(p *pipeline) scrape.InternalTarget {
 			if err := writeTargetMetrics(w, p.scrape.Targets()); err != nil {
 				return err
 			}
+			if err := writeProcessMetrics(w); err != nil {
+				return err
+			}
 			var sinks []alert.Sink
 			if p.events != nil {
 				sinks = append(sinks, p.events)
@@ -32,6 +36,18 @@ func selfTarget(p *pipeline) scrape.InternalTarget {
 			return alert.WriteMetrics(w, p.rules, p.notify, sinks...)
 		},
 	}
+}
+
+// writeProcessMetrics writes the CPU vigil has used and the cores it
+// schedules on (see governProcs), under the names Prometheus' own Go and
+// process collectors give them.
+func writeProcessMetrics(w io.Writer) error {
+	t := scrape.NewTextWriter(w)
+	t.Header("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
+	t.Sample("process_cpu_seconds_total", selfCPUTime().Seconds())
+	t.Header("go_sched_gomaxprocs_threads", "gauge", "The current runtime.GOMAXPROCS setting: the threads that can run Go code at once.")
+	t.Sample("go_sched_gomaxprocs_threads", float64(runtime.GOMAXPROCS(0)))
+	return t.Err()
 }
 
 // writeStoreMetrics writes the store's Stats in the text format.
