@@ -34,9 +34,10 @@
 // # Scrape loops
 //
 // Each target gets a goroutine owned by the Manager. The first scrape
-// happens at an offset within the interval derived from a hash of the
-// target (so many targets spread out and each keeps its phase), then on a
-// ticker. A scrape that starts within 2ms (at most 1% of the interval) of
+// happens at the start of one of ScrapeSlots slots of the interval, picked
+// by a hash of the target (so targets spread over the slots, each keeps
+// its phase, and the targets of a slot are scraped in one batch, one
+// wake-up of an otherwise idle process), then on a ticker. A scrape that starts within 2ms (at most 1% of the interval) of
 // its slot is stamped with the slot's time, as Prometheus does: regular
 // timestamps keep the store's compression near its best (see
 // BenchmarkCompression). Each scrape is one store transaction: the samples,

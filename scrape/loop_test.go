@@ -450,9 +450,12 @@ func TestOffsetsSpreadTargets(t *testing.T) {
 		require.LessOrEqual(t, off, time.Second)
 		// the slot is fixed: the same target lands at the same phase
 		require.Equal(t, (now.Add(off).UnixNano())%int64(time.Second), (now.Add(time.Second/3).Add(l.Offset(now.Add(time.Second/3))).UnixNano())%int64(time.Second))
-		seen[off/(100*time.Millisecond)] = true
+		phase := now.Add(off).UnixNano() % int64(time.Second)
+		require.Zero(t, phase%int64(time.Second/scrape.ScrapeSlots), "a target starts at a slot, not at %v", time.Duration(phase))
+		seen[time.Duration(phase)] = true
 	}
-	require.Greater(t, len(seen), 4, "20 targets spread over more than 4 tenths of the interval")
+	require.Greater(t, len(seen), 4, "20 targets spread over more than 4 slots")
+	require.LessOrEqual(t, len(seen), scrape.ScrapeSlots, "20 targets batched in the interval's slots")
 }
 
 func TestStoreRefusalsAreWarnings(t *testing.T) {
