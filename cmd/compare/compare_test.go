@@ -95,6 +95,8 @@ func TestReport(t *testing.T) {
 			Series: 2000, Samples: 200000, ChunkBytes: 260000},
 		Prom: measured{CPU: 0.20, RSS: 400 << 20, RSSMax: 420 << 20, HWM: 480 << 20, RSSAnon: 300 << 20, RSSFile: 100 << 20,
 			Series: 2000, Samples: 400000},
+		Baseline:       &measured{Name: "baseline", CPU: 0.0625, RSS: 125 << 20, RSSMax: 125 << 20, Series: 2001, Samples: 199000},
+		BaselineCommit: "abc1234",
 		Checks: []check{
 			{Name: "series of the fleet", Expr: `count({job="node"})`, Vigil: 2010, Prom: 2010, Same: true},
 			{Name: "targets up", Expr: `sum(up{job="node"})`, Vigil: 1, Prom: 2, Same: true},
@@ -123,6 +125,11 @@ func TestReport(t *testing.T) {
 		"| series of the fleet: `count({job=\"node\"})` | 2010 | 2010 |  |",
 		"| targets up: `sum(up{job=\"node\"})` | 1 | 2 | **differ** |",
 		"| alerts: `count(ALERTS)` | 1 | 0 |  |",
+		"| same window | vigil | baseline vigil (abc1234) | vigil/baseline |",
+		"| CPU, share of one core | 0.0500 | 0.0625 | 0.80 |",
+		"| RSS at the end | 100 MiB | 125 MiB | 0.80 |",
+		"| RSS, most seen in the window | 110 MiB | 125 MiB | 0.88 |",
+		"| series held | 2000 | 2001 | |",
 		"vigil's RSS: 100 MiB at minute 10, 105 MiB at the end (+5.0%).",
 		"vigil's goroutines: 40 at minute 1, 42 at the end (+2).",
 	} {
@@ -268,6 +275,38 @@ func TestRunShort(t *testing.T) {
 	requireCleanedUp(t, tmp, port, "out")
 }
 
+// TestRunBaselineShort runs two vigils on one fleet, without Prometheus:
+// both are measured over the window and the report puts them side by side.
+func TestRunBaselineShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds vigil twice and runs both for about 15 s")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	out := filepath.Join(tmp, "out")
+	port := freePorts(t, 5)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-root", "../..", "-baseline", "../..", "-without-prometheus",
+		"-targets", "2", "-series", "300", "-interval", "1s", "-warmup", "6s", "-window", "5s", "-profile", "0",
+		"-port", strconv.Itoa(port + 3), "-out", out}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+
+	var rep report
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	require.NotNil(t, rep.Baseline)
+	for _, m := range []measured{rep.Vigil, *rep.Baseline} {
+		require.InDelta(t, 2*300, m.Series, 200, "%+v", m)
+		require.Positive(t, m.Samples)
+		require.Positive(t, m.RSS)
+		require.Positive(t, m.CPU)
+	}
+	require.NotEmpty(t, rep.BaselineCommit)
+	require.Contains(t, stdout.String(), "| same window | vigil | baseline vigil (")
+	requireCleanedUp(t, tmp, port, "out")
+}
+
 // TestRunCancelled interrupts the runner during the warm-up, as ctrl+c
 // does, and checks that it stops everything it started.
 func TestRunCancelled(t *testing.T) {
@@ -277,7 +316,7 @@ func TestRunCancelled(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	port := freePorts(t, 4)
+	port := freePorts(t, 5)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stderr := &watchWriter{want: "warming up", seen: make(chan struct{})}
@@ -307,7 +346,7 @@ func TestRunCancelled(t *testing.T) {
 // the temporary directory holds nothing but keep.
 func requireCleanedUp(t *testing.T, tmp string, port int, keep string) {
 	t.Helper()
-	for i := range 4 {
+	for i := range 5 {
 		require.True(t, portFree(port+i), "port %d still taken", port+i)
 	}
 	entries, err := os.ReadDir(tmp)

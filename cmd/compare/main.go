@@ -4,6 +4,7 @@
 //	go run ./cmd/compare -targets 100                  # warm-up 2m, window 3m
 //	go run ./cmd/compare -targets 10 -warmup 1m -window 2m
 //	go run ./cmd/compare -targets 100 -retention 10m -soak 30m
+//	go run ./cmd/compare -targets 100 -without-prometheus -baseline /tmp/before
 //
 // Run it from the repository's root (or pass -root). It needs Go and
 // Prometheus (the Debian package: apt-get install -y prometheus; another
@@ -61,6 +62,14 @@
 // the end, and its goroutines at minute 1 (every target scraped, its
 // connection open) with the end.
 //
+// With -baseline DIR, a second vigil, built from another checkout (say
+// `git worktree add /tmp/before HEAD~1`), runs beside the first on the same
+// fleet with the same flags, and the report puts the two side by side
+// over the same window. Runs on a shared machine vary by a tenth or more
+// from one to the next; two vigils in one run see the same noise, so a
+// change is measured by their ratio (run it twice, swapping the two, to
+// see that the order does not matter).
+//
 // Both run with the runner's environment less GOGC, GOMEMLIMIT, GOMAXPROCS
 // and GODEBUG, so that each has its own defaults (vigil sets GOGC 25
 // itself; Prometheus 2.42 leaves Go's 100).
@@ -110,6 +119,16 @@ type options struct {
 	prometheus      string
 	withoutProm     bool
 	root            string
+	baseline        string
+}
+
+// portsBelow is how many ports below -port the run takes: vigil's debug
+// listener and Prometheus', and the baseline vigil's with -baseline.
+func (o options) portsBelow() int {
+	if o.baseline != "" {
+		return 3
+	}
+	return 2
 }
 
 func main() {
@@ -136,12 +155,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.window, "window", 3*time.Minute, "the measurement window")
 	fs.DurationVar(&o.soak, "soak", 0, "run this long in all, sampling RSS and goroutines every minute (the window is what follows the warm-up)")
 	fs.StringVar(&o.out, "out", "", "directory for the report and profiles (default: a new one under the temporary directory)")
-	fs.IntVar(&o.port, "port", 0, "the fleet's first port; vigil and Prometheus take the two below it (default: a free range)")
+	fs.IntVar(&o.port, "port", 0, "the fleet's first port; vigil and Prometheus take the two below it, a -baseline vigil the third (default: a free range)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory (configs, data, logs)")
 	fs.DurationVar(&o.profile, "profile", 20*time.Second, "CPU profile of vigil at the end (0: none)")
 	fs.StringVar(&o.prometheus, "prometheus", "prometheus", "the Prometheus binary")
 	fs.BoolVar(&o.withoutProm, "without-prometheus", false, "run vigil alone on the fleet: no Prometheus, no ratios, no agreement checks (for -soak, whose goal concerns vigil only)")
 	fs.StringVar(&o.root, "root", ".", "the vigil repository to build")
+	fs.StringVar(&o.baseline, "baseline", "", "another vigil repository (say a worktree of the commit before a change) whose vigil runs beside this one on the same fleet, the two measured over the same window: a change measured against the same machine noise")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -151,8 +171,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.targets <= 0 || o.series <= 0 || o.interval <= 0 || o.window <= 0 || o.retention <= 0 {
 		return o, errors.New("-targets, -series, -interval, -window and -retention must be positive")
 	}
-	if o.port != 0 && (o.port < 1026 || o.port+o.targets > 65536) {
-		return o, fmt.Errorf("-port %d: vigil and Prometheus take the two ports below it and the fleet %d from it", o.port, o.targets)
+	if below := o.portsBelow(); o.port != 0 && (o.port < 1024+below || o.port+o.targets > 65536) {
+		return o, fmt.Errorf("-port %d: vigil and Prometheus (and a -baseline vigil) take the %d ports below it and the fleet %d from it", o.port, below, o.targets)
 	}
 	if o.soak > 0 {
 		if o.soak <= o.warmup {
@@ -178,13 +198,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		fmt.Fprintf(stderr, "compare: %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
 
+	below := o.portsBelow()
 	if o.port == 0 {
-		if o.port, err = freeRange(o.targets+2, 20000, 60000); err != nil {
+		if o.port, err = freeRange(o.targets+below, 20000, 60000); err != nil {
 			return err
 		}
-		o.port += 2
-	} else if busy := takenPorts(o.port-2, o.targets+2); len(busy) > 0 {
-		return fmt.Errorf("-port %d: ports %v are taken (vigil and Prometheus need the two below -port, the fleet %d from it); choose another -port or leave it out", o.port, busy, o.targets)
+		o.port += below
+	} else if busy := takenPorts(o.port-below, o.targets+below); len(busy) > 0 {
+		return fmt.Errorf("-port %d: ports %v are taken (vigil and Prometheus, and a -baseline vigil, need the %d below -port, the fleet %d from it); choose another -port or leave it out", o.port, busy, below, o.targets)
 	}
 
 	work, err := os.MkdirTemp("", "vigil-compare-")
@@ -215,6 +236,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		}
 	}
 	vigilBin := filepath.Join(bin, "vigil")
+	var baseBin string
+	if o.baseline != "" {
+		baseBin = filepath.Join(bin, "baseline", "vigil")
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", baseBin, "./cmd/vigil")
+		cmd.Dir = o.baseline
+		cmd.Stderr = stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go build ./cmd/vigil in -baseline %s: %w", o.baseline, err)
+		}
+	}
 
 	var procs procGroup
 	defer procs.stopAll(logf)
@@ -255,6 +286,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
+	// The baseline vigil: the same flags, its own data dir and listener.
+	var baseline *proc
+	baseDebug := fmt.Sprintf("127.0.0.1:%d", o.port-3)
+	if baseBin != "" {
+		baseline, err = procs.start(ctx, work, "baseline", baseBin,
+			"--headless", "--events", "none", "-c", cfg, "--retention", o.retention.String(),
+			"--data-dir", filepath.Join(work, "baseline-data"), "--debug-listen", baseDebug)
+		if err != nil {
+			return err
+		}
+	}
 	var prom *proc
 	if !o.withoutProm {
 		prom, err = procs.start(ctx, work, "prometheus", promBin,
@@ -266,6 +308,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	if err := waitHTTP(ctx, "http://"+vigilDebug+"/metrics", 30*time.Second); err != nil {
 		return fmt.Errorf("vigil did not start: %w\n%s", err, vigil.tail())
+	}
+	if baseline != nil {
+		if err := waitHTTP(ctx, "http://"+baseDebug+"/metrics", 30*time.Second); err != nil {
+			return fmt.Errorf("the baseline vigil did not start: %w\n%s", err, baseline.tail())
+		}
 	}
 	if prom != nil {
 		if err := waitHTTP(ctx, "http://"+promAddr+"/-/ready", 60*time.Second); err != nil {
@@ -283,6 +330,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	watched := []*proc{vigil, fleet}
 	if prom != nil {
 		watched = append(watched, prom)
+	}
+	if baseline != nil {
+		watched = append(watched, baseline)
 	}
 	readAll := func() (map[string]procSample, error) {
 		m := map[string]procSample{}
@@ -386,6 +436,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	rep.Vigil.Series, rep.Vigil.Samples, rep.Vigil.ChunkBytes = vm["vigil_store_series"], vm["vigil_store_samples"], vm["vigil_store_chunk_bytes"]
 	rep.Vigil.SamplesNote = "vigil: series and samples its ring holds (vigil_store_series, vigil_store_samples), with its own job \"vigil\""
+	if baseline != nil {
+		bm, err := scrapeMetrics(ctx, "http://"+baseDebug+"/metrics")
+		if err != nil {
+			return fmt.Errorf("the baseline vigil's metrics: %w", err)
+		}
+		b := fill("baseline")
+		b.Series, b.Samples, b.ChunkBytes = bm["vigil_store_series"], bm["vigil_store_samples"], bm["vigil_store_chunk_bytes"]
+		rep.Baseline, rep.BaselineCommit = &b, commitOf(ctx, o.baseline)
+	}
 	var checks []check
 	if prom != nil {
 		pm, err := scrapeMetrics(ctx, "http://"+promAddr+"/metrics")

@@ -67,23 +67,27 @@ type soakPoint struct {
 
 // report is what a run found.
 type report struct {
-	Command    string
-	Machine    string
-	Targets    int
-	Series     int // per target, as asked of the fleet
-	Interval   duration
-	Retention  duration
-	Warmup     duration
-	Window     duration
-	Vigil      measured
-	Prom       measured
-	Fleet      measured // CPU and RSS only, for information
-	Checks     []check
-	SeriesDiff []string   // count by name where the series of the fleet differ
-	AlertsDiff []string   // count by alert name and state where ALERTS differ
-	Load       [2]float64 // load average at the start and the end of the window
-	Soak       []soakPoint
-	Profiles   []string // files written
+	Command   string
+	Machine   string
+	Targets   int
+	Series    int // per target, as asked of the fleet
+	Interval  duration
+	Retention duration
+	Warmup    duration
+	Window    duration
+	Vigil     measured
+	Prom      measured
+	Fleet     measured // CPU and RSS only, for information
+	// Baseline: the -baseline vigil over the same window, and the
+	// commit it was built from.
+	Baseline       *measured `json:",omitempty"`
+	BaselineCommit string    `json:",omitempty"`
+	Checks         []check
+	SeriesDiff     []string   // count by name where the series of the fleet differ
+	AlertsDiff     []string   // count by alert name and state where ALERTS differ
+	Load           [2]float64 // load average at the start and the end of the window
+	Soak           []soakPoint
+	Profiles       []string // files written
 	// WithoutProm: vigil ran alone (-without-prometheus); Prom and
 	// Checks are empty.
 	WithoutProm bool
@@ -161,6 +165,7 @@ func (r report) markdown(w io.Writer) {
 	if len(r.AlertsDiff) > 0 {
 		fmt.Fprintf(w, "\nAlerts by name and state, where they differ: %s.\n", strings.Join(r.AlertsDiff, "; "))
 	}
+	r.markdownBaseline(w)
 	fmt.Fprintf(w, "\nThe fleet itself: %.3f of a core, %s. %s; %s.\n", r.Fleet.CPU, mib(r.Fleet.RSS), v.SamplesNote, p.SamplesNote)
 	r.markdownSoak(w)
 }
@@ -183,8 +188,26 @@ func (r report) markdownAlone(w io.Writer) {
 	if v.ChunkBytes > 0 {
 		fmt.Fprintf(w, "| chunk bytes per sample | %.2f |\n", div(v.ChunkBytes, v.Samples))
 	}
+	r.markdownBaseline(w)
 	fmt.Fprintf(w, "\nThe fleet itself: %.3f of a core, %s. %s.\n", r.Fleet.CPU, mib(r.Fleet.RSS), v.SamplesNote)
 	r.markdownSoak(w)
+}
+
+// markdownBaseline writes vigil beside the -baseline vigil, when there
+// was one.
+func (r report) markdownBaseline(w io.Writer) {
+	b := r.Baseline
+	if b == nil {
+		return
+	}
+	v := r.Vigil
+	fmt.Fprintf(w, "\n| same window | vigil | baseline vigil (%s) | vigil/baseline |\n", r.BaselineCommit)
+	fmt.Fprintln(w, "|---|--:|--:|--:|")
+	fmt.Fprintf(w, "| CPU, share of one core | %.4f | %.4f | %s |\n", v.CPU, b.CPU, ratio(v.CPU, b.CPU))
+	fmt.Fprintf(w, "| RSS at the end | %s | %s | %s |\n", mib(v.RSS), mib(b.RSS), ratio(float64(v.RSS), float64(b.RSS)))
+	fmt.Fprintf(w, "| RSS, most seen in the window | %s | %s | %s |\n", mib(v.RSSMax), mib(b.RSSMax), ratio(float64(v.RSSMax), float64(b.RSSMax)))
+	fmt.Fprintf(w, "| series held | %.0f | %.0f | |\n", v.Series, b.Series)
+	fmt.Fprintf(w, "| samples held | %.0f | %.0f | |\n", v.Samples, b.Samples)
 }
 
 // markdownSoak writes the soak's minutes, its verdict and the profiles.
@@ -263,13 +286,7 @@ func machine(ctx context.Context, root, promBin string) string {
 			}
 		}
 	}
-	commit := "unknown commit"
-	if b, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil {
-		commit = strings.TrimSpace(string(b))
-		if st, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
-			commit += " with uncommitted changes"
-		}
-	}
+	commit := commitOf(ctx, root)
 	prom := "unknown version"
 	if b, err := exec.CommandContext(ctx, promBin, "--version").CombinedOutput(); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
@@ -278,4 +295,17 @@ func machine(ctx context.Context, root, promBin string) string {
 		}
 	}
 	return fmt.Sprintf("%d × %s; vigil %s, Prometheus %s, %s", runtime.NumCPU(), cpu, commit, prom, runtime.Version())
+}
+
+// commitOf names the commit checked out in the repository at root.
+func commitOf(ctx context.Context, root string) string {
+	b, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown commit"
+	}
+	commit := strings.TrimSpace(string(b))
+	if st, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		commit += " with uncommitted changes"
+	}
+	return commit
 }
