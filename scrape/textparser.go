@@ -488,11 +488,18 @@ const maxMetaLines = 4096
 // 80 keeps 100 node_exporters' comments in 1 MB. The seed is random per
 // loop, so a target cannot aim at a collision.) A TYPE line keeps where
 // its metric name is and its type.
+//
+// A target writes the same comment lines every time, so this body's are
+// kept apart from the last one's only once they differ: until then n
+// counts them and they are prev[:n]. (Two copies of the same lines were
+// 1.6 MB at 100 fleet targets.)
 type metaLines struct {
 	seed maphash.Seed
 	prev []metaLine // the last body's
-	cur  []metaLine // this body's so far
-	done bool       // cur is a whole body: next takes it as prev
+	cur  []metaLine // this body's so far, once it differs from prev
+	n    int        // this body's lines so far
+	same bool       // this body's lines so far are prev[:n]; cur is unused
+	done bool       // this body is whole: the next start takes it as prev
 }
 
 type metaLine struct {
@@ -509,14 +516,32 @@ func newMetaLines() *metaLines { return &metaLines{seed: maphash.MakeSeed()} }
 // start begins a body.
 func (ml *metaLines) start() {
 	if ml.done {
-		ml.prev, ml.cur = ml.cur, ml.prev
+		if ml.same {
+			ml.prev = ml.prev[:ml.n]
+		} else {
+			ml.prev, ml.cur = ml.cur, ml.prev
+		}
 	}
-	ml.cur, ml.done = ml.cur[:0], false
+	ml.cur, ml.n, ml.same, ml.done = ml.cur[:0], 0, true, false
+}
+
+// add appends m as this body's next line, keeping the body apart from
+// the last one's from the first line where they differ.
+func (ml *metaLines) add(m metaLine) {
+	if ml.same {
+		if ml.n < len(ml.prev) && ml.prev[ml.n] == m {
+			ml.n++
+			return
+		}
+		ml.cur, ml.same = append(ml.cur[:0], ml.prev[:ml.n]...), false
+	}
+	ml.cur = append(ml.cur, m)
+	ml.n++
 }
 
 // get returns the line at this place in the last body if line is the same.
 func (ml *metaLines) get(line []byte) (metaLine, bool) {
-	i := len(ml.cur)
+	i := ml.n
 	if i >= len(ml.prev) {
 		return metaLine{}, false
 	}
@@ -524,7 +549,7 @@ func (ml *metaLines) get(line []byte) (metaLine, bool) {
 	if m.hash != maphash.Bytes(ml.seed, line) {
 		return metaLine{}, false
 	}
-	ml.cur = append(ml.cur, m)
+	ml.add(m)
 	return m, true
 }
 
@@ -549,7 +574,7 @@ func typeNameAt(line []byte) int {
 // put remembers line, which PromParser accepted; name is the metric name
 // of a TYPE line.
 func (ml *metaLines) put(line, name []byte, t model.MetricType) {
-	if len(ml.cur) >= maxMetaLines {
+	if ml.n >= maxMetaLines {
 		return
 	}
 	m := metaLine{hash: maphash.Bytes(ml.seed, line)}
@@ -568,5 +593,5 @@ func (ml *metaLines) put(line, name []byte, t model.MetricType) {
 			m.hash = 0
 		}
 	}
-	ml.cur = append(ml.cur, m)
+	ml.add(m)
 }

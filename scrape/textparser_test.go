@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
+	"github.com/stretchr/testify/require"
 )
 
 // parsed is one entry as the loop sees it.
@@ -269,6 +270,35 @@ func TestMetaLinesBounded(t *testing.T) {
 			t.Fatalf("body %d: %d comment lines remembered, bound %d", i, n, 2*maxMetaLines)
 		}
 	}
+}
+
+// TestMetaLinesKeptOnce: the comment lines of a body like the last one are
+// not copied; a body that differs is kept apart from the line where it
+// does, and the next body is read against it.
+func TestMetaLinesKeptOnce(t *testing.T) {
+	r := newReader()
+	body := "# HELP a x\n# TYPE a gauge\na 1\n# HELP b y\n# TYPE b counter\nb 2\n"
+	for i := 0; i < 3; i++ {
+		sameAsProm(t, r, []byte(body))
+	}
+	require.Len(t, r.meta.prev, 4)
+	require.True(t, r.meta.same, "the same body again")
+	require.Empty(t, r.meta.cur, "the same lines are not copied")
+
+	changed := strings.Replace(body, "# HELP b y", "# HELP b z", 1)
+	sameAsProm(t, r, []byte(changed))
+	require.False(t, r.meta.same)
+	require.Len(t, r.meta.cur, 4, "kept apart from the changed line on")
+	for i := 0; i < 2; i++ {
+		sameAsProm(t, r, []byte(changed))
+		require.True(t, r.meta.same, "read against the changed body")
+	}
+	fewer := "# HELP a x\n# TYPE a gauge\na 1\n"
+	sameAsProm(t, r, []byte(fewer))
+	sameAsProm(t, r, []byte(fewer))
+	require.Len(t, r.meta.prev, 2)
+	require.True(t, r.meta.same)
+	sameAsProm(t, r, []byte(body))
 }
 
 // FuzzTextParser holds textParser to PromParser's entries and errors on a
