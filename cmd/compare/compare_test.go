@@ -227,6 +227,25 @@ func alive(pid int) bool {
 	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
+// runShort runs the whole runner with args in a temporary directory of its
+// own (TMPDIR), with -out in it and -port over a free range with the ports
+// below it, and returns the report, what it printed, and the directory and
+// first port for requireCleanedUp.
+func runShort(t *testing.T, below int, args ...string) (rep report, out, stdout, tmp string, port int) {
+	t.Helper()
+	tmp = t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	out = filepath.Join(tmp, "out")
+	port = freePorts(t, 5)
+	var so, se bytes.Buffer
+	args = append(args, "-port", strconv.Itoa(port+below), "-out", out)
+	require.NoError(t, run(context.Background(), args, &so, &se), se.String())
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	return rep, out, so.String(), tmp, port
+}
+
 // TestRunShort is the whole runner, small: a fleet of 3, vigil and a real
 // Prometheus, a short window. It checks that both scraped the same fleet
 // and that nothing is left running or on disk.
@@ -235,20 +254,8 @@ func TestRunShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds vigil and runs Prometheus for about 30 s")
 	}
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	out := filepath.Join(tmp, "out")
-	port := freePorts(t, 5)
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-root", "../..", "-targets", "3", "-series", "300",
-		"-interval", "1s", "-warmup", "8s", "-window", "6s", "-profile", "1s",
-		"-port", strconv.Itoa(port + 2), "-out", out}, &stdout, &stderr)
-	require.NoError(t, err, stderr.String())
-
-	var rep report
-	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, &rep))
+	rep, out, stdout, tmp, port := runShort(t, 2, "-root", "../..", "-targets", "3", "-series", "300",
+		"-interval", "1s", "-warmup", "8s", "-window", "6s", "-profile", "1s")
 	// Both hold the fleet's series (plus a few of their own), and agree
 	// on the fleet's exactly.
 	for _, m := range []measured{rep.Vigil, rep.Prom} {
@@ -266,8 +273,8 @@ func TestRunShort(t *testing.T) {
 	require.Equal(t, rep.Checks[0].Prom, rep.Checks[0].Vigil, "series of the fleet")
 	require.InDelta(t, 3*300, rep.Checks[0].Vigil, 100)
 	require.Equal(t, []float64{3, 3}, []float64{rep.Checks[1].Vigil, rep.Checks[1].Prom}, "targets up")
-	require.Contains(t, stdout.String(), "| CPU, share of one core |")
-	require.Contains(t, stdout.String(), "cpu.pprof")
+	require.Contains(t, stdout, "| CPU, share of one core |")
+	require.Contains(t, stdout, "cpu.pprof")
 	require.FileExists(t, filepath.Join(out, "cpu.pprof"))
 	require.FileExists(t, filepath.Join(out, "heap.top.txt"))
 	require.FileExists(t, filepath.Join(out, "cpu.top-cum.txt"))
@@ -281,20 +288,8 @@ func TestRunBaselineShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds vigil twice and runs both for about 15 s")
 	}
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	out := filepath.Join(tmp, "out")
-	port := freePorts(t, 5)
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-root", "../..", "-baseline", "../..", "-without-prometheus",
-		"-targets", "2", "-series", "300", "-interval", "1s", "-warmup", "6s", "-window", "5s", "-profile", "0",
-		"-port", strconv.Itoa(port + 3), "-out", out}, &stdout, &stderr)
-	require.NoError(t, err, stderr.String())
-
-	var rep report
-	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, &rep))
+	rep, _, stdout, tmp, port := runShort(t, 3, "-root", "../..", "-baseline", "../..", "-without-prometheus",
+		"-targets", "2", "-series", "300", "-interval", "1s", "-warmup", "6s", "-window", "5s", "-profile", "0")
 	require.NotNil(t, rep.Baseline)
 	for _, m := range []measured{rep.Vigil, *rep.Baseline} {
 		require.InDelta(t, 2*300, m.Series, 200, "%+v", m)
@@ -303,7 +298,7 @@ func TestRunBaselineShort(t *testing.T) {
 		require.Positive(t, m.CPU)
 	}
 	require.NotEmpty(t, rep.BaselineCommit)
-	require.Contains(t, stdout.String(), "| same window | vigil | baseline vigil (")
+	require.Contains(t, stdout, "| same window | vigil | baseline vigil (")
 	requireCleanedUp(t, tmp, port, "out")
 }
 
@@ -470,24 +465,14 @@ func TestRunWithoutPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds vigil and runs it for about 15 s")
 	}
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	out := filepath.Join(tmp, "out")
-	port := freePorts(t, 5)
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-root", "../..", "-targets", "2", "-series", "200",
+	rep, _, stdout, tmp, port := runShort(t, 2, "-root", "../..", "-targets", "2", "-series", "200",
 		"-interval", "1s", "-warmup", "4s", "-window", "4s", "-profile", "0s", "-without-prometheus",
-		"-prometheus", "/nonexistent/prometheus", "-port", strconv.Itoa(port + 2), "-out", out}, &stdout, &stderr)
-	require.NoError(t, err, stderr.String())
-	var rep report
-	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, &rep))
+		"-prometheus", "/nonexistent/prometheus")
 	require.True(t, rep.WithoutProm)
 	require.InDelta(t, 2*200+150, rep.Vigil.Series, 150, "the fleet and vigil's own")
 	require.Positive(t, rep.Vigil.RSS)
 	require.Zero(t, rep.Prom)
 	require.Empty(t, rep.Checks)
-	require.Contains(t, stdout.String(), "vigil alone (-without-prometheus)")
+	require.Contains(t, stdout, "vigil alone (-without-prometheus)")
 	requireCleanedUp(t, tmp, port, "out")
 }
