@@ -227,11 +227,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 
 	logf("building vigil and fleet")
 	bin := filepath.Join(work, "bin")
-	for _, pkg := range []string{"./cmd/vigil", "./cmd/fleet"} {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin+"/", pkg)
-		cmd.Dir = o.root
+	goBuild := func(root, out, pkg string) error {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+		cmd.Dir = root
 		cmd.Stderr = stderr
-		if err := cmd.Run(); err != nil {
+		return cmd.Run()
+	}
+	for _, pkg := range []string{"./cmd/vigil", "./cmd/fleet"} {
+		if err := goBuild(o.root, bin+"/", pkg); err != nil {
 			return fmt.Errorf("go build %s (run compare from the repository's root, or pass -root): %w", pkg, err)
 		}
 	}
@@ -239,10 +242,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	var baseBin string
 	if o.baseline != "" {
 		baseBin = filepath.Join(bin, "baseline", "vigil")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", baseBin, "./cmd/vigil")
-		cmd.Dir = o.baseline
-		cmd.Stderr = stderr
-		if err := cmd.Run(); err != nil {
+		if err := goBuild(o.baseline, baseBin, "./cmd/vigil"); err != nil {
 			return fmt.Errorf("go build ./cmd/vigil in -baseline %s: %w", o.baseline, err)
 		}
 	}
@@ -279,21 +279,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 
 	vigilDebug := fmt.Sprintf("127.0.0.1:%d", o.port-2)
 	promAddr := fmt.Sprintf("127.0.0.1:%d", o.port-1)
+	baseDebug := fmt.Sprintf("127.0.0.1:%d", o.port-3)
 	vigilData := filepath.Join(work, "vigil-data")
-	vigil, err := procs.start(ctx, work, "vigil", vigilBin,
-		"--headless", "--events", "none", "-c", cfg, "--retention", o.retention.String(),
-		"--data-dir", vigilData, "--debug-listen", vigilDebug)
+	// startVigil starts a vigil (the one measured, or the baseline) on
+	// cfg, with its own data dir and debug listener.
+	startVigil := func(name, bin, data, debug string) (*proc, error) {
+		return procs.start(ctx, work, name, bin,
+			"--headless", "--events", "none", "-c", cfg, "--retention", o.retention.String(),
+			"--data-dir", data, "--debug-listen", debug)
+	}
+	vigil, err := startVigil("vigil", vigilBin, vigilData, vigilDebug)
 	if err != nil {
 		return err
 	}
-	// The baseline vigil: the same flags, its own data dir and listener.
 	var baseline *proc
-	baseDebug := fmt.Sprintf("127.0.0.1:%d", o.port-3)
 	if baseBin != "" {
-		baseline, err = procs.start(ctx, work, "baseline", baseBin,
-			"--headless", "--events", "none", "-c", cfg, "--retention", o.retention.String(),
-			"--data-dir", filepath.Join(work, "baseline-data"), "--debug-listen", baseDebug)
-		if err != nil {
+		if baseline, err = startVigil("baseline", baseBin, filepath.Join(work, "baseline-data"), baseDebug); err != nil {
 			return err
 		}
 	}
@@ -306,12 +307,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
-	if err := waitHTTP(ctx, "http://"+vigilDebug+"/metrics", 30*time.Second); err != nil {
-		return fmt.Errorf("vigil did not start: %w\n%s", err, vigil.tail())
+	waitVigil := func(p *proc, debug string) error {
+		if err := waitHTTP(ctx, "http://"+debug+"/metrics", 30*time.Second); err != nil {
+			return fmt.Errorf("%s did not start: %w\n%s", p.name, err, p.tail())
+		}
+		return nil
+	}
+	if err := waitVigil(vigil, vigilDebug); err != nil {
+		return err
 	}
 	if baseline != nil {
-		if err := waitHTTP(ctx, "http://"+baseDebug+"/metrics", 30*time.Second); err != nil {
-			return fmt.Errorf("the baseline vigil did not start: %w\n%s", err, baseline.tail())
+		if err := waitVigil(baseline, baseDebug); err != nil {
+			return err
 		}
 	}
 	if prom != nil {
@@ -430,19 +437,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		rep.Prom = fill("prometheus")
 	}
 
-	vm, err := scrapeMetrics(ctx, "http://"+vigilDebug+"/metrics")
-	if err != nil {
-		return fmt.Errorf("vigil's metrics: %w", err)
+	// storeFigures reads what a vigil's store holds from its own metrics.
+	storeFigures := func(m *measured, debug string) error {
+		vm, err := scrapeMetrics(ctx, "http://"+debug+"/metrics")
+		if err != nil {
+			return fmt.Errorf("%s's metrics: %w", m.Name, err)
+		}
+		m.Series, m.Samples, m.ChunkBytes = vm["vigil_store_series"], vm["vigil_store_samples"], vm["vigil_store_chunk_bytes"]
+		return nil
 	}
-	rep.Vigil.Series, rep.Vigil.Samples, rep.Vigil.ChunkBytes = vm["vigil_store_series"], vm["vigil_store_samples"], vm["vigil_store_chunk_bytes"]
+	if err := storeFigures(&rep.Vigil, vigilDebug); err != nil {
+		return err
+	}
 	rep.Vigil.SamplesNote = "vigil: series and samples its ring holds (vigil_store_series, vigil_store_samples), with its own job \"vigil\""
 	if baseline != nil {
-		bm, err := scrapeMetrics(ctx, "http://"+baseDebug+"/metrics")
-		if err != nil {
-			return fmt.Errorf("the baseline vigil's metrics: %w", err)
-		}
 		b := fill("baseline")
-		b.Series, b.Samples, b.ChunkBytes = bm["vigil_store_series"], bm["vigil_store_samples"], bm["vigil_store_chunk_bytes"]
+		if err := storeFigures(&b, baseDebug); err != nil {
+			return err
+		}
 		rep.Baseline, rep.BaselineCommit = &b, commitOf(ctx, o.baseline)
 	}
 	var checks []check
