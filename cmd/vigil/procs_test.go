@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,7 +81,27 @@ func TestGovernProcsLeftToTheEnvironment(t *testing.T) {
 	t.Setenv("GOMAXPROCS", "2")
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	stop := governProcs(context.Background(), time.Millisecond, slog.New(slog.DiscardHandler))
+	defer stop()
 	time.Sleep(20 * time.Millisecond)
-	stop()
+	// Checked while it runs: stop gives back the cores it started with,
+	// so after it the check would pass whatever the governor did.
 	require.Equal(t, 2, runtime.GOMAXPROCS(0))
+}
+
+// TestProcessMetrics: vigil's own metrics say how much CPU it has used and
+// how many cores it schedules on, as Prometheus' collectors name them.
+func TestProcessMetrics(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	var b strings.Builder
+	require.NoError(t, writeProcessMetrics(&b))
+	out := b.String()
+	require.Contains(t, out, "# TYPE go_sched_gomaxprocs_threads gauge\ngo_sched_gomaxprocs_threads 3\n")
+	require.Contains(t, out, "# TYPE process_cpu_seconds_total counter\n")
+	_, after, ok := strings.Cut(out, "\nprocess_cpu_seconds_total ")
+	require.True(t, ok, out)
+	line, _, _ := strings.Cut(after, "\n")
+	cpu, err := strconv.ParseFloat(line, 64)
+	require.NoError(t, err, out)
+	require.Positive(t, cpu, "this test process has used some CPU")
+	require.LessOrEqual(t, cpu, selfCPUTime().Seconds())
 }
