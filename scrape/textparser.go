@@ -490,17 +490,20 @@ const maxMetaLines = 4096
 // its metric name is and its type.
 //
 // A target writes the same comment lines every time, so this body's are
-// kept apart from the last one's only once they differ: until then n
-// counts them and they are prev[:n]. (Two copies of the same lines were
-// 1.6 MB at 100 fleet targets.)
+// kept apart from the last one's only once they differ: until then cur is
+// empty, n counts them and they are prev[:n]. (Two copies of the same
+// lines were 1.6 MB at 100 fleet targets.)
 type metaLines struct {
 	seed maphash.Seed
 	prev []metaLine // the last body's
-	cur  []metaLine // this body's so far, once it differs from prev
+	cur  []metaLine // this body's so far, from its first line on once it differs from prev
 	n    int        // this body's lines so far
-	same bool       // this body's lines so far are prev[:n]; cur is unused
 	done bool       // this body is whole: the next start takes it as prev
 }
+
+// same reports whether this body's lines so far are the last body's
+// first ones, prev[:n], and so not kept apart in cur.
+func (ml *metaLines) same() bool { return len(ml.cur) == 0 }
 
 type metaLine struct {
 	hash            uint64
@@ -516,24 +519,24 @@ func newMetaLines() *metaLines { return &metaLines{seed: maphash.MakeSeed()} }
 // start begins a body.
 func (ml *metaLines) start() {
 	if ml.done {
-		if ml.same {
+		if ml.same() {
 			ml.prev = ml.prev[:ml.n]
 		} else {
 			ml.prev, ml.cur = ml.cur, ml.prev
 		}
 	}
-	ml.cur, ml.n, ml.same, ml.done = ml.cur[:0], 0, true, false
+	ml.cur, ml.n, ml.done = ml.cur[:0], 0, false
 }
 
 // add appends m as this body's next line, keeping the body apart from
 // the last one's from the first line where they differ.
 func (ml *metaLines) add(m metaLine) {
-	if ml.same {
+	if ml.same() {
 		if ml.n < len(ml.prev) && ml.prev[ml.n] == m {
 			ml.n++
 			return
 		}
-		ml.cur, ml.same = append(ml.cur[:0], ml.prev[:ml.n]...), false
+		ml.cur = append(ml.cur[:0], ml.prev[:ml.n]...)
 	}
 	ml.cur = append(ml.cur, m)
 	ml.n++

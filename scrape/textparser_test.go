@@ -282,22 +282,22 @@ func TestMetaLinesKeptOnce(t *testing.T) {
 		sameAsProm(t, r, []byte(body))
 	}
 	require.Len(t, r.meta.prev, 4)
-	require.True(t, r.meta.same, "the same body again")
+	require.True(t, r.meta.same(), "the same body again")
 	require.Empty(t, r.meta.cur, "the same lines are not copied")
 
 	changed := strings.Replace(body, "# HELP b y", "# HELP b z", 1)
 	sameAsProm(t, r, []byte(changed))
-	require.False(t, r.meta.same)
+	require.False(t, r.meta.same())
 	require.Len(t, r.meta.cur, 4, "kept apart from the changed line on")
 	for i := 0; i < 2; i++ {
 		sameAsProm(t, r, []byte(changed))
-		require.True(t, r.meta.same, "read against the changed body")
+		require.True(t, r.meta.same(), "read against the changed body")
 	}
 	fewer := "# HELP a x\n# TYPE a gauge\na 1\n"
 	sameAsProm(t, r, []byte(fewer))
 	sameAsProm(t, r, []byte(fewer))
 	require.Len(t, r.meta.prev, 2)
-	require.True(t, r.meta.same)
+	require.True(t, r.meta.same())
 	sameAsProm(t, r, []byte(body))
 }
 
