@@ -618,3 +618,36 @@ func TestHeadChunkCuts(t *testing.T) {
 		})
 	}
 }
+
+// A head chunk starts small and grows once: a new series' first head has
+// room for its first samples only, a later one for five eighths of the
+// series' last chunk, and a head never ends with room for much more than a
+// quarter over that chunk (newHead).
+func TestHeadRoom(t *testing.T) {
+	db := New(Options{Retention: -1})
+	defer db.Close()
+	l := labels.FromStrings("__name__", "m")
+	var ref storage.SeriesRef
+	last := 0 // bytes of the series' newest closed chunk
+	for i := range int64(5 * samplesPerChunk) {
+		a := db.Appender()
+		var err error
+		ref, err = a.Append(ref, l, i*5000, float64(i*i)/3)
+		require.NoError(t, err)
+		require.NoError(t, a.Commit())
+		s := db.shardOf(ref).byRef(ref)
+		room := cap(s.head.Bytes())
+		if n := len(s.closed); n > 0 {
+			last = len(s.closed[n-1].data)
+		}
+		switch n := int(i) % samplesPerChunk; {
+		case n == 0 && last == 0:
+			require.LessOrEqual(t, room, firstHeadBytes, "a new series' first head")
+		case n == 0:
+			require.LessOrEqual(t, room, last*5/8+16, "sample %d: a new head", i)
+			require.Less(t, room, last, "sample %d: a new head", i)
+		case n == samplesPerChunk-1 && last > 0:
+			require.LessOrEqual(t, room, last*5/4+32, "sample %d: a full head", i)
+		}
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"testing"
 	"time"
 	"unsafe"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 )
 
@@ -153,3 +155,75 @@ func BenchmarkRingSoak(b *testing.B) {
 }
 
 func mb(v uint64) float64 { return float64(v) / (1 << 20) }
+
+// BenchmarkHeadBytes measures what a series holds beyond its chunks' bytes
+// over the life of its head chunks: the recorded node_exporter scrapes
+// (loadFixture), their 505 series copied to 50,500 by a label, appended
+// three times over (360 samples, three chunks, nothing expiring), the live
+// heap less the chunk bytes read every ten samples. It reports the mean per
+// series over the first chunk (a new series, as in cmd/compare's window),
+// over the next two (heads sized from the series' last chunk: the steady
+// state), and the CPU per sample.
+//
+//	go test ./store -run '^$' -bench HeadBytes -count 6
+func BenchmarkHeadBytes(b *testing.B) {
+	const (
+		copies = 100
+		rounds = 3
+		every  = 10
+	)
+	samples, scrapes := loadFixture(b)
+	per := len(samples) / scrapes
+	lsets := make([]labels.Labels, copies*per)
+	for c := range copies {
+		for k := range per {
+			lb := labels.NewBuilder(samples[k].lset)
+			lb.Set("copy", strconv.Itoa(c))
+			lsets[c*per+k] = lb.Labels()
+		}
+	}
+	n := len(lsets)
+	span := samples[len(samples)-1].t - samples[0].t + samples[per].t - samples[0].t
+	for range b.N {
+		runtime.GC()
+		base := readHeap().objects
+		db := New(Options{Retention: -1})
+		refs := make([]storage.SeriesRef, n)
+		var cpu time.Duration
+		var first, later float64
+		var nFirst, nLater int
+		for i := range rounds * scrapes {
+			scrape := samples[i%scrapes*per : (i%scrapes+1)*per]
+			shift := int64(i/scrapes) * span
+			cpu0 := cpuTime()
+			for c := range copies {
+				a := db.Appender()
+				for k, s := range scrape {
+					var err error
+					if refs[c*per+k], err = a.Append(refs[c*per+k], lsets[c*per+k], s.t+shift, s.v); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := a.Commit(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			cpu += cpuTime() - cpu0
+			if (i+1)%every != 0 {
+				continue
+			}
+			runtime.GC()
+			held := float64(int64(readHeap().objects-base)-db.Stats().ChunkBytes) / float64(n)
+			if i < samplesPerChunk {
+				first, nFirst = first+held, nFirst+1
+			} else {
+				later, nLater = later+held, nLater+1
+			}
+		}
+		b.ReportMetric(first/float64(nFirst), "B/series-first")
+		b.ReportMetric(later/float64(nLater), "B/series-later")
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(rounds*scrapes*n), "cpu-ns/sample")
+		runtime.KeepAlive(lsets)
+		db.Close()
+	}
+}
