@@ -445,7 +445,7 @@ func TestChunkSpanCappedByRetention(t *testing.T) {
 	require.LessOrEqual(t, most, int64(120+30+8), "at most the retention, a chunk and the slack")
 	require.GreaterOrEqual(t, least, int64(120), "never less than the retention")
 	for _, c := range db.shardOf(ref).byRef(ref).closed {
-		require.LessOrEqual(t, c.maxt-c.mint, int64(150_000), "a chunk spans at most a quarter of the retention")
+		require.LessOrEqual(t, c.maxt-c.mint(), int64(150_000), "a chunk spans at most a quarter of the retention")
 	}
 }
 

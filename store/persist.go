@@ -339,7 +339,7 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 		copy(data, last.data)
 		c, err := chunkenc.FromData(chunkEncoding, data)
 		if err == nil {
-			s.head, s.headMint, s.headN = c, last.mint, uint16(last.numSamples())
+			s.head, s.headMint, s.headN = c, last.mint(), uint16(last.numSamples())
 			cs = cs[:len(cs)-1]
 		}
 	}
@@ -369,7 +369,7 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 func transcode(cs []chunk, enc chunkenc.Encoding) ([]chunk, error) {
 	out := make([]chunk, 0, len(cs))
 	for _, c := range cs {
-		src, err := chunkenc.FromData(otherEncoding(enc), c.data)
+		src, err := chunkenc.FromData(otherEncoding(enc), c.bytes())
 		if err != nil {
 			return nil, err
 		}
@@ -389,7 +389,7 @@ func transcode(cs []chunk, enc chunkenc.Encoding) ([]chunk, error) {
 		if err := it.Err(); err != nil {
 			return nil, err
 		}
-		out = append(out, chunk{mint: c.mint, maxt: c.maxt, data: dst.Bytes()})
+		out = append(out, newChunk(dst.Bytes(), c.maxt))
 	}
 	return out, nil
 }

@@ -213,7 +213,7 @@ func (it *seriesIterator) open(i int) bool {
 		}
 		it.c = c
 	}
-	it.c.Reset(it.chunks[i].data)
+	it.c.Reset(it.chunks[i].bytes())
 	it.cur = it.c.Iterator(it.cur)
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"sync"
+	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
@@ -18,18 +19,49 @@ const samplesPerChunk = 120
 // it is a variable only so those benchmarks can measure the alternative.
 var chunkEncoding = chunkenc.EncXOR2
 
-// chunk is one closed (full, immutable) chunk: its bytes are never written
-// again, so readers may keep the slice after the shard lock is released.
+// chunk is one closed (full, immutable) chunk. Every series holds a list
+// of them, so it is kept to 24 bytes: its bytes are a string, since they
+// are never written again and need no capacity, and its first timestamp
+// is read from them (mint) rather than kept. Readers may keep a chunk
+// after the shard lock is released.
 type chunk struct {
-	mint, maxt int64
-	data       []byte
+	maxt int64
+	data string
+}
+
+// newChunk makes a closed chunk of b, which no one may write again.
+func newChunk(b []byte, maxt int64) chunk {
+	return chunk{maxt: maxt, data: unsafe.String(unsafe.SliceData(b), len(b))}
+}
+
+// bytes returns the chunk's bytes, for chunkenc to read.
+func (c chunk) bytes() []byte {
+	return unsafe.Slice(unsafe.StringData(c.data), len(c.data))
 }
 
 func (c chunk) numSamples() int {
 	if len(c.data) < 2 {
 		return 0
 	}
-	return int(binary.BigEndian.Uint16(c.data))
+	return int(c.data[0])<<8 | int(c.data[1])
+}
+
+// mint returns the timestamp of the chunk's first sample.
+func (c chunk) mint() int64 {
+	t, _ := firstTime(chunkEncoding, c.bytes())
+	return t
+}
+
+// firstTime reads the timestamp of the first sample of a chunk in encoding
+// enc: a varint right after the header, in both float encodings. ok is
+// false when there is none to read.
+func firstTime(enc chunkenc.Encoding, b []byte) (t int64, ok bool) {
+	hdr := emptyChunkLen[enc]
+	if hdr == 0 || len(b) <= hdr {
+		return 0, false
+	}
+	t, n := binary.Varint(b[hdr:])
+	return t, n > 0
 }
 
 // memSeries is one series. Everything but ref and lset is guarded by the lock
@@ -79,7 +111,7 @@ func (s *memSeries) lastValue() float64 {
 	if s.head != nil {
 		data = s.head.Bytes()
 	} else if n := len(s.closed); n > 0 {
-		data = s.closed[n-1].data
+		data = s.closed[n-1].bytes()
 	}
 	if c, err := chunkenc.FromData(chunkEncoding, data); err == nil {
 		it := c.Iterator(nil)
@@ -160,14 +192,14 @@ func (s *memSeries) cut() int {
 	if len(s.closed) == cap(s.closed) {
 		// Grow by one, not by append's doubling: the ring's length
 		// settles at the chunks the retention spans (four at a span of a
-		// quarter of it), and a doubled list kept room for eight, 40
+		// quarter of it), and a doubled list kept room for eight, then 40
 		// bytes each, for every series that once held five: 16 MB at
 		// 100,000 series, arriving series by series during a soak.
 		closed := make([]chunk, len(s.closed), len(s.closed)+1)
 		copy(closed, s.closed)
 		s.closed = closed
 	}
-	s.closed = append(s.closed, chunk{mint: s.headMint, maxt: s.maxt, data: data})
+	s.closed = append(s.closed, newChunk(data, s.maxt))
 	s.head, s.app = nil, nil
 	return 0
 }
@@ -222,7 +254,8 @@ func (s *memSeries) trimOldest(mint, retentionMs int64) (samples, bytes int) {
 		return 0, 0
 	}
 	c := s.closed[0]
-	half := c.mint + (c.maxt-c.mint)/2
+	mint0 := c.mint()
+	half := mint0 + (c.maxt-mint0)/2
 	if mint <= half {
 		s.trimAt = math.MaxInt64 // saturated
 		if half < math.MaxInt64-retentionMs-1 {
@@ -244,7 +277,7 @@ func (s *memSeries) trimOldest(mint, retentionMs int64) (samples, bytes int) {
 // decoded or re-encoded, or would keep nothing; c then stays as it is, to
 // go whole once its newest sample expires.
 func trimChunk(c chunk, mint int64) (_ chunk, ok bool) {
-	src, err := chunkenc.FromData(chunkEncoding, c.data)
+	src, err := chunkenc.FromData(chunkEncoding, c.bytes())
 	if err != nil {
 		return c, false
 	}
@@ -256,32 +289,32 @@ func trimChunk(c chunk, mint int64) (_ chunk, ok bool) {
 	if err != nil {
 		return c, false
 	}
-	out := chunk{mint: math.MaxInt64, maxt: c.maxt}
+	kept := false
 	it := src.Iterator(nil)
 	for it.Next() == chunkenc.ValFloat {
 		t, v := it.At()
 		if t < mint {
 			continue
 		}
-		out.mint = min(out.mint, t)
+		kept = true
 		app.Append(0, t, v)
 	}
-	if it.Err() != nil || out.mint == math.MaxInt64 {
+	if it.Err() != nil || !kept {
 		return c, false
 	}
 	b := dst.Bytes()
-	out.data = make([]byte, len(b))
-	copy(out.data, b)
-	return out, true
+	data := make([]byte, len(b))
+	copy(data, b)
+	return newChunk(data, c.maxt), true
 }
 
 // chunksIn appends to dst the chunks overlapping [mint, maxt], the open head
 // chunk as a copy, and returns dst. The copy goes to the end of *arena when
-// arena is not nil (the snapshot reuses one buffer per shard), else to a
-// new slice.
+// arena is not nil (the snapshot reuses one buffer per shard, so such a
+// chunk lives only until the next shard), else to a new slice.
 func (s *memSeries) chunksIn(dst []chunk, arena *[]byte, mint, maxt int64) []chunk {
 	for _, c := range s.closed {
-		if c.maxt >= mint && c.mint <= maxt {
+		if c.maxt >= mint && c.mint() <= maxt {
 			dst = append(dst, c)
 		}
 	}
@@ -297,7 +330,7 @@ func (s *memSeries) chunksIn(dst []chunk, arena *[]byte, mint, maxt int64) []chu
 			data = make([]byte, len(b))
 			copy(data, b)
 		}
-		dst = append(dst, chunk{mint: s.headMint, maxt: s.maxt, data: data})
+		dst = append(dst, newChunk(data, s.maxt))
 	}
 	return dst
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -13,12 +14,12 @@ func TestSlab(t *testing.T) {
 	b := s.take(2)
 	require.Len(t, a, 3)
 	require.Equal(t, 3, cap(a), "capped, so an append cannot reach the next piece")
-	a = append(a, chunk{mint: 7})
+	a = append(a, chunk{maxt: 7})
 	require.Equal(t, chunk{}, b[0], "the neighbour is untouched")
-	b[1].mint = 9
-	require.Equal(t, int64(0), a[0].mint)
+	b[1].maxt = 9
+	require.Equal(t, int64(0), a[0].maxt)
 
-	n := slabBytes / 40 / 2 // half a slab of chunks: an allocation of its own
+	n := slabBytes / int(unsafe.Sizeof(chunk{})) / 2 // half a slab of chunks: an allocation of its own
 	big := s.take(n)
 	require.Len(t, big, n)
 	c := s.take(1)

@@ -180,8 +180,9 @@ func (sw *snapshotWriter) writeSeries(l labels.Labels, cs []chunk) error {
 	n := np + len(b)
 	for _, c := range cs {
 		before := len(b)
-		b = binary.AppendVarint(b, c.mint)
-		b = binary.AppendUvarint(b, uint64(c.maxt-c.mint))
+		mint := c.mint()
+		b = binary.AppendVarint(b, mint)
+		b = binary.AppendUvarint(b, uint64(c.maxt-mint))
 		b = binary.AppendUvarint(b, uint64(len(c.data)))
 		cuts = append(cuts, len(b))
 		n += len(b) - before + len(c.data)
@@ -190,12 +191,12 @@ func (sw *snapshotWriter) writeSeries(l labels.Labels, cs []chunk) error {
 	pieces := append(sw.pieces[:0], pre[:np])
 	from := 0
 	for i, cut := range cuts {
-		pieces = append(pieces, b[from:cut], cs[i].data)
+		pieces = append(pieces, b[from:cut], cs[i].bytes())
 		from = cut
 	}
 	sw.buf, sw.cuts, sw.pieces = b, cuts, pieces
 	sw.series++
-	sw.mint = min(sw.mint, cs[0].mint)
+	sw.mint = min(sw.mint, cs[0].mint())
 	sw.maxt = max(sw.maxt, cs[len(cs)-1].maxt)
 	return sw.recordPieces(recSeries, n, pieces...)
 }
@@ -394,7 +395,7 @@ func decodeSnapshot(src *snapshotBytes, workers int, fn func(worker int, h *snap
 			r := &results[w]
 			for batch := range queues[w] {
 				for _, rec := range batch {
-					l, cs, err := decodeSeries(&la, &chunks, rec.payload)
+					l, cs, err := decodeSeries(&la, &chunks, res.header.encoding, rec.payload)
 					if err != nil {
 						if r.damage == nil {
 							r.damage = fmt.Errorf("%w: offset %d: record %d: %v", ErrDamagedSnapshot, rec.off, rec.num, err)
@@ -569,9 +570,10 @@ func labelsKey(b []byte) uint32 {
 }
 
 // decodeSeries parses and checks a series record's payload: labels sorted
-// and unique, chunks well-formed, in order and not overlapping.
+// and unique, chunks (in encoding enc) well-formed, starting at the time
+// recorded for them, in order and not overlapping.
 // The chunk list is carved from chunks.
-func decodeSeries(la *labelArena, chunks *slab[chunk], b []byte) (labels.Labels, []chunk, error) {
+func decodeSeries(la *labelArena, chunks *slab[chunk], enc chunkenc.Encoding, b []byte) (labels.Labels, []chunk, error) {
 	d := decoder{b: b}
 	nl := d.uvarint()
 	if nl == 0 || nl > uint64(len(b)) {
@@ -606,10 +608,13 @@ func decodeSeries(la *labelArena, chunks *slab[chunk], b []byte) (labels.Labels,
 			break
 		}
 		maxt := mint + int64(span)
-		c := chunk{mint: mint, maxt: maxt, data: data}
+		c := newChunk(data, maxt)
+		first, ok := firstTime(enc, data)
 		switch ns := c.numSamples(); {
 		case span > math.MaxInt64/2 || maxt < mint:
 			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d: time range overflows", i)
+		case !ok || first != mint:
+			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d does not start at %d, its recorded start", i, mint)
 		case i > 0 && mint <= prevMax:
 			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d overlaps the one before", i)
 		case ns == 0 || ns > samplesPerChunk:

@@ -482,3 +482,47 @@ func TestRestoreKeepsFirstOfTwins(t *testing.T) {
 		require.NoError(t, db.Close())
 	}
 }
+
+// A chunk's start is read from its bytes (chunk.mint), so a record whose
+// recorded start is not its chunk's first sample is damaged, in either
+// encoding.
+func TestDecodeSeriesChecksChunkStart(t *testing.T) {
+	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
+		t.Run(enc.String(), func(t *testing.T) {
+			c, err := chunkenc.NewEmptyChunk(enc)
+			require.NoError(t, err)
+			_, ok := firstTime(enc, c.Bytes())
+			require.False(t, ok, "an empty chunk has no first sample")
+			app, err := c.Appender()
+			require.NoError(t, err)
+			for i := range int64(10) {
+				app.Append(0, -5000+i*1000, float64(i))
+			}
+			first, ok := firstTime(enc, c.Bytes())
+			require.True(t, ok)
+			require.Equal(t, int64(-5000), first)
+
+			record := func(mint int64) []byte {
+				b := binary.AppendUvarint(nil, 1)
+				b = binary.AppendUvarint(b, 8)
+				b = append(b, "__name__"...)
+				b = binary.AppendUvarint(b, 1)
+				b = append(b, 'm')
+				b = binary.AppendUvarint(b, 1)
+				b = binary.AppendVarint(b, mint)
+				b = binary.AppendUvarint(b, uint64(4000-mint))
+				b = binary.AppendUvarint(b, uint64(len(c.Bytes())))
+				return append(b, c.Bytes()...)
+			}
+			var la labelArena
+			var chunks slab[chunk]
+			defer la.done()
+			defer chunks.done()
+			_, cs, err := decodeSeries(&la, &chunks, enc, record(-5000))
+			require.NoError(t, err)
+			require.Len(t, cs, 1)
+			_, _, err = decodeSeries(&la, &chunks, enc, record(-4000))
+			require.ErrorContains(t, err, "chunk 0 does not start at -4000")
+		})
+	}
+}
