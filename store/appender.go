@@ -68,6 +68,7 @@ var pendingPool = sync.Pool{New: func() any { return new([]pendingSample) }}
 // they go to are created at Append (and collected later if nothing lands).
 type appender struct {
 	db      *DB
+	id      uint32 // never 0; the series it appends to note it (memSeries.txnID)
 	pending *[]pendingSample
 }
 
@@ -75,7 +76,30 @@ type appender struct {
 // rule evaluation. It is not safe for concurrent use, but any number of
 // appenders may run at once.
 func (db *DB) Appender() Appender {
-	return &appender{db: db}
+	id := db.txnSeq.Add(1)
+	for id == 0 {
+		id = db.txnSeq.Add(1)
+	}
+	return &appender{db: db, id: id}
+}
+
+func (a *appender) npending() int {
+	if a.pending == nil {
+		return 0
+	}
+	return len(*a.pending)
+}
+
+// newestPending returns the newest sample this transaction holds for s.
+// Caller holds s's shard lock. Ids wrap after 2^32 transactions, so the
+// sample is checked to be s's: one abandoned transaction (never committed
+// or rolled back) cannot mislead another that got its id.
+func (a *appender) newestPending(s *memSeries) (pendingSample, bool) {
+	if s.txnID != a.id || s.txnAt < 0 || int(s.txnAt) >= a.npending() {
+		return pendingSample{}, false
+	}
+	p := (*a.pending)[s.txnAt]
+	return p, p.s == s
 }
 
 // Append adds a sample to the transaction after checking it against the
@@ -101,14 +125,17 @@ func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v flo
 		return 0, err
 	}
 	lastT, lastV := s.maxt, 0.0
-	if s.txn == a && s.txnT > lastT {
-		lastT, lastV = s.txnT, s.txnV
+	if p, ok := a.newestPending(s); ok && p.t > lastT {
+		lastT, lastV = p.t, p.v
 	} else if t == lastT {
 		lastV = s.lastValue()
 	}
 	if t > lastT {
 		s.pending++
-		s.txn, s.txnT, s.txnV = a, t, v
+		s.txnID, s.txnAt = a.id, -1
+		if n := a.npending(); n < math.MaxInt32 {
+			s.txnAt = int32(n) // where the sample goes below
+		}
 	}
 	sh.mu.Unlock()
 	if created {
@@ -151,8 +178,8 @@ func (a *appender) Commit() error {
 		sh := db.shardOf(s.ref)
 		sh.mu.Lock()
 		s.pending--
-		if s.txn == a {
-			s.txn = nil
+		if s.txnID == a.id {
+			s.txnID = 0
 		}
 		switch {
 		case p.t < s.maxt:
@@ -213,8 +240,8 @@ func (a *appender) Rollback() error {
 		sh := a.db.shardOf(p.s.ref)
 		sh.mu.Lock()
 		p.s.pending--
-		if p.s.txn == a {
-			p.s.txn = nil
+		if p.s.txnID == a.id {
+			p.s.txnID = 0
 		}
 		sh.mu.Unlock()
 	}

@@ -37,6 +37,7 @@ type DB struct {
 	gcMu      sync.Mutex
 
 	appended atomic.Uint64
+	txnSeq   atomic.Uint32 // appender ids
 	refused  struct {
 		outOfOrder, duplicate, tooManySeries, tooOld, invalid atomic.Uint64
 	}

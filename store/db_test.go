@@ -651,3 +651,36 @@ func TestHeadRoom(t *testing.T) {
 		}
 	}
 }
+
+// Within a transaction a series' newest pending sample is what a later
+// append is checked against, and only that transaction's: an abandoned
+// one whose id came round again (ids are 32 bits) misleads no one.
+func TestTransactionSeesOnlyItsOwnPending(t *testing.T) {
+	db := New(Options{Retention: -1})
+	defer db.Close()
+	x, y := labels.FromStrings("__name__", "x"), labels.FromStrings("__name__", "y")
+
+	a := db.Appender()
+	_, err := a.Append(0, x, 2000, 1)
+	require.NoError(t, err)
+	_, err = a.Append(0, x, 1500, 1)
+	require.ErrorIs(t, err, ErrOutOfOrder, "older than this transaction's own")
+	_, err = a.Append(0, x, 2000, 2)
+	require.ErrorIs(t, err, ErrDuplicate, "same time as this transaction's own, another value")
+	_, err = a.Append(0, x, 2000, 1)
+	require.NoError(t, err, "the same sample again is ignored")
+	require.NoError(t, a.Commit())
+
+	abandoned := db.Appender()
+	_, err = abandoned.Append(0, y, 3000, 1) // y's newest pending: index 0 of abandoned's
+	require.NoError(t, err)
+	db.txnSeq.Store(abandoned.(*appender).id - 1)
+	b := db.Appender()
+	require.Equal(t, abandoned.(*appender).id, b.(*appender).id, "the id came round")
+	_, err = b.Append(0, x, 9000, 3) // index 0 of b's: x at 9000
+	require.NoError(t, err)
+	_, err = b.Append(0, y, 2500, 3)
+	require.NoError(t, err, "y's note points at another transaction's sample")
+	require.NoError(t, b.Commit())
+	require.NoError(t, abandoned.Rollback())
+}
