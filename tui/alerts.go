@@ -173,12 +173,52 @@ func since(a alert.Alert) time.Time {
 	return a.ActiveAt
 }
 
-// otherLabels prints the labels but alertname, sanitised.
-func otherLabels(ls labels.Labels, max int) string {
+// otherLabels prints the labels but alertname and those in shared (with the
+// same value), sanitised.
+func otherLabels(ls labels.Labels, shared map[string]string, max int) string {
 	b := labels.NewBuilder(ls)
 	b.Del(labels.AlertName)
+	for name, value := range shared {
+		if ls.Get(name) == value {
+			b.Del(name)
+		}
+	}
 	s := labelsString(b.Labels(), false, max)
 	return strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+}
+
+// sharedLabels returns, for each alert name that n label sets (at gives
+// them) hold more than one distinct set of, the labels all those sets
+// have with the same value. The alert tables leave them out, as an
+// Alertmanager group shows its common labels once: at 80 columns the
+// labels that tell a rule's alerts apart (say instance) were cut off
+// behind the ones they share. The detail view shows every label.
+func sharedLabels(n int, at func(i int) (name string, ls labels.Labels)) map[string]map[string]string {
+	shared := map[string]map[string]string{}
+	sets := map[string]map[uint64]bool{}
+	for i := range n {
+		name, ls := at(i)
+		h := ls.Hash()
+		if sets[name][h] {
+			continue
+		}
+		if sets[name] == nil {
+			sets[name] = map[uint64]bool{}
+			shared[name] = ls.Map()
+		}
+		sets[name][h] = true
+		for k, v := range shared[name] {
+			if ls.Get(k) != v {
+				delete(shared[name], k)
+			}
+		}
+	}
+	for name, hs := range sets {
+		if len(hs) < 2 {
+			delete(shared, name)
+		}
+	}
+	return shared
 }
 
 func (v *alertsView) rebuild() {
@@ -195,13 +235,18 @@ func (v *alertsView) rebuild() {
 	})
 	v.shown = v.shown[:0]
 	var rows []row
-	for _, a := range as {
-		name := Sanitize(a.Rule, maxLabelLen)
-		if name == "" {
-			name = Sanitize(a.Labels.Get(labels.AlertName), maxLabelLen)
+	alertName := func(a alert.Alert) string {
+		if a.Rule != "" {
+			return a.Rule
 		}
-		ls := otherLabels(a.Labels, maxLineLen)
-		if !v.filter.matches(string(a.State), name, ls) {
+		return a.Labels.Get(labels.AlertName)
+	}
+	shared := sharedLabels(len(as), func(i int) (string, labels.Labels) { return alertName(as[i]), as[i].Labels })
+	for _, a := range as {
+		name := Sanitize(alertName(a), maxLabelLen)
+		ls := otherLabels(a.Labels, shared[alertName(a)], maxLineLen)
+		// The filter sees every label, shown or not.
+		if !v.filter.matches(string(a.State), name, otherLabels(a.Labels, nil, maxLineLen)) {
 			continue
 		}
 		v.shown = append(v.shown, a)
@@ -250,14 +295,18 @@ func (v *alertsView) rebuild() {
 	v.tables[paneRules].setRows(rows)
 
 	rows = nil
+	shared = sharedLabels(len(c.events), func(i int) (string, labels.Labels) {
+		return c.events[i].Labels.Get(labels.AlertName), c.events[i].Labels
+	})
 	for i := len(c.events) - 1; i >= 0; i-- { // newest first
 		e := c.events[i]
 		name := Sanitize(e.Labels.Get(labels.AlertName), maxLabelLen)
-		ls := otherLabels(e.Labels, maxLineLen)
+		ls := otherLabels(e.Labels, shared[e.Labels.Get(labels.AlertName)], maxLineLen)
+		all := otherLabels(e.Labels, nil, maxLineLen)
 		if !e.SilencedUntil.IsZero() {
-			ls = "(silenced) " + ls
+			ls, all = "(silenced) "+ls, "(silenced) "+all
 		}
-		if !v.filter.matches(string(e.State), name, ls) {
+		if !v.filter.matches(string(e.State), name, all) {
 			continue
 		}
 		rows = append(rows, row{

@@ -525,3 +525,41 @@ func TestQueryErrorCaret(t *testing.T) {
 	require.Equal(t, "       ^^^^^^^^^^", strings.TrimRight(lines[i+1], " "), "the caret is under node_load1")
 	require.Contains(t, lines[i+2], "1:6: parse error")
 }
+
+// The alert tables leave out the labels all alerts of one rule share, so
+// that the ones telling them apart fit at 80 columns; an alert alone for
+// its rule shows all its labels, the filter sees every label, and the
+// detail view shows them all.
+func TestAlertTablesShowWhatTellsAlertsApart(t *testing.T) {
+	opts := testOptions(t)
+	busy := func(instance string) alert.Alert {
+		return alert.Alert{Rule: "NodeCPUBusy", Group: "node", State: alert.StatePending,
+			Labels: labels.FromStrings("alertname", "NodeCPUBusy", "fleet_kind", "normal", "instance", instance, "job", "node", "severity", "warning"),
+			Value:  91, ActiveAt: testNow.Add(-time.Minute), LastEval: testNow.Add(-time.Second)}
+	}
+	alerts := append(testAlerts(), busy("10.0.0.1:9100"), busy("10.0.0.2:9100"))
+	opts.Alerts = &fakeSilences{alerts: func() []alert.Alert { return alerts }}
+	m := newTestModel(t, opts, 80, 24)
+	m = press(t, m, "3")
+	screen := m.View()
+	require.Contains(t, screen, `instance="10.0.0.1:9100"`)
+	require.Contains(t, screen, `instance="10.0.0.2:9100"`)
+	require.NotContains(t, screen, "fleet_kind", "shared by both NodeCPUBusy alerts")
+	require.Contains(t, screen, `instance="db1:9100", severity=`, "alone for its rule: every label")
+
+	m = press(t, m, "/", "n", "o", "r", "m", "a", "l", "enter")
+	require.Len(t, m.views[viewAlerts].(*alertsView).shown, 2, "filtered on a label not shown")
+	m = press(t, m, "enter")
+	require.Contains(t, m.View(), "fleet_kind")
+}
+
+// Events repeat an alert's labels at each transition: one label set seen
+// many times is still one set, and keeps all its labels.
+func TestSharedLabelsCountsDistinctSets(t *testing.T) {
+	a := labels.FromStrings("alertname", "A", "instance", "x", "job", "node")
+	b := labels.FromStrings("alertname", "A", "instance", "y", "job", "node")
+	c := labels.FromStrings("alertname", "C", "instance", "x", "job", "node")
+	sets := []labels.Labels{a, a, c, c, b, a}
+	got := sharedLabels(len(sets), func(i int) (string, labels.Labels) { return sets[i].Get("alertname"), sets[i] })
+	require.Equal(t, map[string]map[string]string{"A": {"alertname": "A", "job": "node"}}, got)
+}
