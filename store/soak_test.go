@@ -67,13 +67,15 @@ func (sv *soakValues) next(k int) float64 {
 // BenchmarkRingSoak runs the ring the way `cmd/compare -soak 30m -retention
 // 10m` does, in sample time: 50,000 node_exporter-like series scraped every
 // 5 s by "targets" of 1,000, for six retention periods, at vigil's GOGC of
-// 25, forcing no collection while it runs (vigil does not). It reports the
-// live heap per series (after a forced collection) at minute 10, when the
-// ring has just filled, and at the end, and the growth between them; the
-// chunk bytes and the ring's chunk lists per series at the end; and the CPU
-// per sample. With -v it logs the heap every five minutes.
+// 25, forcing no collection while it runs (vigil does not); and the same
+// with vigil's default retention of an hour, for two. It reports the live
+// heap per series (after a forced collection) once the ring has just
+// filled (minute 10, hour 1) and at the end, and the growth between them;
+// the chunk bytes and the ring's chunk lists per series at the end; and
+// the CPU per sample. With -v it logs the heap every half retention.
 //
-// Both points are just before a chunk is cut. At minute 10 a series holds
+// Both points are just before a chunk is cut. At minute 10 of the 10m
+// retention a series holds
 // exactly the retention (three closed chunks and a full head); at the end
 // the retention and half a chunk more (four closed chunks, the oldest
 // trimmed to the retention when half of it expired, and a full head), so
@@ -84,12 +86,15 @@ func (sv *soakValues) next(k int) float64 {
 //
 //	go test ./store -run '^$' -bench RingSoak -benchtime 1x -v
 func BenchmarkRingSoak(b *testing.B) {
+	b.Run("retention=10m", func(b *testing.B) { ringSoak(b, 10*time.Minute, 6) })
+	b.Run("retention=1h", func(b *testing.B) { ringSoak(b, time.Hour, 2) })
+}
+
+func ringSoak(b *testing.B, retention time.Duration, periods int) {
 	const (
 		n         = 50_000
 		perTarget = 1000
 		interval  = 5_000 // ms
-		retention = 10 * time.Minute
-		periods   = 6
 	)
 	defer debug.SetGCPercent(debug.SetGCPercent(25))
 	lsets := nodeLikeSeries(n)
@@ -101,7 +106,7 @@ func BenchmarkRingSoak(b *testing.B) {
 		sv := newSoakValues(n)
 		refs := make([]storage.SeriesRef, n)
 		cpu0 := cpuTime()
-		var live10m, liveEnd uint64
+		var liveFull, liveEnd uint64
 		for r := 1; r <= rounds; r++ {
 			for lo := 0; lo < n; lo += perTarget {
 				a := db.Appender()
@@ -125,7 +130,7 @@ func BenchmarkRingSoak(b *testing.B) {
 			if r == perPeriod || r == rounds {
 				runtime.GC()
 				if r == perPeriod {
-					live10m = readHeap().objects
+					liveFull = readHeap().objects
 				} else {
 					liveEnd = readHeap().objects
 				}
@@ -143,9 +148,9 @@ func BenchmarkRingSoak(b *testing.B) {
 			}
 			sh.mu.Unlock()
 		}
-		b.ReportMetric(float64(live10m)/n, "live-B/series@10m")
+		b.ReportMetric(float64(liveFull)/n, "live-B/series@full")
 		b.ReportMetric(float64(liveEnd)/n, "live-B/series@end")
-		b.ReportMetric(100*(float64(liveEnd)/float64(live10m)-1), "live-growth-%")
+		b.ReportMetric(100*(float64(liveEnd)/float64(liveFull)-1), "live-growth-%")
 		b.ReportMetric(float64(db.Stats().ChunkBytes)/n, "chunk-B/series")
 		b.ReportMetric(float64(lists)/n, "list-B/series")
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(rounds*n), "cpu-ns/sample")
