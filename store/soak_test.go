@@ -75,14 +75,13 @@ func (sv *soakValues) next(k int) float64 {
 // the CPU per sample. With -v it logs the heap every half retention.
 //
 // Both points are just before a chunk is cut. At minute 10 of the 10m
-// retention a series holds
-// exactly the retention (three closed chunks and a full head); at the end
-// the retention and half a chunk more (four closed chunks, the oldest
-// trimmed to the retention when half of it expired, and a full head), so
-// its chunk bytes are about a sixth higher, and the live heap should grow
-// by that and no more. Before the trim, and before the ring dropped its
-// expired chunk at each cut and grew its chunk list by one, the growth
-// was 24%.
+// retention a series holds exactly the retention (three closed chunks and
+// a full head); at the end the retention and half a chunk more (four
+// closed chunks, the oldest trimmed to the retention when half of it
+// expired, and a full head), so its chunk bytes are about a sixth higher,
+// and the live heap should grow by that and no more. Before the trim, and
+// before the ring dropped its expired chunk at each cut and grew its chunk
+// list by one, the growth was 24%.
 //
 //	go test ./store -run '^$' -bench RingSoak -benchtime 1x -v
 func BenchmarkRingSoak(b *testing.B) {
