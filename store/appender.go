@@ -191,7 +191,7 @@ func (a *appender) Commit() error {
 				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, ErrDuplicate))
 			}
 		default:
-			fresh := s.head == nil || s.headN >= samplesPerChunk || db.maxChunkSpan > 0 && p.t-s.headMint >= db.maxChunkSpan
+			fresh := s.head == nil || s.full(p.t, db.maxChunkSpan) // append starts a head
 			if fresh && len(s.closed) > 0 {
 				// The ring lets its expired chunks go before it takes
 				// the head in, so it does not grow past the chunks the

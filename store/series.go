@@ -124,12 +124,17 @@ func (s *memSeries) lastValue() float64 {
 	return s.lastV
 }
 
+// full reports whether the head chunk is to be cut before a sample at t:
+// it holds 120 samples, or spans maxSpan ms (0: no limit) from its first.
+func (s *memSeries) full(t, maxSpan int64) bool {
+	return s.head != nil && (s.headN >= samplesPerChunk || maxSpan > 0 && t-s.headMint >= maxSpan)
+}
+
 // append adds one sample, which the caller has checked is newer than maxt.
-// It returns the growth of the chunk bytes.
-// A full head chunk is cut first: 120 samples, or a span of maxSpan ms
-// (0: no limit) from its first sample.
+// It returns the growth of the chunk bytes. A full head chunk is cut
+// first.
 func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err error) {
-	if s.head != nil && (s.headN >= samplesPerChunk || maxSpan > 0 && t-s.headMint >= maxSpan) {
+	if s.full(t, maxSpan) {
 		grew += s.cut()
 	}
 	if s.head == nil {
