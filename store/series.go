@@ -43,7 +43,7 @@ func (c chunk) numSamples() int {
 	if len(c.data) < 2 {
 		return 0
 	}
-	return int(c.data[0])<<8 | int(c.data[1])
+	return int(binary.BigEndian.Uint16(c.bytes()))
 }
 
 // mint returns the timestamp of the chunk's first sample.

@@ -178,9 +178,12 @@ func (sw *snapshotWriter) writeSeries(l labels.Labels, cs []chunk) error {
 	b = binary.AppendUvarint(b, uint64(len(cs)))
 	cuts := sw.cuts[:0]
 	n := np + len(b)
-	for _, c := range cs {
+	for i, c := range cs {
 		before := len(b)
 		mint := c.mint()
+		if i == 0 {
+			sw.mint = min(sw.mint, mint) // chunks are in time order
+		}
 		b = binary.AppendVarint(b, mint)
 		b = binary.AppendUvarint(b, uint64(c.maxt-mint))
 		b = binary.AppendUvarint(b, uint64(len(c.data)))
@@ -196,7 +199,6 @@ func (sw *snapshotWriter) writeSeries(l labels.Labels, cs []chunk) error {
 	}
 	sw.buf, sw.cuts, sw.pieces = b, cuts, pieces
 	sw.series++
-	sw.mint = min(sw.mint, cs[0].mint())
 	sw.maxt = max(sw.maxt, cs[len(cs)-1].maxt)
 	return sw.recordPieces(recSeries, n, pieces...)
 }
