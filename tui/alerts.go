@@ -244,11 +244,11 @@ func (v *alertsView) rebuild() {
 	shared := sharedLabels(len(as), func(i int) (string, labels.Labels) { return alertName(as[i]), as[i].Labels })
 	for _, a := range as {
 		name := Sanitize(alertName(a), maxLabelLen)
-		ls := otherLabels(a.Labels, shared[alertName(a)], maxLineLen)
 		// The filter sees every label, shown or not.
-		if !v.filter.matches(string(a.State), name, otherLabels(a.Labels, nil, maxLineLen)) {
+		if v.filter.value() != "" && !v.filter.matches(string(a.State), name, otherLabels(a.Labels, nil, maxLineLen)) {
 			continue
 		}
+		ls := otherLabels(a.Labels, shared[alertName(a)], maxLineLen)
 		v.shown = append(v.shown, a)
 		state, style := string(a.State), v.stateStyle(a.State)
 		if !c.silencedUntil(a).IsZero() {
@@ -301,14 +301,14 @@ func (v *alertsView) rebuild() {
 	for i := len(c.events) - 1; i >= 0; i-- { // newest first
 		e := c.events[i]
 		name := Sanitize(e.Labels.Get(labels.AlertName), maxLabelLen)
-		ls := otherLabels(e.Labels, shared[e.Labels.Get(labels.AlertName)], maxLineLen)
-		all := otherLabels(e.Labels, nil, maxLineLen)
+		silenced := ""
 		if !e.SilencedUntil.IsZero() {
-			ls, all = "(silenced) "+ls, "(silenced) "+all
+			silenced = "(silenced) "
 		}
-		if !v.filter.matches(string(e.State), name, all) {
+		if v.filter.value() != "" && !v.filter.matches(string(e.State), name, silenced+otherLabels(e.Labels, nil, maxLineLen)) {
 			continue
 		}
+		ls := silenced + otherLabels(e.Labels, shared[e.Labels.Get(labels.AlertName)], maxLineLen)
 		rows = append(rows, row{
 			key:    itoa(i),
 			cells:  []string{e.Time.In(c.opts.Location).Format("15:04:05"), string(e.State), name, ls, formatShort(e.Value)},

@@ -563,3 +563,31 @@ func TestSharedLabelsCountsDistinctSets(t *testing.T) {
 	got := sharedLabels(len(sets), func(i int) (string, labels.Labels) { return sets[i].Get("alertname"), sets[i] })
 	require.Equal(t, map[string]map[string]string{"A": {"alertname": "A", "job": "node"}}, got)
 }
+
+// The Events pane does the same: the labels every event of an alert name
+// shares are left out once it has more than one label set, and the filter
+// still sees them.
+func TestAlertEventsShowWhatTellsAlertsApart(t *testing.T) {
+	events := make(chan alert.Event, 4)
+	opts := testOptions(t)
+	opts.AlertEvents = events
+	m := newTestModel(t, opts, 80, 24)
+	busy := func(instance string, st alert.State) alert.Event {
+		return alert.Event{Time: testNow, State: st, Value: 91,
+			Labels: labels.FromStrings("alertname", "NodeCPUBusy", "fleet_kind", "normal", "instance", instance)}
+	}
+	for _, e := range []alert.Event{busy("10.0.0.1:9100", alert.StatePending), busy("10.0.0.2:9100", alert.StatePending), busy("10.0.0.1:9100", alert.StateFiring)} {
+		events <- e
+		m = deliver(t, m, m.c.waitAlertEvent())
+	}
+	m = press(t, m, "3", "l", "l")
+	screen := m.View()
+	require.Contains(t, screen, `instance="10.0.0.1:9100"`)
+	require.Contains(t, screen, `instance="10.0.0.2:9100"`)
+	require.NotContains(t, screen, "fleet_kind", "shared by every NodeCPUBusy event")
+
+	m = press(t, m, "/", "n", "o", "r", "m", "a", "l", "enter")
+	require.Len(t, m.views[viewAlerts].(*alertsView).tables[paneEvents].rows, 3, "filtered on a label not shown")
+	m = press(t, m, "esc", "/", "x", "enter")
+	require.Empty(t, m.views[viewAlerts].(*alertsView).tables[paneEvents].rows)
+}
