@@ -178,6 +178,13 @@ func BenchmarkHeadBytes(b *testing.B) {
 	)
 	samples, scrapes := loadFixture(b)
 	per := len(samples) / scrapes
+	// Scrapes are replayed by position: each must list the same series
+	// in the same order, or samples would land on other series.
+	for i, s := range samples {
+		if i >= per*scrapes || !labels.Equal(s.lset, samples[i%per].lset) {
+			b.Fatalf("the fixture's scrapes do not all list the same %d series in one order (sample %d: %s)", per, i, s.lset)
+		}
+	}
 	lsets := make([]labels.Labels, copies*per)
 	for c := range copies {
 		for k := range per {
