@@ -37,10 +37,10 @@
 // happens at the start of one of ScrapeSlots slots of the interval, picked
 // by a hash of the target (so targets spread over the slots, each keeps
 // its phase, and the targets of a slot are scraped in one batch, one
-// wake-up of an otherwise idle process), then on a ticker. A scrape that starts within 2ms (at most 1% of the interval) of
-// its slot is stamped with the slot's time, as Prometheus does: regular
-// timestamps keep the store's compression near its best (see
-// BenchmarkCompression). Each scrape is one store transaction: the samples,
+// wake-up of an otherwise idle process), then on a ticker. A scrape that
+// starts within 2ms (at most 1% of the interval) of its slot is stamped
+// with the slot's time, as Prometheus does: regular timestamps keep the
+// store's compression near its best (see BenchmarkCompression). Each scrape is one store transaction: the samples,
 // stale markers for series that vanished, and the synthetic series up,
 // scrape_duration_seconds, scrape_samples_scraped,
 // scrape_samples_post_metric_relabeling and scrape_series_added.
