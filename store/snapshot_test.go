@@ -526,3 +526,32 @@ func TestDecodeSeriesChecksChunkStart(t *testing.T) {
 		})
 	}
 }
+
+// A snapshot written in the other float encoding is re-encoded on restore
+// (transcode), closed chunks and the open head alike, sample for sample;
+// chunk starts are read from the bytes in the encoding they are in.
+func TestRestoreOtherEncoding(t *testing.T) {
+	defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
+	for _, from := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
+		t.Run(from.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			chunkEncoding = from
+			db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			require.NoError(t, err)
+			fill(t, db, 5, 2*samplesPerChunk+7) // two closed chunks and a head each
+			want := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
+			require.NoError(t, db.Close())
+
+			chunkEncoding = otherEncoding(from)
+			db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			require.NoError(t, err)
+			defer db.Close()
+			require.Equal(t, int64(5), db.Stats().Restore.Series)
+			require.Equal(t, want, readAll(t, db, math.MinInt64, math.MaxInt64, allSeries))
+			a := db.Appender()
+			_, err = a.Append(0, labels.FromStrings("__name__", "m", "k", "a"), int64(2*samplesPerChunk+7)*1000, 1)
+			require.NoError(t, err, "the restored head takes the next sample")
+			require.NoError(t, a.Commit())
+		})
+	}
+}
