@@ -261,6 +261,7 @@ type line struct {
 	base   float64 // the value the walk is around, or the counter's rate base
 	value  float64
 	walk   float64 // gauges: current offset, a fraction of base
+	ten    float64 // 10^d for a value recorded with d decimals (whole numbers: 1), 0 for any
 	cpu    int     // cpu lines: index into target.cpus
 	share  float64 // cpu lines: the mode's share of busy time; -1 for idle
 }
@@ -296,6 +297,10 @@ func newTarget(index int, kind Kind, fams []family, uptime float64, start time.T
 			if v, ok := synchronised[f.name]; ok {
 				l.base, l.value = v, v
 			}
+			l.ten = precision(l.value)
+			if l.model == cpu {
+				l.ten = 100 // the kernel counts CPU time in hundredths (USER_HZ), an idle mode's 0 too
+			}
 			switch l.model {
 			case counter:
 				l.value = s.value * scale
@@ -319,6 +324,28 @@ func newTarget(index int, kind Kind, fams []family, uptime float64, start time.T
 		}
 	}
 	return t
+}
+
+// maxDecimals is the most decimals a recorded value may have for the fleet
+// to keep its values to as many: beyond it (the clock's nanoseconds, a
+// ratio) they take whatever the walk gives.
+const maxDecimals = 6
+
+// precision returns 10^d for the fewest decimals d that write v exactly,
+// or 0 when it takes more than maxDecimals. node_exporter's values are
+// mostly whole numbers (bytes, packets, pages), and the rest mostly come
+// with a few decimals (CPU seconds in hundredths, load averages): a fleet
+// that wrote every value to the last bit of a float64 would hand both
+// scrapers samples about twice as hard to compress as an exporter's.
+func precision(v float64) float64 {
+	ten := 1.0
+	for range maxDecimals + 1 {
+		if math.Round(v*ten)/ten == v {
+			return ten
+		}
+		ten *= 10
+	}
+	return 0
 }
 
 // labelValue returns the value of label name in a recorded series prefix,
@@ -426,7 +453,11 @@ func (t *target) render(now time.Time, b []byte) []byte {
 			h++
 		}
 		b = append(b, l.prefix...)
-		b = strconv.AppendFloat(b, l.value, 'g', -1, 64)
+		v := l.value
+		if l.ten > 0 {
+			v = math.Round(v*l.ten) / l.ten
+		}
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
 		b = append(b, '\n')
 	}
 	if t.kind == Hostile {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -155,8 +156,9 @@ func TestValuesStayPlausible(t *testing.T) {
 		for step := 1; step <= 360; step++ {
 			cur, err := parse(t, tg.render(start.Add(time.Duration(step)*5*time.Second), nil))
 			require.NoError(t, err)
-			// A CPU's modes add up to the 5 s that passed; idle takes 0..5 s.
-			spent := map[string]float64{}
+			// A CPU's modes add up to the 5 s that passed, give or take
+			// their hundredths; idle takes 0..5 s.
+			spent, modes := map[string]float64{}, map[string]int{}
 			for k, v := range cur {
 				if !strings.HasPrefix(k, `{__name__="node_cpu_seconds_total"`) {
 					continue
@@ -165,13 +167,14 @@ func TestValuesStayPlausible(t *testing.T) {
 				require.GreaterOrEqual(t, d, 0.0, k)
 				_, c, _ := strings.Cut(k, ` cpu="`)
 				spent[c[:strings.IndexByte(c, '"')]] += d
+				modes[c[:strings.IndexByte(c, '"')]]++
 				if strings.Contains(k, `mode="idle"`) {
 					require.LessOrEqual(t, d, 5.0, k)
 				}
 			}
 			require.Len(t, spent, 2)
 			for c, d := range spent {
-				require.InDelta(t, 5, d, 1e-6, "cpu %s at step %d", c, step)
+				require.InDelta(t, 5, d, 0.01*float64(modes[c])+1e-9, "cpu %s at step %d", c, step)
 			}
 			require.Less(t, cur[`{__name__="node_memory_MemAvailable_bytes"}`], cur[`{__name__="node_memory_MemTotal_bytes"}`])
 			root := `device="/dev/vda", fstype="ext4", mountpoint="/"}`
@@ -180,10 +183,58 @@ func TestValuesStayPlausible(t *testing.T) {
 			// Untyped counters of the netstat collector only grow.
 			require.GreaterOrEqual(t, cur[`{__name__="node_netstat_Tcp_InSegs"}`], prev[`{__name__="node_netstat_Tcp_InSegs"}`])
 			// A gauge stays within a quarter of its recorded value.
-			require.InDelta(t, recorded[`{__name__="node_load1"}`], cur[`{__name__="node_load1"}`], recorded[`{__name__="node_load1"}`]/4+1e-9)
+			require.InDelta(t, recorded[`{__name__="node_load1"}`], cur[`{__name__="node_load1"}`], recorded[`{__name__="node_load1"}`]/4+0.005)
 			prev = cur
 		}
 	}
+}
+
+// TestValuesKeepRecordedDecimals checks that a series recorded as a whole
+// number, or with a few decimals, keeps to as many: node_exporter writes
+// bytes and counts, not the last bits of a float64, and how well both
+// scrapers compress the fleet's samples depends on it.
+func TestValuesKeepRecordedDecimals(t *testing.T) {
+	rec := loadRecording(t)
+	decimals := map[string]int{} // by series, for those with few
+	recorded, err := parse(t, tg0(t, rec))
+	require.NoError(t, err)
+	for k, v := range recorded {
+		if name, _, _ := strings.Cut(strings.TrimPrefix(k, `{__name__="`), `"`); synchronised[name] != 0 {
+			continue // not the recorded value
+		}
+		if strings.HasPrefix(k, `{__name__="node_cpu_seconds_total"`) {
+			decimals[k] = 2 // hundredths, whatever the recording's value
+			continue
+		}
+		for d, ten := 0, 1.0; d <= maxDecimals; d, ten = d+1, ten*10 {
+			if math.Round(v*ten)/ten == v {
+				decimals[k] = d
+				break
+			}
+		}
+	}
+	require.Greater(t, len(decimals), len(recorded)*3/4, "series with few decimals in the recording")
+	start := time.Now()
+	tg := newTarget(9, Normal, rec.scaled(len(recorded)), rec.uptime, start)
+	changed := map[string]bool{}
+	var prev map[string]float64
+	for step := 1; step <= 120; step++ {
+		cur, err := parse(t, tg.render(start.Add(time.Duration(step)*5*time.Second), nil))
+		require.NoError(t, err)
+		for k, v := range cur {
+			if d, ok := decimals[k]; ok {
+				s := strconv.FormatFloat(v, 'f', -1, 64)
+				_, frac, _ := strings.Cut(s, ".")
+				require.LessOrEqual(t, len(frac), d, "%s = %s at step %d, recorded with %d decimals", k, s, step, d)
+			}
+			if prev != nil && prev[k] != v {
+				changed[k] = true
+			}
+		}
+		prev = cur
+	}
+	// The values still move: most counters and gauges change in ten minutes.
+	require.Greater(t, len(changed), len(recorded)/3, "series that changed in 120 scrapes")
 }
 
 // tg0 is the recording's body as fleet renders it before any time passes.

@@ -41,6 +41,10 @@
 //     below it, and totals and sizes stay put, so MemAvailable stays under
 //     MemTotal and a filesystem's avail and files_free under size and files;
 //   - node_time_seconds is the clock;
+//   - a value keeps the decimals it was recorded with, up to six: whole
+//     numbers (bytes, packets, pages) stay whole, CPU seconds come in
+//     hundredths as the kernel counts them, so counters with a low rate
+//     tick rather than creep and the samples compress as an exporter's do;
 //   - the clock is synchronised (node_timex_sync_status 1, maxerror 50 ms):
 //     the recording's VM was not, which would fire NodeClockNotSynchronising
 //     on every target.
