@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -146,11 +148,9 @@ func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err err
 		grew += len(c.Bytes()) // the header: dropping the chunk takes it off too
 	}
 	if s.app == nil {
-		app, err := s.head.Appender()
-		if err != nil {
+		if err := s.reopenHead(); err != nil {
 			return grew, err
 		}
-		s.app = app
 	}
 	before := len(s.head.Bytes())
 	s.app.Append(0, t, v)
@@ -181,6 +181,79 @@ func (s *memSeries) newHead() (chunkenc.Chunk, error) {
 	}
 	return chunkenc.NewEmptyChunk(chunkEncoding)
 }
+
+// reopenHead gives a head chunk made from bytes (a restored one) its
+// appender. chunkenc's appender on such a chunk goes on where the bytes end
+// only where resumes says so; elsewhere the samples are appended to a new
+// chunk of the same room.
+func (s *memSeries) reopenHead() error {
+	if resumes[chunkEncoding] {
+		app, err := s.head.Appender()
+		if err != nil {
+			return err
+		}
+		s.app = app
+		return nil
+	}
+	b := s.head.Bytes()
+	c, err := chunkenc.NewEmptyChunk(chunkEncoding)
+	if err != nil {
+		return err
+	}
+	if c, err = chunkenc.FromData(chunkEncoding, append(make([]byte, 0, cap(b)), c.Bytes()...)); err != nil {
+		return err
+	}
+	app, err := c.Appender()
+	if err != nil {
+		return err
+	}
+	it := s.head.Iterator(nil)
+	for it.Next() == chunkenc.ValFloat {
+		t, v := it.At()
+		app.Append(0, t, v)
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	s.head, s.app = c, app
+	return nil
+}
+
+// resumes says by encoding whether chunkenc's Appender, on a chunk made from
+// bytes, goes on where the bytes end. EncXOR2's does. EncXOR's (v0.316)
+// starts at the next whole byte and leaves the chunk unreadable from there:
+// it does not restore how much of the last byte is written.
+var resumes = func() (ok [256]bool) {
+	for _, e := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
+		c, err := chunkenc.NewEmptyChunk(e)
+		if err != nil {
+			continue
+		}
+		app, err := c.Appender()
+		if err != nil {
+			continue
+		}
+		// The first sample takes whole bytes; the second leaves the last
+		// one part-written.
+		app.Append(0, 1000, 1.5)
+		app.Append(0, 2000, 2.5)
+		if c, err = chunkenc.FromData(e, bytes.Clone(c.Bytes())); err != nil {
+			continue
+		}
+		if app, err = c.Appender(); err != nil {
+			continue
+		}
+		app.Append(0, 3000, 3.5)
+		var got []float64
+		it := c.Iterator(nil)
+		for it.Next() == chunkenc.ValFloat {
+			_, v := it.At()
+			got = append(got, v)
+		}
+		ok[e] = it.Err() == nil && slices.Equal(got, []float64{1.5, 2.5, 3.5})
+	}
+	return ok
+}()
 
 // firstHeadBytes is the room a new series' first head chunk starts with:
 // its first sample (a varint timestamp and a raw value) and a few more.
