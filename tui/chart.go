@@ -146,25 +146,19 @@ func renderChart(st *Styles, ascii bool, loc *time.Location, width, height int, 
 			minY, maxY = minY-math.Abs(minY)*0.1, minY+math.Abs(minY)*0.1
 		}
 	}
-	timeFmt := "15:04"
-	if end.Sub(start) < 10*time.Minute {
-		timeFmt = "15:04:05"
-	}
-	xfmt := func(_ int, v float64) string {
-		return time.Unix(int64(v), 0).In(loc).Format(timeFmt)
-	}
 	yf := func(_ int, v float64) string { return yfmt(v) }
 
-	xSteps := max((width-8)/12, 1)
+	// ntcharts tries a time label at every column (step 1) where the one
+	// before is free; timeTicks answers only where a round time falls.
 	ySteps := max(ch/3, 1)
 	m := timeserieslinechart.New(width, ch,
 		timeserieslinechart.WithTimeRange(start, end),
 		timeserieslinechart.WithYRange(minY, maxY),
-		timeserieslinechart.WithXLabelFormatter(linechart.LabelFormatter(xfmt)),
 		timeserieslinechart.WithYLabelFormatter(linechart.LabelFormatter(yf)),
-		timeserieslinechart.WithXYSteps(xSteps, ySteps),
+		timeserieslinechart.WithXYSteps(1, ySteps),
 		timeserieslinechart.WithAxesStyles(st.ChartAxis, st.ChartLabel),
 	)
+	m.XLabelFormatter = timeTicks(loc, start, end, m.GraphWidth())
 	m.AutoMaxX, m.AutoMinX, m.AutoMaxY, m.AutoMinY = false, false, false, false
 	names := make([]string, 0, len(series))
 	for i, s := range series {
@@ -198,4 +192,45 @@ func renderChart(st *Styles, ascii bool, loc *time.Location, width, height int, 
 		out += lb.String()
 	}
 	return out
+}
+
+// tickSteps are the times between labels a time axis may use, shortest
+// first.
+var tickSteps = []time.Duration{
+	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+}
+
+// timeTicks returns the label formatter of a time axis from start to end
+// over cols columns: a label at the column where a multiple of a round step
+// of loc's wall clock falls (1m, 2m, 5m, …: the shortest that leaves a free
+// column after each label), and nothing at any other column. Labels placed
+// every few columns, as ntcharts does, read 09:45 09:47 09:49 09:52 where
+// the time per column is not round.
+func timeTicks(loc *time.Location, start, end time.Time, cols int) linechart.LabelFormatter {
+	perCol := end.Sub(start).Seconds() / float64(max(cols, 1))
+	step, layout := tickSteps[len(tickSteps)-1], "01-02"
+	for _, s := range tickSteps {
+		l := "15:04"
+		if s < time.Minute {
+			l = "15:04:05"
+		}
+		if s.Seconds() >= float64(len(l)+1)*perCol {
+			step, layout = s, l
+			break
+		}
+	}
+	st := step.Seconds()
+	return func(_ int, v float64) string {
+		// The column covers [v, v+perCol); the tick is the first
+		// multiple of the step there, in wall-clock seconds.
+		_, off := time.Unix(int64(v), 0).In(loc).Zone()
+		wall := v + float64(off)
+		tick := math.Ceil(wall/st) * st
+		if tick >= wall+perCol {
+			return ""
+		}
+		return time.Unix(int64(tick)-int64(off), 0).In(loc).Format(layout)
+	}
 }
