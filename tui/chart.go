@@ -213,8 +213,11 @@ func timeTicks(loc *time.Location, start, end time.Time, cols int) linechart.Lab
 	step, layout := tickSteps[len(tickSteps)-1], "01-02"
 	for _, s := range tickSteps {
 		l := "15:04"
-		if s < time.Minute {
+		switch {
+		case s < time.Minute:
 			l = "15:04:05"
+		case s >= 24*time.Hour:
+			l = "01-02" // month and day: every label would read 00:00
 		}
 		if s.Seconds() >= float64(len(l)+1)*perCol {
 			step, layout = s, l

@@ -74,6 +74,7 @@ func TestTimeTicks(t *testing.T) {
 		{time.UTC, time.Hour, 75, 5 * time.Minute, "15:04", -1},
 		{time.UTC, time.Hour, 40, 10 * time.Minute, "15:04", -1},
 		{kolkata, 24 * time.Hour, 75, 2 * time.Hour, "15:04", 0},
+		{kolkata, 7 * 24 * time.Hour, 75, 24 * time.Hour, "01-02", 0},
 	} {
 		start := time.Date(2026, 12, 5, 9, 45, 17, 0, time.UTC)
 		end := start.Add(tc.rng)
