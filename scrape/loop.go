@@ -197,12 +197,28 @@ func snap(prev, now time.Time, interval time.Duration) time.Time {
 	return now
 }
 
+// onTime returns the time a scrape that starts at now counts as: its slot's
+// planned time when it starts at most a hundredth of the interval after it,
+// else now. A slot's targets wake together (see ScrapeSlots), and the last
+// of them may run some milliseconds after the first, past snap's
+// tolerance: its timestamps would then wander from scrape to scrape, and a
+// timestamp off the interval costs a chunk bits that one on it does not.
+func onTime(planned, now time.Time, interval time.Duration) time.Time {
+	if d := now.Sub(planned); d >= 0 && d <= interval/100 {
+		return planned
+	}
+	return now
+}
+
 // run scrapes until ctx (the loop's own) ends. parent is the manager's
 // context: when only the loop was stopped (the target went away), stale
 // markers are written for its series at the next slot, as Prometheus does.
 func (l *loop) run(parent, ctx context.Context) {
+	// A timer's channel carries the time it was due, not when its
+	// receiver got to run: that is the slot's planned time.
+	var planned time.Time
 	select {
-	case <-time.After(l.offset(time.Now())):
+	case planned = <-time.After(l.offset(time.Now())):
 	case <-ctx.Done():
 		close(l.stopped)
 		return
@@ -211,13 +227,13 @@ func (l *loop) run(parent, ctx context.Context) {
 	defer ticker.Stop()
 	var last, aligned time.Time
 	for {
-		now := snap(aligned, time.Now(), l.t.interval)
+		now := snap(aligned, onTime(planned, time.Now(), l.t.interval), l.t.interval)
 		aligned = now
 		l.scrapeOnce(ctx, now)
 		last = now
 		select {
 		case <-ctx.Done():
-		case <-ticker.C:
+		case planned = <-ticker.C:
 			continue
 		}
 		break

@@ -34,6 +34,28 @@ func TestSnap(t *testing.T) {
 	}
 }
 
+// TestOnTime: a scrape that starts late within a hundredth of its interval
+// counts as started at its slot's planned time, so that the targets a slot
+// wakes together keep timestamps exactly one interval apart however long
+// each waited to run; a later one counts as started when it did.
+func TestOnTime(t *testing.T) {
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	const iv = 5 * time.Second
+	require.Equal(t, t0, onTime(t0, t0.Add(30*time.Millisecond), iv))
+	require.Equal(t, t0, onTime(t0, t0.Add(50*time.Millisecond), iv))
+	require.Equal(t, t0.Add(51*time.Millisecond), onTime(t0, t0.Add(51*time.Millisecond), iv), "later than 1%")
+	require.Equal(t, t0.Add(-time.Millisecond), onTime(t0, t0.Add(-time.Millisecond), iv), "before its slot")
+
+	// As run uses it: slots exactly an interval apart (a ticker's times),
+	// starts up to 40 ms late, well past snap's 2 ms.
+	var aligned time.Time
+	for k, lateMs := range []int{0, 7, 40, 3, 25, 0, 39} {
+		planned := t0.Add(time.Duration(k) * iv)
+		aligned = snap(aligned, onTime(planned, planned.Add(time.Duration(lateMs)*time.Millisecond), iv), iv)
+		require.Equal(t, planned, aligned, "scrape %d, %d ms late", k, lateMs)
+	}
+}
+
 // TestReloadSameConfigKeepsLoops: loading the same file again (as SIGHUP
 // does) leaves every loop running as it is.
 func TestReloadSameConfigKeepsLoops(t *testing.T) {
