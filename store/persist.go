@@ -304,7 +304,7 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	}
 	if enc != chunkEncoding {
 		var err error
-		if cs, err = transcode(cs, chunkEncoding); err != nil {
+		if cs, err = transcode(cs); err != nil {
 			rep.DroppedSeries++
 			return nil
 		}
@@ -365,28 +365,17 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	return s
 }
 
-// transcode re-encodes chunks written in another float encoding.
-func transcode(cs []chunk, enc chunkenc.Encoding) ([]chunk, error) {
+// transcode re-encodes chunks written in the other float encoding into the
+// store's.
+func transcode(cs []chunk) ([]chunk, error) {
 	out := make([]chunk, 0, len(cs))
 	for _, c := range cs {
-		src, err := chunkenc.FromData(otherEncoding(enc), c.bytes())
+		src, err := chunkenc.FromData(otherEncoding(chunkEncoding), c.bytes())
 		if err != nil {
 			return nil, err
 		}
-		dst, err := chunkenc.NewEmptyChunk(enc)
+		dst, _, _, err := reencode(src, math.MinInt64, len(c.data))
 		if err != nil {
-			return nil, err
-		}
-		app, err := dst.Appender()
-		if err != nil {
-			return nil, err
-		}
-		it := src.Iterator(nil)
-		for it.Next() == chunkenc.ValFloat {
-			t, v := it.At()
-			app.Append(0, t, v)
-		}
-		if err := it.Err(); err != nil {
 			return nil, err
 		}
 		out = append(out, newChunk(dst.Bytes(), c.maxt))

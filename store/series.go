@@ -176,10 +176,41 @@ func (s *memSeries) newHead() (chunkenc.Chunk, error) {
 	if n := len(s.closed); n > 0 {
 		size = max(size, len(s.closed[n-1].data)*5/8)
 	}
+	return emptyChunk(size)
+}
+
+// emptyChunk returns an empty chunk in the store's encoding with room for
+// size bytes before append has to grow it.
+func emptyChunk(size int) (chunkenc.Chunk, error) {
 	if hdr := emptyChunkLen[chunkEncoding]; hdr > 0 {
-		return chunkenc.FromData(chunkEncoding, make([]byte, hdr, size))
+		return chunkenc.FromData(chunkEncoding, make([]byte, hdr, max(size, hdr)))
 	}
 	return chunkenc.NewEmptyChunk(chunkEncoding)
+}
+
+// reencode appends the samples of src from mint on to an empty chunk in the
+// store's encoding with room for size bytes. It returns that chunk, its
+// appender, open where the samples end, and how many samples it took.
+func reencode(src chunkenc.Chunk, mint int64, size int) (chunkenc.Chunk, chunkenc.Appender, int, error) {
+	dst, err := emptyChunk(size)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	app, err := dst.Appender()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	n := 0
+	it := src.Iterator(nil)
+	for it.Next() == chunkenc.ValFloat {
+		t, v := it.At()
+		if t < mint {
+			continue
+		}
+		app.Append(0, t, v)
+		n++
+	}
+	return dst, app, n, it.Err()
 }
 
 // reopenHead gives a head chunk made from bytes (a restored one) its
@@ -195,24 +226,8 @@ func (s *memSeries) reopenHead() error {
 		s.app = app
 		return nil
 	}
-	b := s.head.Bytes()
-	c, err := chunkenc.NewEmptyChunk(chunkEncoding)
+	c, app, _, err := reencode(s.head, math.MinInt64, cap(s.head.Bytes()))
 	if err != nil {
-		return err
-	}
-	if c, err = chunkenc.FromData(chunkEncoding, append(make([]byte, 0, cap(b)), c.Bytes()...)); err != nil {
-		return err
-	}
-	app, err := c.Appender()
-	if err != nil {
-		return err
-	}
-	it := s.head.Iterator(nil)
-	for it.Next() == chunkenc.ValFloat {
-		t, v := it.At()
-		app.Append(0, t, v)
-	}
-	if err := it.Err(); err != nil {
 		return err
 	}
 	s.head, s.app = c, app
@@ -360,31 +375,11 @@ func trimChunk(c chunk, mint int64) (_ chunk, ok bool) {
 	if err != nil {
 		return c, false
 	}
-	dst, err := chunkenc.NewEmptyChunk(chunkEncoding)
-	if err != nil {
+	dst, _, n, err := reencode(src, mint, len(c.data))
+	if err != nil || n == 0 {
 		return c, false
 	}
-	app, err := dst.Appender()
-	if err != nil {
-		return c, false
-	}
-	kept := false
-	it := src.Iterator(nil)
-	for it.Next() == chunkenc.ValFloat {
-		t, v := it.At()
-		if t < mint {
-			continue
-		}
-		kept = true
-		app.Append(0, t, v)
-	}
-	if it.Err() != nil || !kept {
-		return c, false
-	}
-	b := dst.Bytes()
-	data := make([]byte, len(b))
-	copy(data, b)
-	return newChunk(data, c.maxt), true
+	return newChunk(bytes.Clone(dst.Bytes()), c.maxt), true
 }
 
 // chunksIn appends to dst the chunks overlapping [mint, maxt], the open head
