@@ -37,11 +37,14 @@
 // happens at the start of one of ScrapeSlots slots of the interval, picked
 // by a hash of the target (so targets spread over the slots, each keeps
 // its phase, and the targets of a slot are scraped in one batch, one
-// wake-up of an otherwise idle process), then on a ticker. A scrape that
-// starts within 2ms (at most 1% of the interval) of its slot is stamped
-// with the slot's time, as Prometheus does: regular timestamps keep the
-// store's compression near its best (see BenchmarkCompression). Each scrape is one store transaction: the samples,
-// stale markers for series that vanished, and the synthetic series up,
+// wake-up of an otherwise idle process), then on a ticker. A scrape is
+// stamped with its slot's planned time when it starts within 1% of the
+// interval after it (onTime: a slot's targets run one after another), or
+// with the last stamp plus the interval when it is within 2ms of that
+// (snap, as Prometheus does): regular timestamps keep the store's
+// compression near its best (see BenchmarkCompression). Each scrape is
+// one store transaction: the samples, stale markers for series that
+// vanished, and the synthetic series up,
 // scrape_duration_seconds, scrape_samples_scraped,
 // scrape_samples_post_metric_relabeling and scrape_series_added.
 //
