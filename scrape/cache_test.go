@@ -2,6 +2,7 @@ package scrape_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"testing"
@@ -85,4 +86,57 @@ func TestContentTypeChanges(t *testing.T) {
 		h := l.ScrapeBody(s.ct, []byte(s.body), t0.Add(time.Duration(i)*time.Second))
 		require.Equal(t, s.fail, h.LastError != "", "step %d: %q", i, h.LastError)
 	}
+}
+
+// TestMapsGoWhenQuiet: a target whose series keep their places leaves its
+// loop with no lookup maps after a few scrapes. What the last body's order
+// does not find later (a moved series, another form of a known one, one
+// back after its entry went) is found as before, from maps built again.
+func TestMapsGoWhenQuiet(t *testing.T) {
+	b := &body{}
+	db := newTestDB(t)
+	l, addr := newTestLoop(t, b, db, nil)
+	i := 0
+	scrape := func(n int, body string) {
+		t.Helper()
+		b.set(body)
+		for range n {
+			h := l.Scrape(t0.Add(time.Duration(i) * time.Second))
+			require.Empty(t, h.LastError)
+			i++
+		}
+	}
+	added := func() float64 {
+		t.Helper()
+		s, ok := db.last(tl(addr, "__name__", "scrape_series_added"))
+		require.True(t, ok)
+		return s.V
+	}
+	dA, dB := "d{x=\"1\",y=\"2\"}", "d{ y=\"2\", x=\"1\" }"
+
+	scrape(5, "a 1\nb 2\n"+dA+" 3\n")
+	require.False(t, l.MapsHeld(), "every series kept its place")
+	scrape(1, "b 2\n"+dA+" 3\na 1\n") // moved
+	require.True(t, l.MapsHeld())
+	require.Equal(t, 0.0, added())
+	scrape(4, "b 2\n"+dA+" 3\na 1\n")
+	require.False(t, l.MapsHeld())
+	scrape(1, "b 2\n"+dB+" 3\na 1\n") // another form, the same series
+	require.Equal(t, 0.0, added())
+	d := tl(addr, "__name__", "d", "x", "1", "y", "2")
+	require.Len(t, db.samples(d), 11, "no stale marker between the forms")
+
+	// With a series new every scrape the maps stay, and d's entry, now
+	// under both forms' keys, goes while they are held: its other key
+	// must not find it afterwards.
+	for k := range 12 {
+		scrape(1, fmt.Sprintf("b 2\na 1\nc{n=\"%d\"} 1\n", k))
+		require.True(t, l.MapsHeld())
+	}
+	scrape(1, "b 2\n"+dB+" 4\na 1\nc{n=\"x\"} 1\n")
+	require.Equal(t, 2.0, added(), "c{n=\"x\"} and d are new to the loop")
+	got := db.samples(d)
+	require.Len(t, got, 13)
+	require.True(t, isStale(got[11].V))
+	require.Equal(t, 4.0, got[12].V)
 }

@@ -68,3 +68,6 @@ func (t *TestLoop) ScrapeBody(ct string, body []byte, ts time.Time) TargetHealth
 	t.l.scraper = staticScraper{ct, body}
 	return t.Scrape(ts)
 }
+
+// MapsHeld reports whether the loop holds either of its lookup maps.
+func (t *TestLoop) MapsHeld() bool { return t.l.cache != nil || t.l.byHash != nil }

@@ -71,16 +71,27 @@ type loop struct {
 	seed    uint64
 
 	// Owned by the loop goroutine (and by tests calling scrapeOnce).
-	cache        map[uint64]*entry // by seriesKey.h
-	byHash       map[uint64]*entry
-	seq          []*entry // the series of the last body, in its order: see append
-	textCT       string   // a Content-Type textparse.New read as the text format: see parser
+	//
+	// all holds every entry once; seq finds nearly all of them in a body
+	// (see append). The two maps are only for what seq does not find: a
+	// series at a new place, a new series. They cost 74 bytes an entry,
+	// more than the entry itself, so they are built from all when first
+	// needed and let go after quietScrapes scrapes without use: a target
+	// whose series keep their order holds none.
+	all     []*entry
+	seq     []*entry          // the series of the last body, in its order: see append
+	cache   map[uint64]*entry // by seriesKey.h, or nil: see lookup
+	byHash  map[uint64]*entry // by the labels' hash, or nil: see hashes
+	aliased bool              // cache has a key other than its entry's own
+	quiet   int               // scrapes since cache or byHash was used
+	fresh   int               // all[fresh:] were made by this scrape: see forgetNew
+
+	textCT       string // a Content-Type textparse.New read as the text format: see parser
 	iter         uint64
 	lb           *labels.Builder
 	symbols      *labels.SymbolTable
 	meta         *metaLines // the comment lines of recent bodies: see textParser
 	lset         labels.Labels
-	newKeys      []uint64
 	report       [5]storage.SeriesRef
 	reportLabels [5]labels.Labels
 	inherited    []*entry    // live series of the loop this one replaced, see adopt
@@ -98,8 +109,6 @@ type loop struct {
 func newLoop(t *target, s scraper, app store.Appendable, opts loopOptions, logger *slog.Logger) *loop {
 	l := &loop{
 		t: t, scraper: s, app: app, opts: opts, logger: logger,
-		cache:   map[uint64]*entry{},
-		byHash:  map[uint64]*entry{},
 		lb:      labels.NewBuilder(labels.EmptyLabels()),
 		symbols: labels.NewSymbolTable(),
 		meta:    newMetaLines(),
@@ -128,11 +137,11 @@ func (l *loop) adopt(old *loop) {
 	l.iter, l.report, l.reported = old.iter, old.report, old.reported
 	l.types.inherit(&old.types)
 	if reflect.DeepEqual(l.opts, old.opts) {
-		l.cache, l.byHash = old.cache, old.byHash
+		l.all, l.cache, l.byHash, l.aliased = old.all, old.cache, old.byHash, old.aliased
 	} else {
 		l.inherited = old.inherited
-		for _, ce := range old.byHash {
-			if !ce.stale && (!ce.explicit || old.opts.trackTSStaleness) {
+		for _, ce := range old.all {
+			if !ce.dropped && !ce.stale && (!ce.explicit || old.opts.trackTSStaleness) {
 				l.inherited = append(l.inherited, ce)
 			}
 		}
@@ -345,9 +354,6 @@ func (l *loop) scrapeOnce(ctx context.Context, ts time.Time) {
 			}
 		}
 	}
-	if err == nil {
-		l.newKeys = l.newKeys[:0]
-	}
 
 	series := 0
 	if err == nil {
@@ -412,6 +418,10 @@ func isRefused(err error) bool {
 // their own and honor_timestamps is set), then stale markers for the
 // series that are gone. An error fails the whole scrape.
 func (l *loop) append(app store.Appender, body []byte, contentType string, t int64) (st scrapeStats, err error) {
+	l.fresh = len(l.all)
+	if l.quiet++; l.quiet > quietScrapes {
+		l.cache, l.byHash, l.aliased = nil, nil, false
+	}
 	p, err := l.parser(body, contentType)
 	if err != nil {
 		return st, err
@@ -452,7 +462,7 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 		if hint.n > 0 && hint == k {
 			ce = l.seq[nseq]
 		} else {
-			ce = l.cache[k.h]
+			ce = l.lookup(k.h)
 		}
 		if ce == nil {
 			// Not a series the parser has read before: it reads it
@@ -475,7 +485,7 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 				ce.key, ce.keyLen = k.h, k.n
 			}
 			l.cache[k.h] = ce
-			l.newKeys = append(l.newKeys, k.h)
+			l.aliased = l.aliased || ce.key != k.h
 		}
 		if nseq < len(l.seq) {
 			l.seq[nseq] = ce
@@ -526,32 +536,75 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 	l.types.end()
 	if l.inherited != nil {
 		for _, old := range l.inherited {
-			if ce, ok := l.byHash[old.lset.Hash()]; ok && ce.iter == l.iter && labels.Equal(ce.lset, old.lset) {
+			if ce, ok := l.hashes()[old.lset.Hash()]; ok && ce.iter == l.iter && labels.Equal(ce.lset, old.lset) {
 				continue
 			}
 			l.appendStale(app, old, t)
 		}
 		l.inherited = nil
 	}
-	if st.keys == len(l.cache) {
+	if st.keys == len(l.all) {
 		return st, nil // every series known was in this body: none is stale
 	}
 	// Series seen before but not in this body are stale now.
-	for k, ce := range l.cache {
+	kept := l.all[:0]
+	for _, ce := range l.all {
 		if ce.iter == l.iter || ce.dropped && l.iter-ce.iter <= keepUnseen {
+			kept = append(kept, ce)
 			continue
 		}
 		if !ce.stale && !ce.dropped && (!ce.explicit || l.opts.trackTSStaleness) {
 			l.appendStale(app, ce, t)
 		}
-		if l.iter-ce.iter > keepUnseen {
-			delete(l.cache, k) // not in l.seq: every entry there was in this body
-			if l.byHash[ce.lset.Hash()] == ce {
-				delete(l.byHash, ce.lset.Hash())
+		if l.iter-ce.iter <= keepUnseen {
+			kept = append(kept, ce)
+			continue
+		}
+		// It goes (it is not in l.seq: every entry there was in this body).
+		if l.aliased {
+			l.cache, l.aliased = nil, false // its other keys are not known
+		} else if l.cache[ce.key] == ce {
+			delete(l.cache, ce.key)
+		}
+		if l.byHash != nil && !ce.dropped && l.byHash[ce.lset.Hash()] == ce {
+			delete(l.byHash, ce.lset.Hash())
+		}
+	}
+	clear(l.all[len(kept):])
+	l.all = kept
+	return st, nil
+}
+
+// quietScrapes is how many scrapes in a row may find every series by its
+// place in the last body before the loop lets its maps go.
+const quietScrapes = 3
+
+// lookup returns the entry of the series whose key hashes to h, or nil.
+// It builds the cache from all if it was let go.
+func (l *loop) lookup(h uint64) *entry {
+	l.quiet = 0
+	if l.cache == nil {
+		l.cache = make(map[uint64]*entry, len(l.all))
+		for _, ce := range l.all {
+			l.cache[ce.key] = ce
+		}
+	}
+	return l.cache[h]
+}
+
+// hashes returns the map of the entries by their labels' hash, building it
+// from all if it was let go.
+func (l *loop) hashes() map[uint64]*entry {
+	l.quiet = 0
+	if l.byHash == nil {
+		l.byHash = make(map[uint64]*entry, len(l.all))
+		for _, ce := range l.all {
+			if !ce.dropped {
+				l.byHash[ce.lset.Hash()] = ce
 			}
 		}
 	}
-	return st, nil
+	return l.byHash
 }
 
 // parser returns the parser for body. For the text format that is a
@@ -603,17 +656,20 @@ func (st *scrapeStats) refuse(why error, ls labels.Labels) {
 func (l *loop) newEntry(sample labels.Labels) (*entry, bool, error) {
 	lset := l.sampleLabels(sample)
 	if lset.IsEmpty() {
-		return &entry{dropped: true, iter: l.iter}, false, nil
+		ce := &entry{dropped: true, iter: l.iter}
+		l.all = append(l.all, ce)
+		return ce, false, nil
 	}
 	if err := l.checkLabels(lset); err != nil {
 		return nil, false, err
 	}
-	h := lset.Hash()
-	if ce, ok := l.byHash[h]; ok && labels.Equal(ce.lset, lset) {
+	h, byHash := lset.Hash(), l.hashes()
+	if ce, ok := byHash[h]; ok && labels.Equal(ce.lset, lset) {
 		return ce, false, nil
 	}
 	ce := &entry{lset: lset}
-	l.byHash[h] = ce
+	byHash[h] = ce
+	l.all = append(l.all, ce)
 	return ce, true, nil
 }
 
@@ -621,15 +677,13 @@ func (l *loop) newEntry(sample labels.Labels) (*entry, bool, error) {
 // stale marker is written for a series that never had a sample.
 func (l *loop) forgetNew() {
 	l.seq = l.seq[:0] // it may hold entries about to go
-	for _, k := range l.newKeys {
-		if ce, ok := l.cache[k]; ok {
-			delete(l.cache, k)
-			if !ce.dropped && ce.ref == 0 && l.byHash[ce.lset.Hash()] == ce {
-				delete(l.byHash, ce.lset.Hash())
-			}
-		}
+	if len(l.all) > l.fresh {
+		clear(l.all[l.fresh:])
+		l.all = l.all[:l.fresh]
+		// The maps hold them too, and cache the keys of older entries
+		// found in new forms: both are built again when next needed.
+		l.cache, l.byHash, l.aliased = nil, nil, false
 	}
-	l.newKeys = l.newKeys[:0]
 }
 
 func (l *loop) sampleLabels(sample labels.Labels) labels.Labels {
@@ -712,7 +766,7 @@ func (l *loop) markAllStale(app store.Appender, t int64) {
 		l.appendStale(app, old, t)
 	}
 	l.inherited = nil
-	for _, ce := range l.cache {
+	for _, ce := range l.all {
 		if !ce.dropped && !ce.stale && (!ce.explicit || l.opts.trackTSStaleness) {
 			l.appendStale(app, ce, t)
 		}
