@@ -184,7 +184,7 @@ func typeMap(fams []family) map[string]model.MetricType {
 	m := map[string]model.MetricType{}
 	for _, f := range fams {
 		if !f.skip {
-			m[f.name] = f.typ
+			m[f.name.Value()] = f.typ
 		}
 	}
 	return m
