@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -112,4 +113,34 @@ func keys(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestRefsOf: the refs found for a sorted subset of ids are exactly those
+// in all with these ids, for subsets sparse and dense, at either end, and
+// for all of them.
+func TestRefsOf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 3, 17, 1000} {
+		ix := newIndex()
+		id := uint32(0)
+		for i := range n {
+			id += 1 + uint32(rng.IntN(5)) // gaps: collected series
+			ix.all = append(ix.all, makeRef(uint64(id), i, uint64(rng.IntN(numShards))))
+		}
+		for _, keep := range []float64{0, 0.001, 0.1, 0.5, 0.9, 1} {
+			var ids []uint32
+			var want []storage.SeriesRef
+			for _, r := range ix.all {
+				if rng.Float64() < keep {
+					ids = append(ids, idOf(r))
+					want = append(want, r)
+				}
+			}
+			require.Equal(t, want, ix.refsOf(ids), "%d series, %v kept", n, keep)
+		}
+		if n > 1 {
+			last := ix.all[n-1]
+			require.Equal(t, []storage.SeriesRef{ix.all[0], last}, ix.refsOf([]uint32{idOf(ix.all[0]), idOf(last)}))
+		}
+	}
 }
