@@ -22,13 +22,18 @@ func NewTextWriter(w io.Writer) *TextWriter { return &TextWriter{w: w} }
 // Err returns the first write error.
 func (t *TextWriter) Err() error { return t.err }
 
+// helpEscaper escapes a HELP text. It is built once: a Replacer builds its
+// tables on first use, 6 KB, and vigil's own metrics write a header for
+// every family on every scrape.
+var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+
 // Header writes the HELP and TYPE lines of a metric family (typ: counter,
 // gauge, untyped). Write it once, before the family's samples.
 func (t *TextWriter) Header(name, typ, help string) {
 	t.buf = append(t.buf[:0], "# HELP "...)
 	t.buf = append(t.buf, name...)
 	t.buf = append(t.buf, ' ')
-	t.buf = append(t.buf, strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(help)...)
+	t.buf = append(t.buf, helpEscaper.Replace(help)...)
 	t.buf = append(t.buf, "\n# TYPE "...)
 	t.buf = append(t.buf, name...)
 	t.buf = append(t.buf, ' ')
