@@ -67,7 +67,7 @@ func (sv *soakValues) next(k int) float64 {
 // BenchmarkRingSoak runs the ring the way `cmd/compare -soak 30m -retention
 // 10m` does, in sample time: 50,000 node_exporter-like series scraped every
 // 5 s by "targets" of 1,000, for six retention periods, at vigil's GOGC of
-// 25, forcing no collection while it runs (vigil does not); and the same
+// 10, forcing no collection while it runs (vigil does not); and the same
 // with vigil's default retention of an hour, for two. It reports the live
 // heap per series (after a forced collection) once the ring has just
 // filled (minute 10, hour 1) and at the end, and the growth between them;
@@ -95,7 +95,7 @@ func ringSoak(b *testing.B, retention time.Duration, periods int) {
 		perTarget = 1000
 		interval  = 5_000 // ms
 	)
-	defer debug.SetGCPercent(debug.SetGCPercent(25))
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
 	lsets := nodeLikeSeries(n)
 	perPeriod := int(retention.Milliseconds() / interval)
 	rounds := periods * perPeriod

@@ -71,7 +71,7 @@
 // see that the order does not matter).
 //
 // Both run with the runner's environment less GOGC, GOMEMLIMIT, GOMAXPROCS
-// and GODEBUG, so that each has its own defaults (vigil sets GOGC 25
+// and GODEBUG, so that each has its own defaults (vigil sets GOGC 10
 // itself; Prometheus 2.42 leaves Go's 100).
 //
 // The report is markdown on stdout and in -out/report.md, raw figures in

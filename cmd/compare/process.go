@@ -76,7 +76,7 @@ func (g *procGroup) start(ctx context.Context, dir, name, bin string, args ...st
 // childEnv is the environment without the Go runtime's tuning variables:
 // vigil and Prometheus are both Go programs, and a GOGC or GOMEMLIMIT
 // meant for the runner would change what is measured. Each runs with its
-// own defaults (vigil sets GOGC 25 itself).
+// own defaults (vigil sets GOGC 10 itself).
 func childEnv(env []string) []string {
 	var out []string
 	for _, kv := range env {
