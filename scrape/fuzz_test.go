@@ -98,6 +98,15 @@ func FuzzScrapeBody(f *testing.F) {
 		if again := l.FamilyTypes(); !reflect.DeepEqual(again, types) {
 			t.Fatalf("the same body: family types %v, then %v", types, again)
 		}
+		// Scraped on, the loop lets its lookup maps go: still the same.
+		for i := 3; i < 8; i++ {
+			if hi := l.ScrapeBody(ct, body, t0.Add(time.Duration(i)*time.Second)); hi.LastError != h.LastError {
+				t.Fatalf("scrape %d of the same body: error %q, first %q", i+1, hi.LastError, h.LastError)
+			}
+		}
+		if after := len(db.series("")); after != before {
+			t.Fatalf("eighth scrape of the same body: %d series, first %d", after, before)
+		}
 	})
 }
 
