@@ -549,11 +549,7 @@ func (l *loop) append(app store.Appender, body []byte, contentType string, t int
 	// Series seen before but not in this body are stale now.
 	kept := l.all[:0]
 	for _, ce := range l.all {
-		if ce.iter == l.iter || ce.dropped && l.iter-ce.iter <= keepUnseen {
-			kept = append(kept, ce)
-			continue
-		}
-		if !ce.stale && !ce.dropped && (!ce.explicit || l.opts.trackTSStaleness) {
+		if ce.iter != l.iter && !ce.stale && !ce.dropped && (!ce.explicit || l.opts.trackTSStaleness) {
 			l.appendStale(app, ce, t)
 		}
 		if l.iter-ce.iter <= keepUnseen {
