@@ -96,6 +96,9 @@ func TestTimeTicks(t *testing.T) {
 			ofDay := func(x time.Time) int { return x.Hour()*3600 + x.Minute()*60 + x.Second() }
 			late := ((ofDay(at)-ofDay(col))%86400 + 86400) % 86400
 			require.Less(t, float64(late), perCol+1, "%v over %d: %s at column %d (%s)", tc.rng, tc.cols, s, i, col.Format("15:04:05"))
+			// And it is that day's: a date label names the day whose
+			// midnight falls in the column.
+			require.Equal(t, col.Add(time.Duration(late)*time.Second).Format(tc.layout), s, "%v over %d: column %d", tc.rng, tc.cols, i)
 			cols, times = append(cols, i), append(times, at)
 		}
 		require.GreaterOrEqual(t, len(times), 3, "%v over %d columns", tc.rng, tc.cols)
