@@ -101,6 +101,10 @@ type loop struct {
 	mu     sync.Mutex
 	health TargetHealth
 
+	// started is the clock run reads when a scrape starts: time.Now, or
+	// in a test one that runs late, as a goroutine a slot wakes last does.
+	started func() time.Time
+
 	cancel      context.CancelFunc
 	stopped     chan struct{}
 	noStaleness bool // set before stop when the target lives on elsewhere
@@ -112,6 +116,7 @@ func newLoop(t *target, s scraper, app store.Appendable, opts loopOptions, logge
 		lb:      labels.NewBuilder(labels.EmptyLabels()),
 		symbols: labels.NewSymbolTable(),
 		meta:    newMetaLines(),
+		started: time.Now,
 		stopped: make(chan struct{}),
 	}
 	l.health = TargetHealth{
@@ -237,7 +242,7 @@ func (l *loop) run(parent, ctx context.Context) {
 	defer ticker.Stop()
 	var last, aligned time.Time
 	for {
-		now := snap(aligned, onTime(planned, time.Now(), l.t.interval), l.t.interval)
+		now := snap(aligned, onTime(planned, l.started(), l.t.interval), l.t.interval)
 		aligned = now
 		l.scrapeOnce(ctx, now)
 		last = now

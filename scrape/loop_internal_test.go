@@ -1,6 +1,9 @@
 package scrape
 
 import (
+	"context"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +58,68 @@ func TestOnTime(t *testing.T) {
 		require.Equal(t, planned, aligned, "scrape %d, %d ms late", k, lateMs)
 	}
 }
+
+// TestRunStampsPlannedTimes: run stamps a scrape with the time its timer
+// was due, on its slot, even when the scrape starts late (as the last
+// target a slot wakes does), past snap's tolerance but within onTime's;
+// and the next scrape one interval later. A run that stamped the time it
+// read instead would be late by as much.
+func TestRunStampsPlannedTimes(t *testing.T) {
+	const iv = 2 * time.Second // onTime's tolerance: 20 ms
+	rec := &upTimes{}
+	tg := &target{labels: labels.FromStrings("job", "j", "instance", "i"), interval: iv, timeout: time.Second, hash: 7}
+	l := newLoop(tg, staticScraper{ct: "text/plain; version=0.0.4", body: []byte("a 1\n")}, rec, loopOptions{fallback: "text/plain"}, discardLogger())
+	l.started = func() time.Time { return time.Now().Add(8 * time.Millisecond) }
+	ctx, cancel := context.WithCancel(context.Background())
+	go l.run(ctx, ctx)
+	defer func() { cancel(); <-l.stopped }()
+
+	deadline := time.Now().Add(3 * iv)
+	var got []int64
+	for len(got) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		got = rec.times()
+	}
+	require.GreaterOrEqual(t, len(got), 2, "two scrapes in %v", 3*iv)
+	slot := int64((tg.hash^l.seed)%ScrapeSlots) * (iv / ScrapeSlots).Milliseconds()
+	require.Equal(t, slot, got[0]%iv.Milliseconds(), "the first scrape is stamped on its slot")
+	require.Equal(t, got[0]+iv.Milliseconds(), got[1], "the second one interval later")
+}
+
+// upTimes is an Appendable that keeps the timestamps of committed up samples.
+type upTimes struct {
+	mu sync.Mutex
+	ts []int64
+}
+
+func (u *upTimes) Appender() store.Appender { return &upAppender{u: u} }
+
+func (u *upTimes) times() []int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.ts)
+}
+
+type upAppender struct {
+	u  *upTimes
+	ts []int64
+}
+
+func (a *upAppender) Append(ref storage.SeriesRef, l labels.Labels, t int64, _ float64) (storage.SeriesRef, error) {
+	if l.Get(labels.MetricName) == "up" {
+		a.ts = append(a.ts, t)
+	}
+	return ref, nil
+}
+
+func (a *upAppender) Commit() error {
+	a.u.mu.Lock()
+	defer a.u.mu.Unlock()
+	a.u.ts = append(a.u.ts, a.ts...)
+	return nil
+}
+
+func (a *upAppender) Rollback() error { return nil }
 
 // TestReloadSameConfigKeepsLoops: loading the same file again (as SIGHUP
 // does) leaves every loop running as it is.
