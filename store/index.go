@@ -174,7 +174,8 @@ func (ix *index) refsOf(ids []uint32) []storage.SeriesRef {
 	refs := make([]storage.SeriesRef, 0, len(ids))
 	all := ix.all
 	for _, id := range ids {
-		// all[:lo] are below id; find hi with all[hi] at or past it.
+		// all[:lo] are below id: double the step until all[lo+step] is
+		// at or past it, then search between.
 		lo, step := 0, 1
 		for lo+step < len(all) && idOf(all[lo+step]) < id {
 			lo += step
