@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"sort"
@@ -15,7 +16,7 @@ import (
 type chunkCost struct {
 	series          int
 	samples, chunks int
-	header          int // chunk headers (sample count, and XOR2's start-time byte)
+	header          int // chunk headers (sample count, and XOR2's start-time byte) and scale bytes
 	first           int // each chunk's first sample: varint timestamp, raw 64-bit value
 	second          int // each chunk's second sample: uvarint time delta, value delta
 	rest            int // the other samples: joint control bits, timestamp and value
@@ -25,18 +26,34 @@ type chunkCost struct {
 }
 
 // costOf encodes one series' samples as the store does (a chunk every
-// samplesPerChunk) and splits the bits. Byte lengths are read after each
-// append, so a sample's share is rounded to the byte it ends in; the sums
-// over a chunk are exact.
+// samplesPerChunk, at the scale the store gives it) and splits the bits.
+// Byte lengths are read after each append, so a sample's share is rounded
+// to the byte it ends in; the sums over a chunk are exact.
 func costOf(enc chunkenc.Encoding, ts []int64, vs []float64) chunkCost {
 	c := chunkCost{series: 1}
 	encode := func(ts []int64, vs []float64) (lens []int) {
+		// The scale the store ends with, then the chunk it then holds,
+		// encoded afresh (re-encoding on a change of scale gives the
+		// same bytes as having had that scale from the start).
+		s := newMemSeries(0, labels.EmptyLabels())
+		for i := range ts {
+			if _, err := s.append(ts[i], vs[i], 0); err != nil {
+				panic(err)
+			}
+		}
 		ch, _ := chunkenc.NewEmptyChunk(enc)
 		app, _ := ch.Appender()
-		lens = append(lens, len(ch.Bytes())*8)
+		lens = append(lens, (1+len(ch.Bytes()))*8)
 		for i := range ts {
-			app.Append(0, ts[i], vs[i])
-			lens = append(lens, len(ch.Bytes())*8)
+			w, ok := scaleValue(vs[i], s.scale)
+			if !ok {
+				panic("a value does not fit the scale the store chose")
+			}
+			app.Append(0, ts[i], w)
+			lens = append(lens, (1+len(ch.Bytes()))*8)
+		}
+		if !bytes.Equal(ch.Bytes(), s.head.Bytes()) {
+			panic("not the store's bytes")
 		}
 		return lens
 	}
@@ -112,6 +129,8 @@ func BenchmarkCompressionBreakdown(b *testing.B) {
 	}
 	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
 		b.Run(enc.String(), func(b *testing.B) {
+			defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
+			chunkEncoding = enc // costOf asks a series for its scale
 			var all chunkCost
 			families := map[string]*chunkCost{}
 			for range b.N {
@@ -128,8 +147,6 @@ func BenchmarkCompressionBreakdown(b *testing.B) {
 			}
 			// The same bytes as the store's, or this breakdown is of
 			// something else.
-			defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
-			chunkEncoding = enc
 			db := New(Options{Retention: -1})
 			defer db.Close()
 			for _, s := range samples {

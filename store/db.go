@@ -160,7 +160,7 @@ func (db *DB) gc(mint int64) {
 			}
 			if s.head != nil {
 				sh.samples -= int64(s.headN)
-				sh.chunkBytes -= int64(len(s.head.Bytes()))
+				sh.chunkBytes -= int64(len(s.head.Bytes()) + 1) // and its scale byte
 				sh.chunks--
 				s.head, s.app = nil, nil
 			}

@@ -21,6 +21,14 @@ func seedSnapshot(f *testing.F) []byte {
 	a := db.Appender()
 	_, err = a.Append(0, labels.FromStrings("__name__", "stale", "a", ""), 5000, math.Float64frombits(0x7ff0000000000002))
 	require.NoError(f, err)
+	for i := range 130 { // chunks of scale 3, then of none
+		v := float64(i) / 100
+		if i >= 120 {
+			v = float64(i) / 3
+		}
+		_, err = a.Append(0, labels.FromStrings("__name__", "decimal"), int64(i)*1000, v)
+		require.NoError(f, err)
+	}
 	require.NoError(f, a.Commit())
 	var buf bytes.Buffer
 	require.NoError(f, encodeSnapshot(db, &buf))
@@ -88,7 +96,8 @@ func FuzzDecodeSnapshot(f *testing.F) {
 }
 
 // FuzzDecodeSeriesRecord fuzzes a series record's payload behind a valid
-// header and checksum, which a mutated file rarely gets past.
+// header and checksum, which a mutated file rarely gets past, in both
+// versions of the format.
 func FuzzDecodeSeriesRecord(f *testing.F) {
 	whole := seedSnapshot(f)
 	off := headerSize
@@ -107,6 +116,11 @@ func FuzzDecodeSeriesRecord(f *testing.F) {
 		binary.LittleEndian.PutUint64(tr[16:], 1)
 		copy(tr[24:], trailerMagic)
 		file = appendRecord(file, recTrailer, tr[:])
+		exercise(t, file)
+		// The same record in a version 1 file, whose chunks have no
+		// scale byte.
+		binary.LittleEndian.PutUint16(file[8:], 1)
+		binary.LittleEndian.PutUint32(file[56:], crc32.Checksum(file[:56], castagnoli))
 		exercise(t, file)
 	})
 }

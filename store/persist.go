@@ -328,6 +328,7 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	*s = *newMemSeries(0, l)
 	last := cs[len(cs)-1]
 	s.maxt = last.maxt
+	s.scale = last.scale() // the head's, or the one a new head starts from
 	var samples, bytes int64
 	for _, c := range cs {
 		samples += int64(c.numSamples())
@@ -335,8 +336,9 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	}
 	if last.numSamples() < samplesPerChunk {
 		// The open head chunk: a private copy, appended to in place later.
-		data := make([]byte, len(last.data), len(last.data)+64)
-		copy(data, last.data)
+		b := last.enc()
+		data := make([]byte, len(b), len(b)+64)
+		copy(data, b)
 		c, err := chunkenc.FromData(chunkEncoding, data)
 		if err == nil {
 			s.head, s.headMint, s.headN = c, last.mint(), uint16(last.numSamples())
@@ -370,15 +372,15 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 func transcode(cs []chunk) ([]chunk, error) {
 	out := make([]chunk, 0, len(cs))
 	for _, c := range cs {
-		src, err := chunkenc.FromData(otherEncoding(chunkEncoding), c.bytes())
+		src, err := chunkenc.FromData(otherEncoding(chunkEncoding), c.enc())
 		if err != nil {
 			return nil, err
 		}
-		dst, _, _, err := reencode(src, math.MinInt64, len(c.data))
+		dst, _, _, err := reencode(src, math.MinInt64, len(c.data), c.scale(), c.scale())
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, newChunk(dst.Bytes(), c.maxt))
+		out = append(out, closeChunk(c.scale(), dst.Bytes(), c.maxt, nil))
 	}
 	return out, nil
 }

@@ -171,7 +171,8 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 type seriesIterator struct {
 	chunks     []chunk
 	mint, maxt int64
-	i          int // index of the chunk cur reads
+	i          int   // index of the chunk cur reads
+	scale      uint8 // its scale
 	c          chunkenc.Chunk
 	cur        chunkenc.Iterator
 	t          int64
@@ -213,7 +214,8 @@ func (it *seriesIterator) open(i int) bool {
 		}
 		it.c = c
 	}
-	it.c.Reset(it.chunks[i].bytes())
+	it.c.Reset(it.chunks[i].enc())
+	it.scale = it.chunks[i].scale()
 	it.cur = it.c.Iterator(it.cur)
 	return true
 }
@@ -244,7 +246,7 @@ func (it *seriesIterator) Next() chunkenc.ValueType {
 			it.done, it.valid = true, false
 			return chunkenc.ValNone
 		}
-		it.t, it.v, it.valid = t, v, true
+		it.t, it.v, it.valid = t, unscale(v, it.scale), true
 		return chunkenc.ValFloat
 	}
 }

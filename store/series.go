@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math"
 	"slices"
 	"sync"
@@ -26,31 +27,69 @@ var chunkEncoding = chunkenc.EncXOR2
 // are never written again and need no capacity, and its first timestamp
 // is read from them (mint) rather than kept. Readers may keep a chunk
 // after the shard lock is released.
+//
+// data is the chunk's scale (a byte, see scale.go) and then its chunkenc
+// bytes: a snapshot writes it as it is, and a restored chunk points into
+// the snapshot.
 type chunk struct {
 	maxt int64
 	data string
 }
 
-// newChunk makes a closed chunk of b, which no one may write again.
+// newChunk makes a closed chunk of b (scale byte and chunkenc bytes), which
+// no one may write again.
 func newChunk(b []byte, maxt int64) chunk {
 	return chunk{maxt: maxt, data: unsafe.String(unsafe.SliceData(b), len(b))}
 }
 
-// bytes returns the chunk's bytes, for chunkenc to read.
+// closeChunk makes a closed chunk of scale s from chunkenc bytes b, copied
+// to the end of *arena when arena is not nil (earlier chunks there keep the
+// old array if append moves it), else to an exactly sized new slice.
+func closeChunk(s uint8, b []byte, maxt int64, arena *[]byte) chunk {
+	var data []byte
+	if arena != nil {
+		n := len(*arena)
+		*arena = append(append(*arena, s), b...)
+		data = (*arena)[n:len(*arena):len(*arena)]
+	} else {
+		data = make([]byte, 1+len(b))
+		data[0] = s
+		copy(data[1:], b)
+	}
+	return newChunk(data, maxt)
+}
+
+// bytes returns the chunk's bytes: its scale, then its chunkenc bytes.
 func (c chunk) bytes() []byte {
 	return unsafe.Slice(unsafe.StringData(c.data), len(c.data))
 }
 
+// scale returns the chunk's scale; 0 (none) for an empty one.
+func (c chunk) scale() uint8 {
+	if len(c.data) == 0 {
+		return scaleNone
+	}
+	return c.data[0]
+}
+
+// enc returns the chunk's chunkenc bytes.
+func (c chunk) enc() []byte {
+	if len(c.data) == 0 {
+		return nil
+	}
+	return c.bytes()[1:]
+}
+
 func (c chunk) numSamples() int {
-	if len(c.data) < 2 {
+	if len(c.data) < 3 {
 		return 0
 	}
-	return int(binary.BigEndian.Uint16(c.bytes()))
+	return int(binary.BigEndian.Uint16(c.enc()))
 }
 
 // mint returns the timestamp of the chunk's first sample.
 func (c chunk) mint() int64 {
-	t, _ := firstTime(chunkEncoding, c.bytes())
+	t, _ := firstTime(chunkEncoding, c.enc())
 	return t
 }
 
@@ -89,6 +128,7 @@ type memSeries struct {
 	// struct fills its size class, 128 bytes, with no padding.)
 	headN     uint16
 	lastKnown bool
+	scale     uint8 // head's scale, or the last chunk's while there is no head (see scale.go)
 
 	// Transaction bookkeeping: the number of samples appended but not yet
 	// committed or rolled back (the series is not collected while >0), and
@@ -111,16 +151,18 @@ func (s *memSeries) lastValue() float64 {
 		return s.lastV
 	}
 	var data []byte
+	scale := s.scale
 	if s.head != nil {
 		data = s.head.Bytes()
 	} else if n := len(s.closed); n > 0 {
-		data = s.closed[n-1].bytes()
+		data, scale = s.closed[n-1].enc(), s.closed[n-1].scale()
 	}
 	if c, err := chunkenc.FromData(chunkEncoding, data); err == nil {
 		it := c.Iterator(nil)
 		for it.Next() != chunkenc.ValNone {
 			_, s.lastV = it.At()
 		}
+		s.lastV = unscale(s.lastV, scale)
 	}
 	s.lastKnown = true
 	return s.lastV
@@ -145,7 +187,10 @@ func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err err
 			return grew, err
 		}
 		s.head, s.app, s.headMint, s.headN = c, nil, t, 0
-		grew += len(c.Bytes()) // the header: dropping the chunk takes it off too
+		s.scale = s.firstScale(v)
+		// The header and the scale byte: dropping the chunk takes them
+		// off too.
+		grew += len(c.Bytes()) + 1
 	}
 	if s.app == nil {
 		if err := s.reopenHead(); err != nil {
@@ -153,7 +198,14 @@ func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err err
 		}
 	}
 	before := len(s.head.Bytes())
-	s.app.Append(0, t, v)
+	w, ok := scaleValue(v, s.scale)
+	if !ok {
+		if err := s.rescale(v); err != nil {
+			return grew, err
+		}
+		w, _ = scaleValue(v, s.scale)
+	}
+	s.app.Append(0, t, w)
 	s.headN++
 	grew += len(s.head.Bytes()) - before
 	s.maxt, s.lastV, s.lastKnown = t, v, true
@@ -188,10 +240,57 @@ func emptyChunk(size int) (chunkenc.Chunk, error) {
 	return chunkenc.NewEmptyChunk(chunkEncoding)
 }
 
+// firstScale returns the scale for a new head chunk whose first value is v.
+// The chunk before is the best guess of what the next values fit: a chunk
+// that starts on a round value and moves to a larger scale at its second
+// pays a re-encoding. So a new chunk keeps the scale of the one before
+// when v fits it, and stays unscaled after an unscaled one unless v is a
+// decimal that scaling shortens; the first chunk of a series, and the
+// others, take the smallest scale v fits.
+func (s *memSeries) firstScale(v float64) uint8 {
+	if s.maxt == math.MinInt64 {
+		return fitScale(v, 1)
+	}
+	switch s.scale {
+	case scaleNone:
+		return fitScale(v, 2)
+	case 1:
+		return fitScale(v, 1)
+	}
+	if _, ok := scaleValue(v, s.scale); ok {
+		return s.scale
+	}
+	return fitScale(v, 1)
+}
+
+// rescale moves the head chunk to the smallest scale above its own that v
+// fits, or to none when there is no such scale or one of its samples does
+// not fit it, re-encoding its samples.
+func (s *memSeries) rescale(v float64) error {
+	to := fitScale(v, s.scale+1)
+	for {
+		c, app, _, err := reencode(s.head, math.MinInt64, cap(s.head.Bytes()), s.scale, to)
+		if errors.Is(err, errNoFit) && to != scaleNone {
+			to = scaleNone
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		s.head, s.app, s.scale = c, app, to
+		return nil
+	}
+}
+
+// errNoFit: a sample does not fit the scale asked for.
+var errNoFit = errors.New("store: value does not fit the scale")
+
 // reencode appends the samples of src from mint on to an empty chunk in the
-// store's encoding with room for size bytes. It returns that chunk, its
-// appender, open where the samples end, and how many samples it took.
-func reencode(src chunkenc.Chunk, mint int64, size int) (chunkenc.Chunk, chunkenc.Appender, int, error) {
+// store's encoding with room for size bytes, moving their values from scale
+// from to scale to. It returns that chunk, its appender, open where the
+// samples end, and how many samples it took; errNoFit when a value does not
+// fit scale to.
+func reencode(src chunkenc.Chunk, mint int64, size int, from, to uint8) (chunkenc.Chunk, chunkenc.Appender, int, error) {
 	dst, err := emptyChunk(size)
 	if err != nil {
 		return nil, nil, 0, err
@@ -206,6 +305,12 @@ func reencode(src chunkenc.Chunk, mint int64, size int) (chunkenc.Chunk, chunken
 		t, v := it.At()
 		if t < mint {
 			continue
+		}
+		if from != to {
+			var ok bool
+			if v, ok = scaleValue(unscale(v, from), to); !ok {
+				return nil, nil, 0, errNoFit
+			}
 		}
 		app.Append(0, t, v)
 		n++
@@ -226,7 +331,7 @@ func (s *memSeries) reopenHead() error {
 		s.app = app
 		return nil
 	}
-	c, app, _, err := reencode(s.head, math.MinInt64, cap(s.head.Bytes()))
+	c, app, _, err := reencode(s.head, math.MinInt64, cap(s.head.Bytes()), s.scale, s.scale)
 	if err != nil {
 		return err
 	}
@@ -274,12 +379,9 @@ var resumes = func() (ok [256]bool) {
 // its first sample (a varint timestamp and a raw value) and a few more.
 const firstHeadBytes = 32
 
-// cut closes the head chunk into the ring, copying its bytes to an exactly
-// sized slice. It returns the change in chunk bytes (≤ 0).
+// cut closes the head chunk into the ring, copying its scale and bytes to an
+// exactly sized slice. It returns the change in chunk bytes (≤ 0).
 func (s *memSeries) cut() int {
-	b := s.head.Bytes()
-	data := make([]byte, len(b))
-	copy(data, b)
 	if len(s.closed) == 0 {
 		s.trimAt = 0 // a new oldest chunk
 	}
@@ -293,7 +395,7 @@ func (s *memSeries) cut() int {
 		copy(closed, s.closed)
 		s.closed = closed
 	}
-	s.closed = append(s.closed, newChunk(data, s.maxt))
+	s.closed = append(s.closed, closeChunk(s.scale, s.head.Bytes(), s.maxt, nil))
 	s.head, s.app = nil, nil
 	return 0
 }
@@ -371,15 +473,15 @@ func (s *memSeries) trimOldest(mint, retentionMs int64) (samples, bytes int) {
 // decoded or re-encoded, or would keep nothing; c then stays as it is, to
 // go whole once its newest sample expires.
 func trimChunk(c chunk, mint int64) (_ chunk, ok bool) {
-	src, err := chunkenc.FromData(chunkEncoding, c.bytes())
+	src, err := chunkenc.FromData(chunkEncoding, c.enc())
 	if err != nil {
 		return c, false
 	}
-	dst, _, n, err := reencode(src, mint, len(c.data))
+	dst, _, n, err := reencode(src, mint, len(c.data), c.scale(), c.scale())
 	if err != nil || n == 0 {
 		return c, false
 	}
-	return newChunk(bytes.Clone(dst.Bytes()), c.maxt), true
+	return closeChunk(c.scale(), dst.Bytes(), c.maxt, nil), true
 }
 
 // chunksIn appends to dst the chunks overlapping [mint, maxt], the open head
@@ -393,18 +495,7 @@ func (s *memSeries) chunksIn(dst []chunk, arena *[]byte, mint, maxt int64) []chu
 		}
 	}
 	if s.head != nil && s.maxt >= mint && s.headMint <= maxt {
-		b := s.head.Bytes()
-		var data []byte
-		if arena != nil {
-			// Earlier copies keep the old array if append moves it.
-			n := len(*arena)
-			*arena = append(*arena, b...)
-			data = (*arena)[n:len(*arena):len(*arena)]
-		} else {
-			data = make([]byte, len(b))
-			copy(data, b)
-		}
-		dst = append(dst, newChunk(data, s.maxt))
+		dst = append(dst, closeChunk(s.scale, s.head.Bytes(), s.maxt, arena))
 	}
 	return dst
 }

@@ -15,11 +15,11 @@ import (
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
-// The snapshot format, version 1. All integers are little-endian; varint and
+// The snapshot format, version 2. All integers are little-endian; varint and
 // uvarint are encoding/binary's. CRC32C is the Castagnoli polynomial.
 //
 //	file    = header record* trailer
-//	header  = magic "VIGILSNP" [8] | version u16 (1) | chunk encoding u8 |
+//	header  = magic "VIGILSNP" [8] | version u16 (2) | chunk encoding u8 |
 //	          reserved u8 | reserved u32 | series u64 | samples u64 |
 //	          mint i64 | maxt i64 | written (unix ms) i64 | crc32c of the
 //	          preceding 56 bytes u32                                   = 60 bytes
@@ -27,19 +27,22 @@ import (
 //	          crc32c of type, length and payload u32
 //	series  = record type 1, payload:
 //	          labels uvarint | (name len uvarint | name | value len uvarint | value)* |
-//	          chunks uvarint | (mint varint | maxt-mint uvarint | len uvarint | chunk bytes)*
+//	          chunks uvarint | (mint varint | maxt-mint uvarint | len uvarint | scale u8 | chunk bytes)*
 //	trailer = record type 2, payload:
 //	          series u64 | samples u64 | records u64 | "VIGILEND" [8]
 //
-// The chunk bytes are tsdb/chunkenc's for the header's encoding; a series'
-// chunks are in time order and do not overlap, and the last one is the open
-// head chunk when it holds fewer than 120 samples. The header's counts and
+// The chunk bytes are tsdb/chunkenc's for the header's encoding, of values
+// scaled as the scale before them says (scale.go; len counts the scale
+// byte); a series' chunks are in time order and do not overlap, and the last
+// one is the open head chunk when it holds fewer than 120 samples. Version 1
+// is version 2 without the scale byte (every chunk of scale 0); it is still
+// read. The header's counts and
 // time range are written last (the file is filled in, then its header, then
 // fsynced), so a reader knows how much a damaged file should have held.
 const (
 	snapshotMagic   = "VIGILSNP"
 	trailerMagic    = "VIGILEND"
-	snapshotVersion = 1
+	snapshotVersion = 2
 	headerSize      = 60
 
 	recSeries  = 1
@@ -58,6 +61,7 @@ var ErrDamagedSnapshot = errors.New("damaged snapshot")
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 type snapshotHeader struct {
+	version    uint16 // as read; encode writes snapshotVersion
 	encoding   chunkenc.Encoding
 	series     uint64
 	samples    uint64
@@ -90,8 +94,8 @@ func decodeHeader(b []byte) (snapshotHeader, error) {
 	if got, want := crc32.Checksum(b[:56], castagnoli), binary.LittleEndian.Uint32(b[56:]); got != want {
 		return h, fmt.Errorf("header: checksum mismatch")
 	}
-	if v := binary.LittleEndian.Uint16(b[8:]); v != snapshotVersion {
-		return h, fmt.Errorf("header: version %d, this vigil reads version %d", v, snapshotVersion)
+	if h.version = binary.LittleEndian.Uint16(b[8:]); h.version < 1 || h.version > snapshotVersion {
+		return h, fmt.Errorf("header: version %d, this vigil reads versions 1 to %d", h.version, snapshotVersion)
 	}
 	h.encoding = chunkenc.Encoding(b[10])
 	if h.encoding != chunkenc.EncXOR && h.encoding != chunkenc.EncXOR2 {
@@ -397,7 +401,7 @@ func decodeSnapshot(src *snapshotBytes, workers int, fn func(worker int, h *snap
 			r := &results[w]
 			for batch := range queues[w] {
 				for _, rec := range batch {
-					l, cs, err := decodeSeries(&la, &chunks, res.header.encoding, rec.payload)
+					l, cs, err := decodeSeries(&la, &chunks, &res.header, rec.payload)
 					if err != nil {
 						if r.damage == nil {
 							r.damage = fmt.Errorf("%w: offset %d: record %d: %v", ErrDamagedSnapshot, rec.off, rec.num, err)
@@ -571,11 +575,12 @@ func labelsKey(b []byte) uint32 {
 	return crc
 }
 
-// decodeSeries parses and checks a series record's payload: labels sorted
-// and unique, chunks (in encoding enc) well-formed, starting at the time
-// recorded for them, in order and not overlapping.
-// The chunk list is carved from chunks.
-func decodeSeries(la *labelArena, chunks *slab[chunk], enc chunkenc.Encoding, b []byte) (labels.Labels, []chunk, error) {
+// decodeSeries parses and checks a series record's payload, in the version
+// and encoding of h: labels sorted and unique, chunks well-formed, starting
+// at the time recorded for them, in order and not overlapping.
+// The chunk list is carved from chunks. A version 1 chunk is copied, to
+// put its scale (none) before it.
+func decodeSeries(la *labelArena, chunks *slab[chunk], h *snapshotHeader, b []byte) (labels.Labels, []chunk, error) {
 	d := decoder{b: b}
 	nl := d.uvarint()
 	if nl == 0 || nl > uint64(len(b)) {
@@ -610,9 +615,18 @@ func decodeSeries(la *labelArena, chunks *slab[chunk], enc chunkenc.Encoding, b 
 			break
 		}
 		maxt := mint + int64(span)
-		c := newChunk(data, maxt)
-		first, ok := firstTime(enc, data)
+		var c chunk
+		if h.version == 1 {
+			c = closeChunk(scaleNone, data, maxt, nil)
+		} else {
+			c = newChunk(data, maxt)
+		}
+		first, ok := firstTime(h.encoding, c.enc())
 		switch ns := c.numSamples(); {
+		case len(c.data) == 0:
+			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d is empty", i)
+		case c.scale() > maxScale:
+			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d: scale %d, at most %d", i, c.scale(), maxScale)
 		case span > math.MaxInt64/2 || maxt < mint:
 			return labels.EmptyLabels(), nil, fmt.Errorf("series: chunk %d: time range overflows", i)
 		case !ok || first != mint:

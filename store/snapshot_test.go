@@ -457,7 +457,8 @@ func TestRestoreKeepsFirstOfTwins(t *testing.T) {
 			p = binary.AppendUvarint(p, 1)
 			p = binary.AppendVarint(p, int64(1000*(i+1)))
 			p = binary.AppendUvarint(p, 0)
-			p = binary.AppendUvarint(p, uint64(len(c.Bytes())))
+			p = binary.AppendUvarint(p, uint64(1+len(c.Bytes())))
+			p = append(p, 1) // scale 1: integers as they are
 			p = append(p, c.Bytes()...)
 			records = appendRecord(records, recSeries, p)
 		}
@@ -511,17 +512,19 @@ func TestDecodeSeriesChecksChunkStart(t *testing.T) {
 				b = binary.AppendUvarint(b, 1)
 				b = binary.AppendVarint(b, mint)
 				b = binary.AppendUvarint(b, uint64(4000-mint))
-				b = binary.AppendUvarint(b, uint64(len(c.Bytes())))
+				b = binary.AppendUvarint(b, uint64(1+len(c.Bytes())))
+				b = append(b, 1) // scale 1: integers as they are
 				return append(b, c.Bytes()...)
 			}
 			var la labelArena
 			var chunks slab[chunk]
 			defer la.done()
 			defer chunks.done()
-			_, cs, err := decodeSeries(&la, &chunks, enc, record(-5000))
+			h := &snapshotHeader{version: snapshotVersion, encoding: enc}
+			_, cs, err := decodeSeries(&la, &chunks, h, record(-5000))
 			require.NoError(t, err)
 			require.Len(t, cs, 1)
-			_, _, err = decodeSeries(&la, &chunks, enc, record(-4000))
+			_, _, err = decodeSeries(&la, &chunks, h, record(-4000))
 			require.ErrorContains(t, err, "chunk 0 does not start at -4000")
 		})
 	}
