@@ -20,14 +20,16 @@ import (
 // w = round(v × 10^(s−1)), and only where |w| ≤ 2⁵³ and w / 10^(s−1), the
 // division a reader does, gives v back bit for bit (IEEE division is
 // correctly rounded, so it does for every v parsed from a decimal with at
-// most s−1 digits after the point). NaN (staleness markers among them) and
+// most s−1 digits after the point and 15 in all). NaN (staleness markers among them) and
 // ±Inf are stored as they are at any scale; no scaled finite value is
 // either, so a reader tells them apart. Nothing is lost: every append is
 // checked, and a value that does not fit moves the open chunk to a larger
 // scale (its samples re-encoded), or to scale 0 when none fits.
 //
-// A chunk's scale is the smallest that fits its values, so integers stay at
-// scale 1, where w = v: counters cost what they did. On the recorded
+// A chunk's scale is the smallest that fits its values, unless scaling
+// would lengthen them (fitScale), so integers stay at scale 1, where w = v,
+// and counters cost what they did; memSeries.firstScale says where a new
+// chunk starts. On the recorded
 // node_exporter scrapes (BenchmarkCompression) this takes EncXOR2 from 1.34
 // to 0.86 bytes a sample. Multiplying by a rounded 10^−k instead of dividing
 // is faster to read but fits fewer values (1.18 bytes a sample): the product
