@@ -84,11 +84,20 @@ func unscale(w float64, s uint8) float64 {
 // 325 takes 9; a series stepping by a quarter held 15% more bytes scaled.
 // A decimal such as 0.000532127 has all 53 bits, and 532127 20.
 func fitScale(v float64, from uint8) uint8 {
+	s := smallestScale(v, from)
+	if s != scaleNone {
+		if w, _ := scaleValue(v, s); significantBits(w) > significantBits(v) {
+			return scaleNone
+		}
+	}
+	return s
+}
+
+// smallestScale returns the smallest scale from from on that v fits, or
+// scaleNone when none does. from is at least 1.
+func smallestScale(v float64, from uint8) uint8 {
 	for s := from; s <= maxScale; s++ {
-		if w, ok := scaleValue(v, s); ok {
-			if significantBits(w) > significantBits(v) {
-				return scaleNone
-			}
+		if _, ok := scaleValue(v, s); ok {
 			return s
 		}
 	}

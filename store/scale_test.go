@@ -74,6 +74,7 @@ func TestScaledSeriesKeepsEveryValue(t *testing.T) {
 		{"integers", []float64{1, 5, 1 << 40, -7}, 1},
 		{"widening", []float64{3, 2.1, 2.13, 0.127, 1e-9, 7}, 10},
 		{"binary fractions", []float64{3, 2.5, 2.25, 0.1}, scaleNone},
+		{"a binary fraction among decimals", []float64{0.37, 0.41, 0.0009765625, 0.5}, 11},
 		{"to none", []float64{0.21, 0.52, 0.30000000000000004, 0.75}, scaleNone},
 		{"nan first", []float64{math.NaN(), 0.001, 2}, 4},
 		{"stale among decimals", []float64{0.01, staleNaN, 0.02, math.Inf(1), 0.03}, 3},

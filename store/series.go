@@ -265,9 +265,14 @@ func (s *memSeries) firstScale(v float64) uint8 {
 
 // rescale moves the head chunk to the smallest scale above its own that v
 // fits, or to none when there is no such scale or one of its samples does
-// not fit it, re-encoding its samples.
+// not fit it, re-encoding its samples. A chunk of integers (scale 1) goes
+// to none too when scaling would lengthen v (fitScale); one of decimals
+// keeps them scaled, whatever v is.
 func (s *memSeries) rescale(v float64) error {
 	to := fitScale(v, s.scale+1)
+	if s.scale > 1 {
+		to = smallestScale(v, s.scale+1)
+	}
 	for {
 		c, app, _, err := reencode(s.head, math.MinInt64, cap(s.head.Bytes()), s.scale, to)
 		if errors.Is(err, errNoFit) && to != scaleNone {
