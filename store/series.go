@@ -244,9 +244,10 @@ func emptyChunk(size int) (chunkenc.Chunk, error) {
 // The chunk before is the best guess of what the next values fit: a chunk
 // that starts on a round value and moves to a larger scale at its second
 // pays a re-encoding. So a new chunk keeps the scale of the one before
-// when v fits it, and stays unscaled after an unscaled one unless v is a
-// decimal that scaling shortens; the first chunk of a series, and the
-// others, take the smallest scale v fits.
+// when that holds decimals and v fits it, and stays unscaled after an
+// unscaled one unless v is a decimal that scaling shortens. Otherwise (a
+// series' first chunk, one after a chunk of integers, or a v that does
+// not fit) it takes what fitScale gives v.
 func (s *memSeries) firstScale(v float64) uint8 {
 	if s.maxt == math.MinInt64 {
 		return fitScale(v, 1)
