@@ -167,6 +167,50 @@ func BenchmarkCompression(b *testing.B) {
 	}
 }
 
+// BenchmarkReadRecorded reads back every sample of the recorded
+// node_exporter scrapes (BenchmarkCompression's) through a querier: what
+// decoding costs a sample, the division of a scaled chunk's values
+// included.
+func BenchmarkReadRecorded(b *testing.B) {
+	samples, scrapes := loadFixture(b)
+	db := New(Options{Retention: -1})
+	defer db.Close()
+	per := len(samples) / scrapes
+	for lo := 0; lo < len(samples); lo += per {
+		a := db.Appender()
+		for _, s := range samples[lo:min(lo+per, len(samples))] {
+			if _, err := a.Append(0, s.lset, s.t, s.v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := a.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	all := labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+")
+	var n int
+	var it chunkenc.Iterator
+	b.ResetTimer()
+	for range b.N {
+		q, err := db.Querier(math.MinInt64, math.MaxInt64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ss := q.Select(context.Background(), false, nil, all)
+		for ss.Next() {
+			it = ss.At().Iterator(it)
+			for it.Next() != chunkenc.ValNone {
+				n++
+			}
+		}
+		q.Close()
+	}
+	if n != b.N*len(samples) {
+		b.Fatalf("read %d samples, want %d", n, b.N*len(samples))
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/sample")
+}
+
 // BenchmarkSeriesOverhead reports the heap each series costs beyond its
 // samples' chunk bytes: labels, maps, index postings, head chunk, for
 // node_exporter-like label sets with one sample each.
