@@ -25,7 +25,7 @@ var oddValues = []float64{
 }
 
 // Every scale either refuses a value or gives it back to the bit, and
-// fitScale finds the smallest that takes it.
+// fitScale finds the smallest that takes it, unless that lengthens it.
 func TestScaleValue(t *testing.T) {
 	for _, v := range oddValues {
 		for s := uint8(0); s <= maxScale; s++ {
@@ -53,7 +53,7 @@ func TestScaleValue(t *testing.T) {
 		{1.2e-05, 7},
 		{1e22, scaleNone},                   // an integer, but past 2⁵³
 		{1.0 / 3, 17},                       // 0.3333333333333333: 16 digits, 3333333333333333 < 2⁵³
-		{0.30000000000000004, scaleNone},    // 0.30000000000000004: 17 digits                // no decimal
+		{0.30000000000000004, scaleNone},    // 0.1 + 0.2: 17 digits
 		{24.996000000000002, scaleNone},     // 24996 × 0.001: not the double nearest 24.996
 		{staleNaN, 1},                       // stored as it is at any scale
 		{1.7955755360073643e+09, scaleNone}, // 17 digits
