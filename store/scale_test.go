@@ -63,8 +63,8 @@ func TestScaleValue(t *testing.T) {
 }
 
 // A series keeps every value it is given, bit for bit, as its head chunk
-// moves to larger scales and to none, and across a snapshot; and its scale
-// is the smallest that fits (a store that did not scale would fail here).
+// moves to larger scales and to none, and across a snapshot; and each case
+// ends at the scale it should (a store that did not scale would fail here).
 func TestScaledSeriesKeepsEveryValue(t *testing.T) {
 	cases := []struct {
 		name  string
