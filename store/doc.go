@@ -17,8 +17,9 @@
 // node_scrape_collector_duration_seconds, printed as decimals like
 // 0.000532127 whose binary mantissas never end. So a chunk may hold its
 // values times a power of ten, as integers, when every one of them comes
-// back to the bit on division (its scale, a byte before its chunkenc
-// bytes; see scale.go): 0.86 bytes/sample with EncXOR2, 0.97 with EncXOR.
+// back to the bit on division, or on multiplying by the inverse (its
+// scale, a byte before its chunkenc bytes; see scale.go): 0.84
+// bytes/sample with EncXOR2, 0.94 with EncXOR.
 // BenchmarkCompressionBreakdown says where the bytes go. A series' chunks
 // form a ring, the oldest dropped once wholly older than the store's
 // newest sample minus Options.Retention
@@ -94,10 +95,12 @@
 // Labels are sorted by name; chunks are tsdb/chunkenc bytes in the header's
 // encoding, in time order, not overlapping; the last one is the open head
 // chunk when it holds fewer than 120 samples. A chunk's len counts its
-// scale byte; scale s > 0 means the chunk holds each finite value times
-// 10^(s−1) (scale.go). The header is written last, so it holds the counts
-// of the whole file. Version 1, written before chunks had a scale, is
-// version 2 without the scale byte, and is still read.
+// scale byte; scale s > 0 means the chunk holds each finite value v as
+// round(v × 10^k), where s = 2k+1 gives v back by dividing by 10^k and
+// s = 2k+2 by multiplying by 10^−k (scale.go). The header is written
+// last, so it holds the counts of the whole file. Version 1, written
+// before chunks had a scale, is version 2 without the scale byte, and is
+// still read.
 //
 // A restore reads the file whole into one buffer, in large reads, while
 // the records already read are framed and checksummed in file order and

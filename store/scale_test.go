@@ -24,6 +24,15 @@ var oddValues = []float64{
 	math.Inf(1), math.Inf(-1), math.NaN(), staleNaN, math.Float64frombits(0x7ff8000000000001),
 }
 
+// noScale is a value no scale fits: a time in seconds to the nanosecond,
+// 17 digits, from nanoseconds divided by 10⁹.
+const noScale = 1.7955755360073643e+09
+
+// divScale and mulScale are the scales that divide by 10^k and multiply
+// by 10^−k.
+func divScale(k int) uint8 { return uint8(2*k + 1) }
+func mulScale(k int) uint8 { return uint8(2*k + 2) }
+
 // Every scale either refuses a value or gives it back to the bit, and
 // fitScale finds the smallest that takes it, unless that lengthens it.
 func TestScaleValue(t *testing.T) {
@@ -46,17 +55,17 @@ func TestScaleValue(t *testing.T) {
 	}{
 		{3, 1},
 		{0, 1},
-		{-3.7, 2},
+		{-3.7, divScale(1)},
 		{-3.25, scaleNone}, // 13/4: -325 takes more bits than -3.25
-		{12345.67, 3},
-		{0.000532127, 10},
-		{1.2e-05, 7},
-		{1e22, scaleNone},                   // an integer, but past 2⁵³
-		{1.0 / 3, 17},                       // 0.3333333333333333: 16 digits, 3333333333333333 < 2⁵³
-		{0.30000000000000004, scaleNone},    // 0.1 + 0.2: 17 digits
-		{24.996000000000002, scaleNone},     // 24996 × 0.001: not the double nearest 24.996
-		{staleNaN, 1},                       // stored as it is at any scale
-		{1.7955755360073643e+09, scaleNone}, // 17 digits
+		{12345.67, divScale(2)},
+		{0.000532127, divScale(9)},
+		{1.2e-05, divScale(6)},
+		{1e22, scaleNone},                  // an integer, but past 2⁵³
+		{1.0 / 3, divScale(16)},            // 0.3333333333333333: 16 digits, 3333333333333333 < 2⁵³
+		{0.30000000000000004, mulScale(1)}, // 0.1 + 0.2: 17 digits, but 3 × 0.1
+		{24.996000000000002, mulScale(3)},  // 24996 × 0.001, not the double nearest 24.996
+		{staleNaN, 1},                      // stored as it is at any scale
+		{noScale, scaleNone},
 	} {
 		require.Equal(t, tc.want, fitScale(tc.v, 1), "%v", tc.v)
 	}
@@ -72,12 +81,13 @@ func TestScaledSeriesKeepsEveryValue(t *testing.T) {
 		scale uint8 // of the head after the last value
 	}{
 		{"integers", []float64{1, 5, 1 << 40, -7}, 1},
-		{"widening", []float64{3, 2.1, 2.13, 0.127, 1e-9, 7}, 10},
+		{"widening", []float64{3, 2.1, 2.13, 0.127, 1e-9, 7}, divScale(9)},
+		{"dividing to multiplying", []float64{0.37, 24.996000000000002, 25.01}, mulScale(3)},
 		{"binary fractions", []float64{3, 2.5, 2.25, 0.1}, scaleNone},
-		{"a binary fraction among decimals", []float64{0.37, 0.41, 0.0009765625, 0.5}, 11},
-		{"to none", []float64{0.21, 0.52, 0.30000000000000004, 0.75}, scaleNone},
-		{"nan first", []float64{math.NaN(), 0.001, 2}, 4},
-		{"stale among decimals", []float64{0.01, staleNaN, 0.02, math.Inf(1), 0.03}, 3},
+		{"a binary fraction among decimals", []float64{0.37, 0.41, 0.0009765625, 0.5}, divScale(10)},
+		{"to none", []float64{0.21, 0.52, noScale, 0.75}, scaleNone},
+		{"nan first", []float64{math.NaN(), 0.001, 2}, divScale(3)},
+		{"stale among decimals", []float64{0.01, staleNaN, 0.02, math.Inf(1), 0.03}, divScale(2)},
 		{"past 2^53 when scaled", []float64{0.3, 1e17}, scaleNone},
 		{"odd values", oddValues, scaleNone},
 	}
@@ -127,12 +137,12 @@ func TestNewChunkScale(t *testing.T) {
 		before      uint8   // the first chunk's scale
 		after       uint8   // the next one's
 	}{
-		{"keeps the scale on a round value", 0.37, 5, 3, 3},
-		{"moves on from the scale", 0.37, 0.371, 3, 4},
+		{"keeps the scale on a round value", 0.37, 5, divScale(2), divScale(2)},
+		{"moves on from the scale", 0.37, 0.371, divScale(2), divScale(3)},
 		{"integers", 7, 8, 1, 1},
-		{"integers to a decimal", 7, 0.3, 1, 2},
-		{"unscaled on a round value", 0.30000000000000004, 5, scaleNone, scaleNone},
-		{"unscaled to a decimal", 0.30000000000000004, 0.37, scaleNone, 3},
+		{"integers to a decimal", 7, 0.3, 1, divScale(1)},
+		{"unscaled on a round value", noScale, 5, scaleNone, scaleNone},
+		{"unscaled to a decimal", noScale, 0.37, scaleNone, divScale(2)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newMemSeries(0, labels.FromStrings("__name__", "m"))
@@ -247,8 +257,10 @@ func TestRestoreVersion1(t *testing.T) {
 
 // FuzzScaledValues appends any values to a series and reads them back, bit
 // for bit, before and after a snapshot. Each 9 bytes of the input are a
-// value: a float64's bits, or (first byte odd) a decimal of up to eight
-// digits and a shift of the point, as exporters print them.
+// value: a float64's bits (first byte even); or an integer of up to eight
+// digits and a shift of the point, the first byte's second bit saying how:
+// parsed as a decimal, as exporters print them, or multiplied by 10^−k,
+// as a program computes them.
 func FuzzScaledValues(f *testing.F) {
 	f.Add([]byte{})
 	seed := func(vs ...float64) []byte {
@@ -262,6 +274,7 @@ func FuzzScaledValues(f *testing.F) {
 	f.Add(seed(3, 2.5, 0.000532127, 1.0/3, staleNaN, 7))
 	f.Add(seed(oddValues...))
 	f.Add([]byte{1, 5, 0, 0, 0, 0, 0, 0, 0, 17, 0, 1, 2, 3, 0, 0, 0, 0})
+	f.Add([]byte{15, 5, 0, 0, 0, 0, 0, 0, 0, 15, 0, 1, 2, 3, 0, 0, 0, 0}) // × 0.001
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var vs []float64
 		for ; len(in) >= 9; in = in[9:] {
@@ -270,7 +283,12 @@ func FuzzScaledValues(f *testing.F) {
 				continue
 			}
 			digits := int64(binary.LittleEndian.Uint32(in[1:])%100_000_000) - 50_000_000
-			v, err := strconv.ParseFloat(strconv.FormatInt(digits, 10)+"e-"+strconv.Itoa(int(in[0]>>1)%30), 64)
+			k := int(in[0]>>2) % 30
+			if in[0]&2 != 0 {
+				vs = append(vs, float64(digits)*math.Pow10(-k))
+				continue
+			}
+			v, err := strconv.ParseFloat(strconv.FormatInt(digits, 10)+"e-"+strconv.Itoa(k), 64)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -254,7 +254,7 @@ func (s *memSeries) firstScale(v float64) uint8 {
 	}
 	switch s.scale {
 	case scaleNone:
-		return fitScale(v, 2)
+		return fitScale(v, 3) // 10^1: a decimal, or none
 	case 1:
 		return fitScale(v, 1)
 	}
