@@ -34,9 +34,8 @@ import (
 // A chunk's scale is the smallest that fits its values, unless scaling
 // would lengthen them (fitScale), so integers stay at scale 1, where w = v,
 // and counters cost what they did; memSeries.firstScale says where a new
-// chunk starts. Scales are ordered by k, division first, so that a chunk
-// of hundredths that meets a disk time tries multiplying by 0.01 before
-// dividing by 1000. On the recorded node_exporter scrapes
+// chunk starts. Scales are ordered by k, division first, so the smallest
+// that fits is found by counting up. On the recorded node_exporter scrapes
 // (BenchmarkCompression) this takes EncXOR2 from 1.34 to 0.84 bytes a
 // sample; division alone gives 0.86, multiplication alone 1.18.
 const (
