@@ -585,6 +585,12 @@ func TestRestoreOtherEncoding(t *testing.T) {
 			db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
 			require.NoError(t, err)
 			fill(t, db, 5, 2*samplesPerChunk+7) // two closed chunks and a head each
+			for i := range 2*samplesPerChunk + 7 { // the same, of scaled decimals
+				a := db.Appender()
+				_, err := a.Append(0, labels.FromStrings("__name__", "decimal"), int64(i)*1000, float64(i*3+7)/100)
+				require.NoError(t, err)
+				require.NoError(t, a.Commit())
+			}
 			want := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
 			require.NoError(t, db.Close())
 
@@ -592,7 +598,7 @@ func TestRestoreOtherEncoding(t *testing.T) {
 			db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
 			require.NoError(t, err)
 			defer db.Close()
-			require.Equal(t, int64(5), db.Stats().Restore.Series)
+			require.Equal(t, int64(6), db.Stats().Restore.Series)
 			require.Equal(t, want, readAll(t, db, math.MinInt64, math.MaxInt64, allSeries))
 			a := db.Appender()
 			_, err = a.Append(0, labels.FromStrings("__name__", "m", "k", "a"), int64(2*samplesPerChunk+7)*1000, 1)
