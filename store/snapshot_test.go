@@ -584,7 +584,7 @@ func TestRestoreOtherEncoding(t *testing.T) {
 			chunkEncoding = from
 			db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
 			require.NoError(t, err)
-			fill(t, db, 5, 2*samplesPerChunk+7) // two closed chunks and a head each
+			fill(t, db, 5, 2*samplesPerChunk+7)    // two closed chunks and a head each
 			for i := range 2*samplesPerChunk + 7 { // the same, of scaled decimals
 				a := db.Appender()
 				_, err := a.Append(0, labels.FromStrings("__name__", "decimal"), int64(i)*1000, float64(i*3+7)/100)
