@@ -198,6 +198,58 @@ func TestScalingShrinksDecimals(t *testing.T) {
 	require.Less(t, float64(scaled), 0.7*float64(1+len(raw.Bytes())), "scaled %d bytes, as they are %d", scaled, len(raw.Bytes()))
 }
 
+// Real node_exporter output (BenchmarkCompression's recorded scrapes)
+// comes back from the store exactly as it was parsed, sample for sample,
+// before and after a snapshot; and many of its series are scaled.
+func TestRecordedScrapesReadBack(t *testing.T) {
+	samples, _ := loadFixture(t)
+	dir := t.TempDir()
+	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	want := map[string][]sample{}
+	a := db.Appender()
+	for i, s := range samples {
+		if i > 0 && s.t != samples[i-1].t { // a scrape a commit
+			require.NoError(t, a.Commit())
+			a = db.Appender()
+		}
+		_, err := a.Append(0, s.lset, s.t, s.v)
+		require.NoError(t, err)
+		want[s.lset.String()] = append(want[s.lset.String()], sample{s.t, s.v})
+	}
+	require.NoError(t, a.Commit())
+	scaled := 0
+	for i := range db.shards {
+		for _, s := range db.shards[i].slots {
+			if s != nil && s.scale > 1 {
+				scaled++
+			}
+		}
+	}
+	// 74 of the 505: the collectors' durations, CPU seconds, disk times
+	// and more; most of the rest are whole numbers.
+	require.GreaterOrEqual(t, scaled, 50, "series holding scaled decimals")
+	check := func(db *DB) {
+		t.Helper()
+		got := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
+		require.Len(t, got, len(want))
+		for k, ss := range want {
+			require.Len(t, got[k], len(ss), k)
+			for i, s := range ss {
+				require.Equal(t, s.t, got[k][i].t, k)
+				require.Equal(t, math.Float64bits(s.v), math.Float64bits(got[k][i].v), "%s at %d: %v", k, s.t, s.v)
+			}
+		}
+	}
+	check(db)
+	require.NoError(t, db.Close())
+	db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	defer db.Close()
+	require.Zero(t, db.Stats().Restore.Damage)
+	check(db)
+}
+
 // v1Value is the value of series k at round i in testdata/store/snapshot-v1.vigil.
 func v1Value(i, k int) float64 { return float64(i*k)/100 + float64(k)*0.001 }
 
