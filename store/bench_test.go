@@ -136,7 +136,7 @@ func BenchmarkAppend(b *testing.B) {
 // each float encoding tsdb/chunkenc offers, and the append time per sample
 // (store overhead included, the same for both).
 func BenchmarkCompression(b *testing.B) {
-	samples, scrapes := loadFixture(b)
+	samples, _ := loadFixture(b)
 	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
 		b.Run(enc.String(), func(b *testing.B) {
 			defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
@@ -144,18 +144,7 @@ func BenchmarkCompression(b *testing.B) {
 			var st Stats
 			for range b.N {
 				db := New(Options{Retention: -1})
-				per := len(samples) / scrapes
-				for lo := 0; lo < len(samples); lo += per {
-					a := db.Appender()
-					for _, s := range samples[lo:min(lo+per, len(samples))] {
-						if _, err := a.Append(0, s.lset, s.t, s.v); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if err := a.Commit(); err != nil {
-						b.Fatal(err)
-					}
-				}
+				appendFixture(b, db, samples)
 				st = db.Stats()
 				db.Close()
 			}
@@ -172,21 +161,10 @@ func BenchmarkCompression(b *testing.B) {
 // decoding costs a sample, the division of a scaled chunk's values
 // included.
 func BenchmarkReadRecorded(b *testing.B) {
-	samples, scrapes := loadFixture(b)
+	samples, _ := loadFixture(b)
 	db := New(Options{Retention: -1})
 	defer db.Close()
-	per := len(samples) / scrapes
-	for lo := 0; lo < len(samples); lo += per {
-		a := db.Appender()
-		for _, s := range samples[lo:min(lo+per, len(samples))] {
-			if _, err := a.Append(0, s.lset, s.t, s.v); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := a.Commit(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	appendFixture(b, db, samples)
 	all := labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+")
 	var n int
 	var it chunkenc.Iterator

@@ -106,3 +106,20 @@ func loadFixture(tb testing.TB) (samples []fixtureSample, scrapes int) {
 		}
 	}
 }
+
+// appendFixture appends the recorded scrapes to db, a scrape a commit, as
+// a scrape loop does.
+func appendFixture(tb testing.TB, db *DB, samples []fixtureSample) {
+	tb.Helper()
+	a := db.Appender()
+	for i, s := range samples {
+		if i > 0 && s.t != samples[i-1].t {
+			require.NoError(tb, a.Commit())
+			a = db.Appender()
+		}
+		if _, err := a.Append(0, s.lset, s.t, s.v); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	require.NoError(tb, a.Commit())
+}

@@ -94,37 +94,41 @@ func TestScaledSeriesKeepsEveryValue(t *testing.T) {
 	dir := t.TempDir()
 	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
 	require.NoError(t, err)
-	want := map[string][]float64{}
+	want := map[string][]sample{}
 	for _, tc := range cases {
 		l := labels.FromStrings("__name__", "m", "case", tc.name)
 		a := db.Appender()
 		for i, v := range tc.vs {
 			_, err := a.Append(0, l, int64(i+1)*1000, v)
 			require.NoError(t, err)
+			want[l.String()] = append(want[l.String()], sample{int64(i+1) * 1000, v})
 		}
 		require.NoError(t, a.Commit())
-		want[l.String()] = tc.vs
 		s := db.series(t, l)
 		require.Equal(t, tc.scale, s.scale, tc.name)
 	}
-	check := func(db *DB) {
-		t.Helper()
-		got := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
-		require.Len(t, got, len(want))
-		for k, vs := range want {
-			require.Len(t, got[k], len(vs), k)
-			for i, v := range vs {
-				require.Equal(t, math.Float64bits(v), math.Float64bits(got[k][i].v), "%s: sample %d, %v", k, i, v)
-			}
-		}
-	}
-	check(db)
+	requireBitForBit(t, db, want)
 	require.NoError(t, db.Close())
 	db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
 	require.NoError(t, err)
 	require.Zero(t, db.Stats().Restore.Damage)
-	check(db)
+	requireBitForBit(t, db, want)
 	require.NoError(t, db.Close())
+}
+
+// requireBitForBit fails unless db holds exactly the series and samples of
+// want (by the series' label string), values compared bit for bit.
+func requireBitForBit(t *testing.T, db *DB, want map[string][]sample) {
+	t.Helper()
+	got := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
+	require.Len(t, got, len(want))
+	for k, ss := range want {
+		require.Len(t, got[k], len(ss), k)
+		for i, s := range ss {
+			require.Equal(t, s.t, got[k][i].t, k)
+			require.Equal(t, math.Float64bits(s.v), math.Float64bits(got[k][i].v), "%s at %d: %v", k, s.t, s.v)
+		}
+	}
 }
 
 // A new chunk starts at the scale of the chunk before when its first value
@@ -206,18 +210,11 @@ func TestRecordedScrapesReadBack(t *testing.T) {
 	dir := t.TempDir()
 	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
 	require.NoError(t, err)
+	appendFixture(t, db, samples)
 	want := map[string][]sample{}
-	a := db.Appender()
-	for i, s := range samples {
-		if i > 0 && s.t != samples[i-1].t { // a scrape a commit
-			require.NoError(t, a.Commit())
-			a = db.Appender()
-		}
-		_, err := a.Append(0, s.lset, s.t, s.v)
-		require.NoError(t, err)
+	for _, s := range samples {
 		want[s.lset.String()] = append(want[s.lset.String()], sample{s.t, s.v})
 	}
-	require.NoError(t, a.Commit())
 	scaled := 0
 	for i := range db.shards {
 		for _, s := range db.shards[i].slots {
@@ -229,25 +226,13 @@ func TestRecordedScrapesReadBack(t *testing.T) {
 	// 74 of the 505: the collectors' durations, CPU seconds, disk times
 	// and more; most of the rest are whole numbers.
 	require.GreaterOrEqual(t, scaled, 50, "series holding scaled decimals")
-	check := func(db *DB) {
-		t.Helper()
-		got := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
-		require.Len(t, got, len(want))
-		for k, ss := range want {
-			require.Len(t, got[k], len(ss), k)
-			for i, s := range ss {
-				require.Equal(t, s.t, got[k][i].t, k)
-				require.Equal(t, math.Float64bits(s.v), math.Float64bits(got[k][i].v), "%s at %d: %v", k, s.t, s.v)
-			}
-		}
-	}
-	check(db)
+	requireBitForBit(t, db, want)
 	require.NoError(t, db.Close())
 	db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
 	require.NoError(t, err)
 	defer db.Close()
 	require.Zero(t, db.Stats().Restore.Damage)
-	check(db)
+	requireBitForBit(t, db, want)
 }
 
 // v1Value is the value of series k at round i in testdata/store/snapshot-v1.vigil.
