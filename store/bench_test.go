@@ -133,14 +133,27 @@ func BenchmarkAppend(b *testing.B) {
 
 // BenchmarkCompression appends real node_exporter scrapes (recorded one
 // second apart into testdata) and reports the chunk bytes per sample, for
-// each float encoding tsdb/chunkenc offers, and the append time per sample
-// (store overhead included, the same for both).
+// each float encoding tsdb/chunkenc offers, with decimals scaled (as the
+// store holds them) and, under "unscaled", as chunkenc holds what it is
+// given; and the append time per sample (store overhead included).
 func BenchmarkCompression(b *testing.B) {
 	samples, _ := loadFixture(b)
-	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
-		b.Run(enc.String(), func(b *testing.B) {
-			defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
-			chunkEncoding = enc
+	for _, tc := range []struct {
+		enc    chunkenc.Encoding
+		scaled bool
+	}{
+		{chunkenc.EncXOR, true},
+		{chunkenc.EncXOR2, true},
+		{chunkenc.EncXOR, false},
+		{chunkenc.EncXOR2, false},
+	} {
+		name := tc.enc.String()
+		if !tc.scaled {
+			name += "/unscaled"
+		}
+		b.Run(name, func(b *testing.B) {
+			defer func(e chunkenc.Encoding, s bool) { chunkEncoding, scaleDecimals = e, s }(chunkEncoding, scaleDecimals)
+			chunkEncoding, scaleDecimals = tc.enc, tc.scaled
 			var st Stats
 			for range b.N {
 				db := New(Options{Retention: -1})

@@ -22,6 +22,11 @@ const samplesPerChunk = 120
 // it is a variable only so those benchmarks can measure the alternative.
 var chunkEncoding = chunkenc.EncXOR2
 
+// scaleDecimals says whether new chunks may hold scaled values (scale.go).
+// It is a variable only so BenchmarkCompression can measure chunkenc's
+// encodings without it.
+var scaleDecimals = true
+
 // chunk is one closed (full, immutable) chunk. Every series holds a list
 // of them, so it is kept to 24 bytes: its bytes are a string, since they
 // are never written again and need no capacity, and its first timestamp
@@ -249,6 +254,9 @@ func emptyChunk(size int) (chunkenc.Chunk, error) {
 // series' first chunk, one after a chunk of integers, or a v that does
 // not fit) it takes what fitScale gives v.
 func (s *memSeries) firstScale(v float64) uint8 {
+	if !scaleDecimals {
+		return scaleNone
+	}
 	if s.maxt == math.MinInt64 {
 		return fitScale(v, 1)
 	}
