@@ -94,25 +94,24 @@ func unscale(w float64, s uint8) float64 {
 // 325 takes 9; a series stepping by a quarter held 15% more bytes scaled.
 // A decimal such as 0.000532127 has all 53 bits, and 532127 20.
 func fitScale(v float64, from uint8) uint8 {
-	s := smallestScale(v, from)
-	if s != scaleNone {
-		if w, _ := scaleValue(v, s); significantBits(w) > significantBits(v) {
-			return scaleNone
-		}
+	s, w := smallestScale(v, from)
+	if s != scaleNone && significantBits(w) > significantBits(v) {
+		return scaleNone
 	}
 	return s
 }
 
-// smallestScale returns the smallest scale from from on that v fits, or
-// scaleNone when none does. from is at least 1. (Scale 2, multiplying by
-// 10⁰, takes only what scale 1 takes, so no chunk ends up there.)
-func smallestScale(v float64, from uint8) uint8 {
+// smallestScale returns the smallest scale from from on that v fits and
+// what it stores for v there, or scaleNone when none does. from is at
+// least 1. (Scale 2, multiplying by 10⁰, takes only what scale 1 takes, so
+// no chunk ends up there.)
+func smallestScale(v float64, from uint8) (uint8, float64) {
 	for s := from; s <= maxScale; s++ {
-		if _, ok := scaleValue(v, s); ok {
-			return s
+		if w, ok := scaleValue(v, s); ok {
+			return s, w
 		}
 	}
-	return scaleNone
+	return scaleNone, v
 }
 
 // significantBits returns how many bits of x's mantissa, its leading 1

@@ -257,17 +257,14 @@ func (s *memSeries) firstScale(v float64) uint8 {
 	if !scaleDecimals {
 		return scaleNone
 	}
-	if s.maxt == math.MinInt64 {
-		return fitScale(v, 1)
-	}
-	switch s.scale {
-	case scaleNone:
+	switch {
+	case s.maxt == math.MinInt64: // the series' first chunk
+	case s.scale == scaleNone:
 		return fitScale(v, 3) // 10^1: a decimal, or none
-	case 1:
-		return fitScale(v, 1)
-	}
-	if _, ok := scaleValue(v, s.scale); ok {
-		return s.scale
+	case s.scale > 1:
+		if _, ok := scaleValue(v, s.scale); ok {
+			return s.scale
+		}
 	}
 	return fitScale(v, 1)
 }
@@ -278,9 +275,11 @@ func (s *memSeries) firstScale(v float64) uint8 {
 // to none too when scaling would lengthen v (fitScale); one of decimals
 // keeps them scaled, whatever v is.
 func (s *memSeries) rescale(v float64) error {
-	to := fitScale(v, s.scale+1)
+	var to uint8
 	if s.scale > 1 {
-		to = smallestScale(v, s.scale+1)
+		to, _ = smallestScale(v, s.scale+1)
+	} else {
+		to = fitScale(v, s.scale+1)
 	}
 	for {
 		c, app, _, err := reencode(s.head, math.MinInt64, cap(s.head.Bytes()), s.scale, to)
