@@ -166,6 +166,33 @@ func TestNewChunkScale(t *testing.T) {
 	}
 }
 
+// A series restored with a full last chunk starts its next chunk from that
+// chunk's scale, as it would have without the restart.
+func TestRestoredSeriesKeepsItsScale(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	l := labels.FromStrings("__name__", "m")
+	for i := range samplesPerChunk {
+		a := db.Appender()
+		_, err := a.Append(0, l, int64(i)*1000, float64(i*3+7)/100)
+		require.NoError(t, err)
+		require.NoError(t, a.Commit())
+	}
+	require.NoError(t, db.Close())
+	db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+	require.NoError(t, err)
+	defer db.Close()
+	s := db.series(t, l)
+	require.Nil(t, s.head, "the chunk was full: it is restored closed")
+	a := db.Appender()
+	_, err = a.Append(0, l, samplesPerChunk*1000, 5)
+	require.NoError(t, err)
+	require.NoError(t, a.Commit())
+	require.Equal(t, divScale(2), s.closed[0].scale())
+	require.Equal(t, divScale(2), s.scale, "a whole number after hundredths")
+}
+
 // series returns the series of l, for tests.
 func (db *DB) series(t *testing.T, l labels.Labels) *memSeries {
 	t.Helper()

@@ -526,6 +526,12 @@ func TestDecodeSeriesChecksChunkStart(t *testing.T) {
 			require.Len(t, cs, 1)
 			_, _, err = decodeSeries(&la, &chunks, h, record(-4000))
 			require.ErrorContains(t, err, "chunk 0 does not start at -4000")
+			// A scale past the last one is damage, not an index out of
+			// range when the chunk is read.
+			bad := record(-5000)
+			bad[len(bad)-len(c.Bytes())-1] = maxScale + 1
+			_, _, err = decodeSeries(&la, &chunks, h, bad)
+			require.ErrorContains(t, err, fmt.Sprintf("chunk 0: scale %d, at most %d", maxScale+1, maxScale))
 		})
 	}
 }
