@@ -70,4 +70,4 @@ func (t *TestLoop) ScrapeBody(ct string, body []byte, ts time.Time) TargetHealth
 }
 
 // MapsHeld reports whether the loop holds either of its lookup maps.
-func (t *TestLoop) MapsHeld() bool { return t.l.cache != nil || t.l.byHash != nil }
+func (t *TestLoop) MapsHeld() bool { return t.l.series.byKey != nil || t.l.series.byHash != nil }

@@ -34,3 +34,44 @@ type TargetHealth struct {
 	ScrapeInterval time.Duration
 	ScrapeTimeout  time.Duration
 }
+
+func (l *loop) healthSnapshot() TargetHealth {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.health
+}
+
+// recordScrape sets the target's health after a scrape that started at
+// ts, took dur and failed with err (nil: it was good), and logs a change.
+func (l *loop) recordScrape(ts time.Time, dur time.Duration, st scrapeStats, err error) {
+	series := 0
+	if err == nil {
+		series = st.series
+	}
+	l.mu.Lock()
+	l.health.LastScrape = ts
+	l.health.LastDuration = dur
+	l.health.LastSamples = st.total
+	l.health.Series = series
+	l.health.LastWarning = warning(st)
+	was := l.health.Health
+	if err != nil {
+		l.health.Health = HealthDown
+		l.health.LastError = Sanitize(err.Error(), DefaultSanitizeLen)
+	} else {
+		l.health.Health = HealthUp
+		l.health.LastError = ""
+	}
+	h := l.health
+	l.mu.Unlock()
+	// A change of health is worth a line in the log (headless operators
+	// read it); every failed scrape only at debug level.
+	switch {
+	case h.Health == HealthDown && was != HealthDown:
+		l.logger.Warn("target down", "job", h.Job, "instance", h.Instance, "url", h.URL, "err", h.LastError)
+	case h.Health == HealthUp && was == HealthDown:
+		l.logger.Info("target up again", "job", h.Job, "instance", h.Instance, "url", h.URL)
+	case h.Health == HealthDown:
+		l.logger.Debug("scrape failed", "job", h.Job, "instance", h.Instance, "err", h.LastError)
+	}
+}
