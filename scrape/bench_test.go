@@ -237,7 +237,7 @@ func BenchmarkCompression(b *testing.B) {
 				start := slot0.Add(time.Duration(i)*interval + time.Duration(rng.Intn(3000))*time.Microsecond)
 				ts := start
 				if snapped {
-					ts = snap(prev, start, interval)
+					ts = snap(prev, start, interval, l.tolerance)
 				}
 				prev = ts
 				app := db.Appender()

@@ -40,8 +40,9 @@
 // wake-up of an otherwise idle process), then on a ticker. A scrape is
 // stamped with its slot's planned time when it starts within 1% of the
 // interval after it (onTime: a slot's targets run one after another), or
-// with the last stamp plus the interval when it is within 2ms of that
-// (snap, as Prometheus does): regular timestamps keep the store's
+// with the last stamp plus the interval when it is within
+// Options.TimestampTolerance (2ms) of that (snap, as Prometheus does):
+// regular timestamps keep the store's
 // compression near its best (see BenchmarkCompression). Each scrape is
 // one store transaction: the samples, stale markers for series that
 // vanished, and the synthetic series up,
@@ -49,7 +50,7 @@
 // scrape_samples_post_metric_relabeling and scrape_series_added.
 //
 // The request is Prometheus': its Accept header (protobuf first when
-// scrape_protocols asks for it), gzip, a User-Agent and
+// scrape_protocols asks for it), gzip, Options.UserAgent and
 // X-Prometheus-Scrape-Timeout-Seconds. A text-format body is read the way
 // textparse.PromParser reads it, with its errors and labels, but a line
 // whose series the loop already knows (a target writes the same lines every

@@ -41,15 +41,18 @@ var (
 // CollectFunc.
 type LocalCollector struct {
 	ProcPath, SysPath string
+	// StatfsTimeout bounds how long Collect waits for one filesystem (a
+	// dead NFS server blocks statfs for ever); 0 means 2s. A mount point
+	// that timed out is skipped until its call returns, as node_exporter
+	// does.
+	StatfsTimeout time.Duration
 
 	mu    sync.Mutex
 	stuck map[string]bool // mount points whose statfs has not returned
 }
 
-// StatfsTimeout bounds how long the local target waits for one filesystem
-// (a dead NFS server blocks statfs for ever). A mount point that timed out
-// is skipped until its call returns, as node_exporter does.
-var StatfsTimeout = 2 * time.Second
+// defaultStatfsTimeout is LocalCollector.StatfsTimeout when not set.
+const defaultStatfsTimeout = 2 * time.Second
 
 func (c *LocalCollector) statfs(ctx context.Context, path string) (unix.Statfs_t, bool) {
 	c.mu.Lock()
@@ -68,7 +71,11 @@ func (c *LocalCollector) statfs(ctx context.Context, path string) (unix.Statfs_t
 		err := unix.Statfs(path, &s)
 		done <- result{s, err}
 	}()
-	timer := time.NewTimer(StatfsTimeout)
+	timeout := c.StatfsTimeout
+	if timeout <= 0 {
+		timeout = defaultStatfsTimeout
+	}
+	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
 	case r := <-done:

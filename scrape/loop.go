@@ -34,12 +34,13 @@ type loopOptions struct {
 // their labels (labels.go), stale markers (staleness.go), the synthetic
 // series (report.go) and the target's health (health.go).
 type loop struct {
-	t       *target
-	scraper scraper
-	app     store.Appendable
-	opts    loopOptions
-	logger  *slog.Logger
-	seed    uint64 // picks the target's slot with its hash: see offset
+	t         *target
+	scraper   scraper
+	app       store.Appendable
+	opts      loopOptions
+	logger    *slog.Logger
+	seed      uint64        // picks the target's slot with its hash: see offset
+	tolerance time.Duration // Options.TimestampTolerance: see snap
 
 	// Owned by the loop goroutine (and by tests calling scrapeOnce).
 	series seriesCache
@@ -63,10 +64,11 @@ type loop struct {
 func newLoop(t *target, s scraper, app store.Appendable, opts loopOptions, logger *slog.Logger) *loop {
 	l := &loop{
 		t: t, scraper: s, app: app, opts: opts, logger: logger,
-		lb:      labels.NewBuilder(labels.EmptyLabels()),
-		parse:   parseState{symbols: labels.NewSymbolTable(), meta: newMetaLines()},
-		started: time.Now,
-		stopped: make(chan struct{}),
+		tolerance: defaultTimestampTolerance,
+		lb:        labels.NewBuilder(labels.EmptyLabels()),
+		parse:     parseState{symbols: labels.NewSymbolTable(), meta: newMetaLines()},
+		started:   time.Now,
+		stopped:   make(chan struct{}),
 	}
 	l.health = TargetHealth{
 		Job:            Sanitize(t.job(), DefaultSanitizeLen),

@@ -32,7 +32,7 @@ func TestSnap(t *testing.T) {
 		{"short interval within 1%", t0, t0.Add(100*time.Millisecond + 500*time.Microsecond), 100 * time.Millisecond, t0.Add(100 * time.Millisecond)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, snap(tc.prev, tc.now, tc.interval))
+			require.Equal(t, tc.want, snap(tc.prev, tc.now, tc.interval, DefaultOptions().TimestampTolerance))
 		})
 	}
 }
@@ -54,7 +54,7 @@ func TestOnTime(t *testing.T) {
 	var aligned time.Time
 	for k, lateMs := range []int{0, 7, 40, 3, 25, 0, 39} {
 		planned := t0.Add(time.Duration(k) * iv)
-		aligned = snap(aligned, onTime(planned, planned.Add(time.Duration(lateMs)*time.Millisecond), iv), iv)
+		aligned = snap(aligned, onTime(planned, planned.Add(time.Duration(lateMs)*time.Millisecond), iv), iv, DefaultOptions().TimestampTolerance)
 		require.Equal(t, planned, aligned, "scrape %d, %d ms late", k, lateMs)
 	}
 }

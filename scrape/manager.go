@@ -34,15 +34,26 @@ type Options struct {
 	BodySizeLimit int64
 	// FileSDPoll is how often file_sd files are checked for changes.
 	FileSDPoll time.Duration
+	// TimestampTolerance is how far a scrape may start from one interval
+	// after the last one and still be stamped exactly one interval after
+	// it (Prometheus' --scrape.timestamp-tolerance), at most 1% of the
+	// interval: regular timestamps compress to almost nothing. A negative
+	// value stamps every scrape with its own start.
+	TimestampTolerance time.Duration
+	// UserAgent is the User-Agent header of every scrape request.
+	UserAgent string
 }
 
 // DefaultOptions returns the defaults: a discarding logger, a 64 MiB body
-// limit, file_sd files checked every second.
+// limit, file_sd files checked every second, a 2ms timestamp tolerance (as
+// Prometheus), and "vigil/0.1" as the User-Agent.
 func DefaultOptions() Options {
 	return Options{
-		Logger:        slog.New(slog.DiscardHandler),
-		BodySizeLimit: 64 << 20,
-		FileSDPoll:    time.Second,
+		Logger:             slog.New(slog.DiscardHandler),
+		BodySizeLimit:      64 << 20,
+		FileSDPoll:         time.Second,
+		TimestampTolerance: defaultTimestampTolerance,
+		UserAgent:          "vigil/0.1",
 	}
 }
 
@@ -90,6 +101,12 @@ func NewManager(app store.Appendable, opts Options) *Manager {
 	}
 	if opts.FileSDPoll <= 0 {
 		opts.FileSDPoll = def.FileSDPoll
+	}
+	if opts.TimestampTolerance == 0 {
+		opts.TimestampTolerance = def.TimestampTolerance
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = def.UserAgent
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := fnv.New64a()
@@ -365,10 +382,11 @@ func (m *Manager) newLoop(p *pool, t *target) *loop {
 		s = &httpScraper{
 			client: p.client, url: t.url.String(), accept: acceptHeader(protocols),
 			timeout: t.timeout, compression: p.sc.EnableCompression, bodyLimit: p.limit,
+			userAgent: m.opts.UserAgent,
 		}
 	}
 	l := newLoop(t, s, m.app, p.opts, m.opts.Logger)
-	l.seed = m.seed
+	l.seed, l.tolerance = m.seed, m.opts.TimestampTolerance
 	return l
 }
 

@@ -22,10 +22,8 @@ import (
 // restarts.
 const ScrapeSlots = 10
 
-// ScrapeTimestampTolerance is how far a scrape may start from its planned
-// slot and still be stamped with the slot's time, as Prometheus does:
-// regular timestamps compress to almost nothing.
-var ScrapeTimestampTolerance = 2 * time.Millisecond
+// defaultTimestampTolerance is Options.TimestampTolerance when not set.
+const defaultTimestampTolerance = 2 * time.Millisecond
 
 // offset is when, from now, the first scrape happens: the start of one of
 // the interval's ScrapeSlots slots, fixed by the target's hash, so that the
@@ -43,13 +41,13 @@ func (l *loop) offset(now time.Time) time.Duration {
 }
 
 // snap returns the timestamp for a scrape that starts at now: the slot one
-// interval after the previous one when now is within the tolerance of it
-// (at most 1% of the interval), else now.
-func snap(prev, now time.Time, interval time.Duration) time.Time {
+// interval after the previous one when now is within tolerance of it (and
+// at most 1% of the interval), else now.
+func snap(prev, now time.Time, interval, tolerance time.Duration) time.Time {
 	if prev.IsZero() {
 		return now
 	}
-	tol := min(interval/100, ScrapeTimestampTolerance)
+	tol := min(interval/100, tolerance)
 	if d := now.Sub(prev); d >= interval-tol && d <= interval+tol {
 		return prev.Add(interval)
 	}
@@ -86,7 +84,7 @@ func (l *loop) run(parent, ctx context.Context) {
 	defer ticker.Stop()
 	var last, aligned time.Time
 	for {
-		now := snap(aligned, onTime(planned, l.started(), l.t.interval), l.t.interval)
+		now := snap(aligned, onTime(planned, l.started(), l.t.interval), l.t.interval, l.tolerance)
 		aligned = now
 		l.scrapeOnce(ctx, now)
 		last = now

@@ -16,9 +16,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// UserAgent is sent with every scrape.
-var UserAgent = "vigil/0.1"
-
 // scraper fetches one body. Two kinds exist: HTTP for exporters and a Go
 // function for internal targets; the loop does not know which it has.
 type scraper interface {
@@ -41,6 +38,7 @@ type httpScraper struct {
 	timeout     time.Duration
 	compression bool
 	bodyLimit   int64
+	userAgent   string
 }
 
 // gzipReaders are gzip readers for scrapes to share. A reader holds about
@@ -112,7 +110,7 @@ func (s *httpScraper) scrape(ctx context.Context, buf *bytes.Buffer) (string, er
 	} else {
 		req.Header.Set("Accept-Encoding", "identity")
 	}
-	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("User-Agent", s.userAgent)
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(s.timeout.Seconds(), 'f', -1, 64))
 	resp, err := s.client.Do(req)
 	if err != nil {

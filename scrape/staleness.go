@@ -91,7 +91,7 @@ func (l *loop) endOfRunStaleness(parent context.Context, last time.Time, ticker 
 	case <-parent.Done():
 		return
 	case tick := <-ticker.C:
-		staleTime = snap(last, tick, l.t.interval)
+		staleTime = snap(last, tick, l.t.interval, l.tolerance)
 	}
 	select {
 	case <-parent.Done():
