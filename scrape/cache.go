@@ -31,10 +31,10 @@ type entry struct {
 //
 // all holds every entry once; seq finds nearly all of them in a body (see
 // loop.appendSeries). The two maps are only for what seq does not find: a
-// series at a new place, a new series. They cost 74 bytes an entry, more
-// than the entry itself, so they are built from all when first needed and
-// let go after quietScrapes scrapes without use: a target whose series
-// keep their order holds none.
+// series at a new place, a new series. A map costs more an entry than the
+// entry itself, so they are built from all when first needed and let go
+// after quietScrapes scrapes without use: a target whose series keep their
+// order holds none (BenchmarkLoopMemory measures what a loop holds).
 type seriesCache struct {
 	all       []*entry
 	seq       []*entry          // the series of the last body, in its order

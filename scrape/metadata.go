@@ -32,8 +32,8 @@ const (
 // its place, so that a body with the same lines is seen to be the same.
 //
 // Targets of one kind declare the same families, so a name is interned:
-// every loop holds a handle to one copy of it. (A copy a loop was 1.1 MB
-// at 100 node_exporters.)
+// every loop holds a handle to one copy of it, not a copy of its own
+// (BenchmarkLoopMemory).
 type family struct {
 	name unique.Handle[string] // zero when skip
 	typ  model.MetricType
@@ -45,9 +45,9 @@ type family struct {
 // in the last good body (a target writes the same lines every time), and
 // copies anything only when they differ. The last good body's entries are
 // what it publishes: that slice is never written again, a change makes a
-// new one. (A map beside it, and a second slice kept for the next change,
-// were 4 MB at 100 node_exporters.) The loop goroutine owns everything but
-// pub.
+// new one. Neither a map beside it nor a second slice kept for the next
+// change: each would cost every loop as much again (BenchmarkLoopMemory).
+// The loop goroutine owns everything but pub.
 type familyTypes struct {
 	last    []family // the TYPE entries of the last good body, in order; published
 	next    []family // those of the body being read, once it differs

@@ -6,20 +6,17 @@ import (
 )
 
 // ScrapeSlots is how many phases an interval has for the first scrape of
-// its targets: each target takes the one its hash picks (see offset).
+// its targets: each target takes the one its hash picks (see offset), and
+// keeps it across restarts.
 //
-// Prometheus gives every target its own phase, spreading them evenly over
-// the interval. For vigil, usually idle between scrapes, each separate
-// scrape was a separate wake-up: the timer, the runtime's monitor thread,
-// the network poller and a context switch each time, which on a virtual
-// machine cost more than the decompression of the body. Ten phases an
-// interval batch the targets instead, and one wake-up serves a tenth of
-// them: 30% less CPU at 100 targets in paired runs (0.0302 vs 0.0435 and
-// 0.0308 vs 0.0440 cores). The targets of a slot then start one after
-// another, and those that ran late took timestamps off the interval, which
-// cost the chunks bits (6% more RSS at a 10m retention); they now take the
-// slot's planned time (see onTime). A target keeps its phase across
-// restarts.
+// Prometheus gives every target its own phase. vigil is usually idle
+// between scrapes, so each separate scrape would be a separate wake-up (the
+// timer, the runtime's monitor thread, the network poller, a context
+// switch), which on a virtual machine costs more than decompressing the
+// body: a few slots an interval let the targets of a slot share one
+// wake-up. They then start one after another, so the late ones take the
+// slot's planned time (see onTime) to keep their timestamps on the
+// interval. cmd/compare measures vigil's CPU on a fleet of 100 targets.
 const ScrapeSlots = 10
 
 // defaultTimestampTolerance is Options.TimestampTolerance when not set.

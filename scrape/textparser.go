@@ -41,8 +41,8 @@ type bodyParser interface {
 
 // seriesKey identifies a series as a body writes it (the bytes of
 // `name{labels}` that textparse's Series returns) by their length and a
-// hash of them: the loop's cache holds this instead of the bytes, 16 bytes
-// instead of about 100 a series (10 MB at 100 node_exporters). Two
+// hash of them: the loop's cache holds this instead of the bytes, which
+// are several times longer (BenchmarkLoopMemory). Two
 // different series with one key would be taken for one; with a 64-bit hash
 // that is about one chance in 10^13 for a target of 1,000 series, and the
 // seed is random per process, so a target cannot aim at it.
@@ -390,8 +390,9 @@ func parseFloat(s string) (float64, error) {
 
 // maxAlone is how many series lines of a body go to a PromParser each
 // before the rest of the body goes to one: a PromParser and its label
-// builder are about 1 KB, which is nothing for the few new series of a
-// scrape, but was 100 MB of garbage for the first scrapes of 100 targets.
+// builder cost nothing for the few new series of a scrape, but made for
+// every line of a fleet's first scrapes they are much garbage
+// (cmd/compare's heap profile holds what those scrapes allocate).
 // (Comment lines still go alone: the loop needs to have seen them to
 // read them itself; they are about one line in three, and only new ones.)
 const maxAlone = 32
@@ -484,15 +485,15 @@ const maxMetaLines = 4096
 // metaLines are the comment lines (HELP, TYPE and others) of a loop's last
 // body that PromParser accepted, in order, by a hash of their bytes: a
 // comment line that hashes as the one at its place in the last body did is
-// taken as read. (A hash, not the line: 16 bytes a line instead of about
-// 80 keeps 100 node_exporters' comments in 1 MB. The seed is random per
+// taken as read. (A hash, not the line, which is several times longer:
+// BenchmarkLoopMemory counts the comment lines. The seed is random per
 // loop, so a target cannot aim at a collision.) A TYPE line keeps where
 // its metric name is and its type.
 //
 // A target writes the same comment lines every time, so this body's are
 // kept apart from the last one's only once they differ: until then cur is
-// empty, n counts them and they are prev[:n]. (Two copies of the same
-// lines were 1.6 MB at 100 fleet targets.)
+// empty, n counts them and they are prev[:n], not a second copy of the
+// same lines in each loop (BenchmarkLoopMemory).
 type metaLines struct {
 	seed maphash.Seed
 	prev []metaLine // the last body's

@@ -23,8 +23,9 @@ func NewTextWriter(w io.Writer) *TextWriter { return &TextWriter{w: w} }
 func (t *TextWriter) Err() error { return t.err }
 
 // helpEscaper escapes a HELP text. It is built once: a Replacer builds its
-// tables on first use, 6 KB, and vigil's own metrics write a header for
-// every family on every scrape.
+// tables on first use, and vigil's own metrics write a header for every
+// family on every scrape (cmd/compare's heap profile holds what vigil
+// allocates).
 var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
 
 // Header writes the HELP and TYPE lines of a metric family (typ: counter,
