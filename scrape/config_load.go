@@ -7,44 +7,24 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
-	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	yaml "go.yaml.in/yaml/v3"
 )
 
 // The YAML is read into a node tree first, so that every problem — an
 // unknown key, a bad value, a failed check — is reported at its line, and
-// all of them at once rather than the first one.
-
-// unsupported names the Prometheus features vigil refuses, with what to do.
-var unsupported = map[string]string{
-	"remote_write":                       "vigil keeps samples in its own store and does not forward them",
-	"remote_read":                        "vigil reads only its own store",
-	"storage":                            "use the --retention and --max-series flags",
-	"tracing":                            "vigil does not export traces",
-	"otlp":                               "vigil does not receive OTLP",
-	"runtime":                            "vigil does not tune the Go runtime from its config",
-	"scrape_config_files":                "put the scrape configs in this file",
-	"alert_relabel_configs":              "relabel alerts in Alertmanager",
-	"target_limit":                       "vigil scrapes every target of a job",
-	"keep_dropped_targets":               "vigil does not keep dropped targets",
-	"native_histogram_bucket_limit":      "vigil stores float samples only",
-	"native_histogram_min_bucket_factor": "vigil stores float samples only",
-	"scrape_classic_histograms":          "vigil stores float samples only; classic histograms are always kept",
-	"always_scrape_classic_histograms":   "vigil stores float samples only; classic histograms are always kept",
-	"convert_classic_histograms_to_nhcb": "vigil stores float samples only",
-	"query_log_file":                     "vigil has no query log",
-	"scrape_failure_log_file":            "scrape errors are shown on the Targets view",
-}
+// all of them at once rather than the first one. Each section has a step
+// of its own beside its types (loadGlobal, loadRuleFiles,
+// loadScrapeConfigs, loadAlerting); this file is the machinery they share.
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 
+// loader collects the problems of one config file.
 type loader struct {
 	file string
+	dir  string // the file's directory: relative paths in it start here
 	errs []error
 }
 
@@ -57,28 +37,20 @@ func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
 }
 
 func loadConfig(path string, def GlobalConfig) (*Config, []error) {
-	l := &loader{file: path}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, []error{fmt.Errorf("read config: %w", err)}
 	}
 	cfg := &Config{Path: path}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		msg := err.Error()
-		line := 0
-		if m := lineRE.FindStringSubmatch(msg); m != nil {
-			fmt.Sscan(m[1], &line)
-			msg = msg[len(m[0]):]
-		}
-		msg = strings.TrimPrefix(msg, "yaml: ")
-		return nil, []error{&ConfigError{File: path, Line: line, Msg: "invalid YAML: " + msg}}
+	root, err := parseYAML(path, b)
+	if err != nil {
+		return nil, []error{err}
 	}
-	if len(doc.Content) == 0 { // empty file: all defaults
+	if root == nil { // empty file: all defaults
 		cfg.Global = globalDefaults(def)
 		return cfg, nil
 	}
-	root := doc.Content[0]
+	l := &loader{file: path, dir: filepath.Dir(path)}
 	if root.Kind != yaml.MappingNode {
 		l.errorf(root, "the config must be a mapping with global, scrape_configs, rule_files and alerting")
 		return nil, l.errs
@@ -91,92 +63,10 @@ func loadConfig(path string, def GlobalConfig) (*Config, []error) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		nodes[root.Content[i].Value] = root.Content[i+1]
 	}
-	if n := nodes["global"]; n != nil {
-		l.decode(n, &cfg.Global)
-	}
-	g := cfg.Global
-	if g.ScrapeInterval == 0 {
-		g.ScrapeInterval = def.ScrapeInterval
-	}
-	if g.EvaluationInterval == 0 {
-		g.EvaluationInterval = def.EvaluationInterval
-	}
-	timeoutSet := g.ScrapeTimeout != 0
-	if !timeoutSet {
-		g.ScrapeTimeout = def.ScrapeTimeout
-	}
-	g = globalDefaults(g)
-	if !timeoutSet && g.ScrapeTimeout > g.ScrapeInterval {
-		g.ScrapeTimeout = g.ScrapeInterval
-	}
-	cfg.Global = g
-	if g.ScrapeTimeout > g.ScrapeInterval {
-		l.errorf(keyNode(nodes["global"], "scrape_timeout"), "global scrape_timeout %s is greater than scrape_interval %s", g.ScrapeTimeout, g.ScrapeInterval)
-	}
-	if g.ScrapeInterval <= 0 || g.EvaluationInterval <= 0 {
-		l.errorf(nodes["global"], "global scrape_interval and evaluation_interval must be positive")
-	}
-	sb := labels.NewScratchBuilder(len(g.ExternalLabelsMap))
-	for k, v := range g.ExternalLabelsMap {
-		if !isValidLabelName(k) {
-			l.errorf(keyNode(nodes["global"], "external_labels"), "invalid external label name %q", k)
-		}
-		if v != "" {
-			sb.Add(k, v)
-		}
-	}
-	sb.Sort()
-	cfg.Global.ExternalLabels = sb.Labels()
-
-	if n := nodes["rule_files"]; n != nil {
-		l.decode(n, &cfg.RuleFilePatterns)
-		files, ps := expandRuleFiles(filepath.Dir(path), cfg.RuleFilePatterns)
-		cfg.RuleFiles = files
-		l.problems(n, ps, 1)
-	}
-
-	if n := nodes["scrape_configs"]; n != nil && n.Kind == yaml.SequenceNode {
-		jobs := map[string]int{}
-		for _, item := range n.Content {
-			sc := DefaultScrapeConfig
-			sc.HTTPClientConfig.FollowRedirects = true
-			if !l.decode(item, &sc) {
-				continue
-			}
-			sc.HTTPClientConfig.SetDirectory(filepath.Dir(path))
-			for i := range sc.FileSDConfigs {
-				for j, f := range sc.FileSDConfigs[i].Files {
-					if !filepath.IsAbs(f) {
-						sc.FileSDConfigs[i].Files[j] = filepath.Join(filepath.Dir(path), f)
-					}
-				}
-			}
-			if line, dup := jobs[sc.JobName]; dup && sc.JobName != "" {
-				l.errorf(keyNode(item, "job_name"), "job_name %q is already used on line %d", sc.JobName, line)
-			}
-			jobs[sc.JobName] = item.Line
-			l.problems(item, sc.finish(&cfg.Global), 0)
-			cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, &sc)
-		}
-	} else if n != nil && n.Tag != "!!null" {
-		l.errorf(n, "scrape_configs must be a list")
-	}
-
-	if n := nodes["alerting"]; n != nil {
-		if ams := keyValue(n, "alertmanagers"); ams != nil && ams.Kind == yaml.SequenceNode {
-			for _, item := range ams.Content {
-				am := DefaultAlertmanagerConfig
-				if !l.decode(item, &am) {
-					continue
-				}
-				am.HTTPClient.SetDirectory(filepath.Dir(path))
-				l.problems(item, am.finish(), 0)
-				cfg.Alerting.Alertmanagers = append(cfg.Alerting.Alertmanagers, &am)
-			}
-		} else if ams != nil && ams.Tag != "!!null" {
-			l.errorf(ams, "alertmanagers must be a list")
-		}
-	}
+	l.loadGlobal(cfg, nodes["global"], def)
+	l.loadRuleFiles(cfg, nodes["rule_files"])
+	l.loadScrapeConfigs(cfg, nodes["scrape_configs"])
+	l.loadAlerting(cfg, nodes["alerting"])
 	if len(l.errs) > 0 {
 		sort.SliceStable(l.errs, func(i, j int) bool {
 			return l.errs[i].(*ConfigError).Line < l.errs[j].(*ConfigError).Line
@@ -184,6 +74,32 @@ func loadConfig(path string, def GlobalConfig) (*Config, []error) {
 		return nil, l.errs
 	}
 	return cfg, nil
+}
+
+// parseYAML parses a config file's bytes into its root node, nil for an
+// empty file. A syntax error is a *ConfigError at its line.
+func parseYAML(path string, b []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		msg := err.Error()
+		line := 0
+		if m := lineRE.FindStringSubmatch(msg); m != nil {
+			fmt.Sscan(m[1], &line)
+			msg = msg[len(m[0]):]
+		}
+		msg = strings.TrimPrefix(msg, "yaml: ")
+		return nil, &ConfigError{File: path, Line: line, Msg: "invalid YAML: " + msg}
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	return doc.Content[0], nil
+}
+
+// problem is a validation message with the YAML path it belongs to.
+type problem struct {
+	path []any // keys (string) and indexes (int) from the document root
+	msg  string
 }
 
 // problems reports validation problems, each at the node its path leads
@@ -319,102 +235,4 @@ func cleanYAMLError(err error) string {
 		msg = msg[len(m[0]):]
 	}
 	return strings.TrimPrefix(msg, "yaml: ")
-}
-
-// checkKeys reports unknown and unsupported keys in n, a node for type t,
-// and in everything below it.
-func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, where string) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	switch n.Kind {
-	case yaml.SequenceNode:
-		if t.Kind() == reflect.Slice {
-			for _, item := range n.Content {
-				l.checkKeys(item, t.Elem(), where)
-			}
-		}
-	case yaml.MappingNode:
-		if t.Kind() != reflect.Struct {
-			return
-		}
-		fields := yamlFields(t)
-		if len(fields) == 0 {
-			return // a type with its own YAML form (labels and the like)
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Tag == "!!merge" { // <<: *anchor merges a mapping of the same kind
-				l.checkKeys(v, reflect.SliceOf(t), where)
-				l.checkKeys(v, t, where)
-				continue
-			}
-			ft, ok := fields[k.Value]
-			if ok {
-				l.checkKeys(v, ft, k.Value)
-				continue
-			}
-			switch why, known := unsupported[k.Value]; {
-			case known:
-				l.errorf(k, "%s is not supported by vigil: %s (supported in %s: %s)", k.Value, why, where, supported(fields))
-			case strings.HasSuffix(k.Value, "_sd_configs"):
-				l.errorf(k, "%s is not supported by vigil: service discovery is static_configs and file_sd_configs only", k.Value)
-			default:
-				l.errorf(k, "unknown key %q in %s (supported: %s)", k.Value, where, supported(fields))
-			}
-		}
-	}
-}
-
-func supported(fields map[string]reflect.Type) string {
-	var ks []string
-	for k := range fields {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	if len(ks) > 12 {
-		return strings.Join(ks[:12], ", ") + ", …"
-	}
-	return strings.Join(ks, ", ")
-}
-
-// yamlFields maps the YAML keys of struct t (with inlined structs) to their
-// types. A struct without yaml tags gets an empty map: it decodes itself.
-func yamlFields(t reflect.Type) map[string]reflect.Type {
-	fields := map[string]reflect.Type{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag, ok := f.Tag.Lookup("yaml")
-		if !ok {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if name == "-" {
-			continue
-		}
-		if slices.Contains(strings.Split(opts, ","), "inline") {
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				for k, v := range yamlFields(ft) {
-					fields[k] = v
-				}
-			}
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		fields[name] = f.Type
-	}
-	return fields
-}
-
-func isValidLabelName(n string) bool {
-	return model.UTF8Validation.IsValidLabelName(n)
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -83,21 +82,6 @@ func putGzipReader(z *gzipReader) {
 	case gzipReaders <- z:
 	default:
 	}
-}
-
-func acceptHeader(protocols []string) string {
-	var vals []string
-	weight := len(protocolHeaders) + 1
-	for _, p := range protocols {
-		v := protocolHeaders[p]
-		if p == ProtoPrometheusText1_0_0 || p == ProtoOpenMetricsText1_0_0 {
-			v += ";escaping=allow-utf-8"
-		}
-		vals = append(vals, fmt.Sprintf("%s;q=0.%d", v, weight))
-		weight--
-	}
-	vals = append(vals, fmt.Sprintf("*/*;q=0.%d", weight))
-	return strings.Join(vals, ",")
 }
 
 func (s *httpScraper) scrape(ctx context.Context, buf *bytes.Buffer) (string, error) {

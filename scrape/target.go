@@ -1,8 +1,10 @@
 package scrape
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -138,4 +140,23 @@ func hashTarget(ls labels.Labels, where string) uint64 {
 
 func sortTargets(ts []*target) {
 	sort.Slice(ts, func(i, j int) bool { return labels.Compare(ts[i].labels, ts[j].labels) < 0 })
+}
+
+// checkAddress accepts host:port and bare hosts, as Prometheus'
+// __address__ does; a scheme or a path is a mistake worth naming.
+func checkAddress(a string) error {
+	switch {
+	case a == "":
+		return errors.New("empty target")
+	case strings.Contains(a, "://"):
+		return errors.New("a target is host:port, without a scheme (set scheme: https in the scrape config)")
+	case strings.Contains(a, "/"):
+		return errors.New("a target is host:port, without a path (set metrics_path in the scrape config)")
+	case strings.ContainsAny(a, " \t\r\n"):
+		return errors.New("a target must not contain spaces")
+	}
+	if _, _, err := net.SplitHostPort(a); err != nil && strings.Count(a, ":") == 1 {
+		return fmt.Errorf("not host:port: %v", err)
+	}
+	return nil
 }
