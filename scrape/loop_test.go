@@ -398,24 +398,6 @@ func TestEscapeSequencesAreStoredButNotShown(t *testing.T) {
 	require.Equal(t, "red", scrape.Sanitize(h.Labels.Get("owner"), 0))
 }
 
-func TestSanitize(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"plain", "plain"},
-		{"a\x1b[31mred\x1b[0m", "ared"},
-		{"title\x1b]0;pwned\x07end", "titleend"},
-		{"osc st\x1b]8;;http://x\x1b\\link", "osc stlink"},
-		{"c1 \u009b31m csi", "c1  csi"},
-		{"bad \xff utf8", "bad \ufffd utf8"},
-		{"tab\tnl\ncr\r", "tab nl cr "},
-		{"bell\x07del\x7f", "belldel"},
-		{"ünïcødé ✓", "ünïcødé ✓"},
-	} {
-		require.Equal(t, tc.want, scrape.Sanitize(tc.in, 0), "%q", tc.in)
-	}
-	require.Equal(t, "abc…", scrape.Sanitize("abcdef", 3))
-	require.Equal(t, "abc", scrape.Sanitize("abc", 3))
-}
-
 func TestInternalTarget(t *testing.T) {
 	db := newTestDB(t)
 	n := 0.0
