@@ -9,8 +9,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/prometheus/prometheus/model/labels"
-
-	"github.com/vigilterm/vigil/alert"
 )
 
 // The panes of the Alerts view, switched with ←/→.
@@ -31,8 +29,8 @@ type alertsView struct {
 	tables [numPanes]table
 	filter filter
 	detail bool
-	shown  []alert.Alert      // rows of the alerts table, in order
-	rules  []alert.RuleStatus // rows of the rules table, in order
+	shown  []Alert // rows of the alerts table, in order
+	rules  []Rule  // rows of the rules table, in order
 }
 
 func newAlertsView(c *common) *alertsView {
@@ -139,35 +137,35 @@ func (v *alertsView) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func stateRank(s alert.State) int {
+func stateRank(s AlertState) int {
 	switch s {
-	case alert.StateFiring:
+	case StateFiring:
 		return 0
-	case alert.StatePending:
+	case StatePending:
 		return 1
 	}
 	return 2
 }
 
-func (v *alertsView) stateStyle(s alert.State) *lipgloss.Style {
+func (v *alertsView) stateStyle(s AlertState) *lipgloss.Style {
 	st := &v.c.styles
 	switch s {
-	case alert.StateFiring:
+	case StateFiring:
 		return &st.Firing
-	case alert.StatePending:
+	case StatePending:
 		return &st.Pending
-	case alert.StateResolved:
+	case StateResolved:
 		return &st.Resolved
 	}
 	return &st.Unknown
 }
 
 // since is when an alert entered its current state.
-func since(a alert.Alert) time.Time {
+func since(a Alert) time.Time {
 	switch {
-	case a.State == alert.StateResolved && !a.ResolvedAt.IsZero():
+	case a.State == StateResolved && !a.ResolvedAt.IsZero():
 		return a.ResolvedAt
-	case a.State == alert.StateFiring && !a.FiredAt.IsZero():
+	case a.State == StateFiring && !a.FiredAt.IsZero():
 		return a.FiredAt
 	}
 	return a.ActiveAt
@@ -223,7 +221,7 @@ func sharedLabels(n int, at func(i int) (name string, ls labels.Labels)) map[str
 
 func (v *alertsView) rebuild() {
 	c := v.c
-	as := append([]alert.Alert(nil), c.alerts...)
+	as := append([]Alert(nil), c.alerts...)
 	sort.SliceStable(as, func(i, j int) bool {
 		if ri, rj := stateRank(as[i].State), stateRank(as[j].State); ri != rj {
 			return ri < rj
@@ -235,7 +233,7 @@ func (v *alertsView) rebuild() {
 	})
 	v.shown = v.shown[:0]
 	var rows []row
-	alertName := func(a alert.Alert) string {
+	alertName := func(a Alert) string {
 		if a.Rule != "" {
 			return a.Rule
 		}
@@ -272,9 +270,9 @@ func (v *alertsView) rebuild() {
 		}
 		hs := &c.styles.Unknown
 		switch r.Health {
-		case alert.HealthOK:
+		case RuleOK:
 			hs = &c.styles.Up
-		case alert.HealthErr:
+		case RuleErr:
 			hs = &c.styles.Down
 		}
 		eval := "-"
@@ -379,7 +377,7 @@ func (v *alertsView) view(width, height int) string {
 	return title + "\n" + v.tables[v.pane].view(st, width, height-1, empty)
 }
 
-func (v *alertsView) detailView(a alert.Alert, width int) string {
+func (v *alertsView) detailView(a Alert, width int) string {
 	c, st := v.c, &v.c.styles
 	kv := func(k, val string) string {
 		return st.Dim.Render(padRight(k, 10)) + " " + fit(val, max(width-11, 1))
@@ -441,7 +439,7 @@ func (v *alertsView) detailView(a alert.Alert, width int) string {
 }
 
 // ruleView shows one rule: its expression, timing, health and error.
-func (v *alertsView) ruleView(r alert.RuleStatus, width int) string {
+func (v *alertsView) ruleView(r Rule, width int) string {
 	c, st := v.c, &v.c.styles
 	kv := func(k, val string) string {
 		return st.Dim.Render(padRight(k, 10)) + " " + fit(val, max(width-11, 1))
@@ -452,9 +450,9 @@ func (v *alertsView) ruleView(r alert.RuleStatus, width int) string {
 	}
 	hs := &st.Unknown
 	switch r.Health {
-	case alert.HealthOK:
+	case RuleOK:
 		hs = &st.Up
-	case alert.HealthErr:
+	case RuleErr:
 		hs = &st.Down
 	}
 	lines := []string{

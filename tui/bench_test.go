@@ -15,8 +15,6 @@ import (
 	"github.com/prometheus/prometheus/util/teststorage"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/tui/internal/fakenode"
 )
 
@@ -83,21 +81,21 @@ func fleetOptions(b testing.TB, n int) (Options, []fakenode.Host, *teststorage.T
 	hosts := fakenode.Fleet(n)
 	st := teststorage.New(b)
 	require.NoError(b, fakenode.Write(st.Appender(context.Background()), hosts, testNow, time.Hour, 5*time.Second))
-	targets := make([]scrape.TargetHealth, n)
+	targets := make([]Target, n)
 	for i, h := range hosts {
-		targets[i] = scrape.TargetHealth{Job: "node", Instance: h.Instance, URL: "http://" + h.Instance + "/metrics",
-			Health: scrape.HealthUp, Labels: labels.FromStrings("instance", h.Instance, "job", "node"),
+		targets[i] = Target{Job: "node", Instance: h.Instance, URL: "http://" + h.Instance + "/metrics",
+			Health: TargetUp, Labels: labels.FromStrings("instance", h.Instance, "job", "node"),
 			LastScrape: testNow, LastDuration: 20 * time.Millisecond, LastSamples: 40, Series: 40,
 			ScrapeInterval: 5 * time.Second, ScrapeTimeout: 5 * time.Second}
 	}
-	alerts := []alert.Alert{{Rule: "HostHighLoad", Group: "node", State: alert.StateFiring,
+	alerts := []Alert{{Rule: "HostHighLoad", Group: "node", State: StateFiring,
 		Labels:      labels.FromStrings("alertname", "HostHighLoad", "instance", hosts[n-1].Instance, "job", "node", "severity", "warning"),
 		Annotations: labels.FromStrings("summary", "load is high"),
 		Value:       5.2, ActiveAt: testNow.Add(-10 * time.Minute), FiredAt: testNow.Add(-8 * time.Minute)}}
 	return Options{
 		Querier:  NewEngineQuerier(newTestEngine(), st),
-		Targets:  TargetsFunc(func() []scrape.TargetHealth { return targets }),
-		Alerts:   AlertsFunc(func() []alert.Alert { return alerts }),
+		Targets:  TargetsFunc(func() []Target { return targets }),
+		Alerts:   AlertsFunc(func() []Alert { return alerts }),
 		Now:      func() time.Time { return testNow },
 		Location: time.UTC,
 	}, hosts, st

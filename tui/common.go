@@ -6,9 +6,6 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 )
 
 // common is the state every view reads: options, keys, styles, the clock,
@@ -26,10 +23,10 @@ type common struct {
 	now           time.Time
 	paused        bool // p: ticks leave now and the data alone
 
-	targets []scrape.TargetHealth
-	alerts  []alert.Alert
-	rules   []alert.RuleStatus
-	events  []alert.Event // newest last, at most maxEvents
+	targets []Target
+	alerts  []Alert
+	rules   []Rule
+	events  []AlertEvent // newest last, at most maxEvents
 
 	// silenceErr is why the last S failed; "" when it did not.
 	silenceErr string
@@ -94,7 +91,7 @@ func (c *common) tick() tea.Cmd {
 }
 
 type (
-	alertEventMsg  alert.Event
+	alertEventMsg  AlertEvent
 	statusMsg      Status
 	channelDoneMsg struct{ name string }
 )
@@ -120,7 +117,7 @@ func waitFor[T any](ctx context.Context, ch <-chan T, name string, wrap func(T) 
 }
 
 func (c *common) waitAlertEvent() tea.Cmd {
-	return waitFor(c.ctx, c.opts.AlertEvents, "alert events", func(e alert.Event) tea.Msg { return alertEventMsg(e) })
+	return waitFor(c.ctx, c.opts.AlertEvents, "alert events", func(e AlertEvent) tea.Msg { return alertEventMsg(e) })
 }
 
 func (c *common) waitStatus() tea.Cmd {
@@ -132,7 +129,7 @@ var silenceSteps = []time.Duration{15 * time.Minute, time.Hour, 4 * time.Hour, 2
 
 // silencedUntil is when the silence of a ends; zero when it is not
 // silenced at now.
-func (c *common) silencedUntil(a alert.Alert) time.Time {
+func (c *common) silencedUntil(a Alert) time.Time {
 	if !a.SilencedUntil.After(c.now) {
 		return time.Time{}
 	}
@@ -142,7 +139,7 @@ func (c *common) silencedUntil(a alert.Alert) time.Time {
 // nextSilence is the until that S sets on a: 15m from now when it is not
 // silenced, else the step after the one in force (the shortest step that
 // covers what is left), or zero (off) after the last.
-func (c *common) nextSilence(a alert.Alert) time.Time {
+func (c *common) nextSilence(a Alert) time.Time {
 	u := c.silencedUntil(a)
 	if u.IsZero() {
 		return c.now.Add(silenceSteps[0])
@@ -160,7 +157,7 @@ func (c *common) nextSilence(a alert.Alert) time.Time {
 type silencedMsg struct{ err error }
 
 // silence asks the Silencer, off the event loop, to step the silence of a.
-func (c *common) silence(a alert.Alert) tea.Cmd {
+func (c *common) silence(a Alert) tea.Cmd {
 	s := c.opts.Silences
 	if s == nil {
 		return nil
@@ -184,9 +181,9 @@ func (c *common) countAlerts() (firing, pending int) {
 			continue
 		}
 		switch a.State {
-		case alert.StateFiring:
+		case StateFiring:
 			firing++
-		case alert.StatePending:
+		case StatePending:
 			pending++
 		}
 	}

@@ -47,12 +47,18 @@
 // keys that arrive in one read (slow links, pastes) as the keys they are.
 //
 // The console reads the rest of vigil through small interfaces declared
-// here: Querier (PromQL, label values, series; EngineQuerier implements it
-// over a promql.Engine and a storage.Queryable such as vigil's store),
-// TargetSource and the optional MetadataSource (scrape's Manager),
-// AlertSource and the optional RuleSource and Silencer (alert's Manager). Alert events and status warnings arrive on channels
-// (Options.AlertEvents, Options.Status) that the model reads with re-armed
-// commands, or are polled (Options.Warnings). Queries run off the event
+// here, in types of its own: Querier (PromQL, label values, series;
+// EngineQuerier implements it over a promql.Engine and a
+// storage.Queryable such as vigil's store), TargetSource (Target) and the
+// optional MetadataSource (Metadata), AlertSource (Alert) and the optional
+// RuleSource (Rule) and Silencer. The types are plain values shaped like
+// Prometheus' /api/v1/targets, alerts, rules and metadata, so that vigil's
+// own scrape and alert packages (through the adapters in
+// cmd/vigil/internal/pipeline) and a remote Prometheus-compatible API are
+// two adapters behind one contract: tui imports no other vigil package
+// (TestImports). Alert events (AlertEvent) and status warnings arrive on
+// channels (Options.AlertEvents, Options.Status) that the model reads with
+// re-armed commands, or are polled (Options.Warnings). Queries run off the event
 // loop with a timeout and never pile up; target, alert and rule snapshots
 // are taken on it once per tick and must be cheap. Every goroutine the
 // console starts ends when it quits or its context is done.

@@ -12,8 +12,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/store"
 	"github.com/vigilterm/vigil/tui/internal/fakenode"
 )
@@ -41,8 +39,8 @@ func e2eMain() int {
 	alerts := testAlerts()
 	opts := DefaultOptions() // made before Run, as cmd/vigil does
 	opts.Querier = NewEngineQuerier(newTestEngine(), db)
-	opts.Targets = TargetsFunc(func() []scrape.TargetHealth { return targets })
-	opts.Alerts = AlertsFunc(func() []alert.Alert { return alerts })
+	opts.Targets = TargetsFunc(func() []Target { return targets })
+	opts.Alerts = AlertsFunc(func() []Alert { return alerts })
 	opts.Rules = RulesFunc(testRules)
 	in, out := os.Stdin, os.Stdout
 	if os.Getenv(e2eEnv) == "tty" {

@@ -5,35 +5,35 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/store"
 	"github.com/vigilterm/vigil/tui"
 )
 
-// How cmd/vigil wires the console: the store behind a PromQL engine, the
-// scrape and rule managers as sources, alert events through a channel
-// sink, and warnings polled from the store.
+// The console on its contract: a store behind a PromQL engine for the
+// queries, and sources that report the console's own types. vigil wires
+// its scrape and rule managers in the same way, through the adapters of
+// cmd/vigil/internal/pipeline; a remote Prometheus-compatible API would be
+// another set of adapters.
 func ExampleRun() {
 	db := store.New(store.DefaultOptions())
 	defer db.Close()
-	engine := promql.NewEngine(alert.DefaultEngineOptions(nil))
-	scrapes := scrape.NewManager(db, scrape.Options{})
-	defer scrapes.Close()
-	rules, err := alert.NewManager(alert.DefaultGroups(), alert.Options{Queryable: db, Appendable: db})
-	if err != nil {
-		panic(err)
-	}
-	events := alert.NewChannelSink(0) // also given to the rule manager as a sink
+	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 50_000_000, Timeout: 2 * time.Minute, LookbackDelta: 5 * time.Minute})
+
+	targets := []tui.Target{{
+		Job: "node", Instance: "db1:9100", URL: "http://db1:9100/metrics",
+		Labels: labels.FromStrings("instance", "db1:9100", "job", "node"),
+		Health: tui.TargetUnknown, ScrapeInterval: 15 * time.Second, ScrapeTimeout: 10 * time.Second,
+	}}
+	events := make(chan tui.AlertEvent, 64) // what the rules send; the console never closes it
 
 	opts := tui.Options{
 		Querier:     tui.NewEngineQuerier(engine, db),
-		Targets:     scrapes,
-		Alerts:      rules,
-		Rules:       rules,
-		AlertEvents: events.C(),
+		Targets:     tui.TargetsFunc(func() []tui.Target { return targets }),
+		Alerts:      tui.AlertsFunc(func() []tui.Alert { return nil }),
+		AlertEvents: events,
 		Warnings: func() []tui.Status {
 			// e.g. from db.Stats(): max series reached, snapshot errors.
 			return nil

@@ -8,8 +8,6 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
-
-	"github.com/vigilterm/vigil/scrape"
 )
 
 // TestCounterByType: what TYPE lines say of a series' name, and when
@@ -59,7 +57,7 @@ func TestCounterByType(t *testing.T) {
 // raw whatever its name; declarations that disagree, and a source that
 // fails, leave it to the name.
 func TestExploreDeclaredTypes(t *testing.T) {
-	declared := map[string][]scrape.Metadata{
+	declared := map[string][]Metadata{
 		"node_load1":                        {{Type: model.MetricTypeCounter}},
 		"node_network_receive_bytes_total":  {{Type: model.MetricTypeGauge}},
 		"node_network_transmit_bytes_total": {{Type: model.MetricTypeCounter}, {Type: model.MetricTypeGauge}},
@@ -67,7 +65,7 @@ func TestExploreDeclaredTypes(t *testing.T) {
 	var fail error
 	chart := func(metric string) string {
 		opts := testOptions(t)
-		opts.Metadata = MetadataFunc(func(ctx context.Context, m string) (map[string][]scrape.Metadata, error) {
+		opts.Metadata = MetadataFunc(func(ctx context.Context, m string) (map[string][]Metadata, error) {
 			require.Empty(t, m, "Explore asks for every family")
 			return declared, fail
 		})
@@ -95,7 +93,7 @@ func TestExploreDeclaredTypes(t *testing.T) {
 	require.False(t, strings.HasPrefix(title, "rate "), "no types: the name decides: %q", title)
 
 	opts := testOptions(t)
-	opts.Metadata = MetadataFunc(func(context.Context, string) (map[string][]scrape.Metadata, error) {
+	opts.Metadata = MetadataFunc(func(context.Context, string) (map[string][]Metadata, error) {
 		return nil, errors.New("metadata \x1b[31munavailable")
 	})
 	m := tick(t, newTestModel(t, opts, 120, 30))

@@ -10,8 +10,6 @@ import (
 	"github.com/prometheus/prometheus/util/teststorage"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/tui/internal/fakenode"
 )
 
@@ -39,29 +37,29 @@ func hostileOptions(t *testing.T) Options {
 	}
 	require.NoError(t, app.Commit())
 
-	var targets []scrape.TargetHealth
-	var alerts []alert.Alert
-	var rules []alert.RuleStatus
+	var targets []Target
+	var alerts []Alert
+	var rules []Rule
 	for i := range hostile {
-		targets = append(targets, scrape.TargetHealth{
-			Job: evil(i), Instance: evil(i + 1), URL: evil(i + 2), Health: scrape.HealthDown,
+		targets = append(targets, Target{
+			Job: evil(i), Instance: evil(i + 1), URL: evil(i + 2), Health: TargetDown,
 			Labels:     labels.FromStrings("job", evil(i), "instance", evil(i+1), "zone", evil(i+3)),
 			LastScrape: testNow.Add(-time.Second), LastError: evil(i + 4),
 		})
-		alerts = append(alerts, alert.Alert{
-			Rule: evil(i), Group: evil(i + 1), State: alert.StateFiring,
+		alerts = append(alerts, Alert{
+			Rule: evil(i), Group: evil(i + 1), State: StateFiring,
 			Labels:      labels.FromStrings("alertname", evil(i), "instance", evil(i+2)),
 			Annotations: labels.FromStrings("summary", evil(i+3), "description", strings.Repeat(evil(i+4), 20)),
 			Value:       float64(i), ActiveAt: testNow.Add(-time.Minute), FiredAt: testNow,
 		})
-		rules = append(rules, alert.RuleStatus{Name: evil(i), Group: evil(i + 1), Health: alert.HealthErr, LastError: evil(i + 2),
+		rules = append(rules, Rule{Name: evil(i), Group: evil(i + 1), Health: RuleErr, LastError: evil(i + 2),
 			File: evil(i + 3), Expr: evil(i + 4), Labels: labels.FromStrings(evil(i+5), evil(i+6)), Recording: i%2 == 0})
 	}
 	return Options{
 		Querier:  NewEngineQuerier(newTestEngine(), st),
-		Targets:  TargetsFunc(func() []scrape.TargetHealth { return targets }),
-		Alerts:   AlertsFunc(func() []alert.Alert { return alerts }),
-		Rules:    RulesFunc(func() []alert.RuleStatus { return rules }),
+		Targets:  TargetsFunc(func() []Target { return targets }),
+		Alerts:   AlertsFunc(func() []Alert { return alerts }),
+		Rules:    RulesFunc(func() []Rule { return rules }),
 		Now:      func() time.Time { return testNow },
 		Location: time.UTC,
 	}
@@ -71,7 +69,7 @@ func hostileOptions(t *testing.T) Options {
 // screen holds a control character or invalid UTF-8.
 func TestHostileInput(t *testing.T) {
 	opts := hostileOptions(t)
-	events := make(chan alert.Event, len(hostile))
+	events := make(chan AlertEvent, len(hostile))
 	status := make(chan Status, len(hostile))
 	opts.AlertEvents, opts.Status = events, status
 	walks := [][]string{
@@ -88,7 +86,7 @@ func TestHostileInput(t *testing.T) {
 		for _, keys := range walks {
 			m := newTestModel(t, opts, size.w, size.h)
 			for i := range hostile {
-				events <- alert.Event{Time: testNow, State: alert.StateFiring, Labels: labels.FromStrings("alertname", evil(i), "x", evil(i+1)), Value: 1}
+				events <- AlertEvent{Time: testNow, State: StateFiring, Labels: labels.FromStrings("alertname", evil(i), "x", evil(i+1)), Value: 1}
 				m = deliver(t, m, m.c.waitAlertEvent())
 				status <- Status{Source: evil(i), Text: evil(i + 1)}
 				m = deliver(t, m, m.c.waitStatus())

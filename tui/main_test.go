@@ -16,8 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/tui/internal/fakenode"
 )
 
@@ -57,49 +55,49 @@ func newNodeStore(t testing.TB) *teststorage.TestStorage {
 	return st
 }
 
-func testTargets() []scrape.TargetHealth {
-	return []scrape.TargetHealth{
-		{Job: "node", Instance: "db1:9100", URL: "http://db1:9100/metrics", Health: scrape.HealthUp,
+func testTargets() []Target {
+	return []Target{
+		{Job: "node", Instance: "db1:9100", URL: "http://db1:9100/metrics", Health: TargetUp,
 			Labels:     labels.FromStrings("instance", "db1:9100", "job", "node"),
 			LastScrape: testNow.Add(-2 * time.Second), LastDuration: 23 * time.Millisecond, LastSamples: 1421, Series: 1421,
 			ScrapeInterval: 5 * time.Second, ScrapeTimeout: 5 * time.Second},
-		{Job: "node", Instance: "web1:9100", URL: "http://web1:9100/metrics", Health: scrape.HealthUp,
+		{Job: "node", Instance: "web1:9100", URL: "http://web1:9100/metrics", Health: TargetUp,
 			Labels:     labels.FromStrings("instance", "web1:9100", "job", "node"),
 			LastScrape: testNow.Add(-4 * time.Second), LastDuration: 12 * time.Millisecond, LastSamples: 1380, Series: 1380,
 			ScrapeInterval: 5 * time.Second, ScrapeTimeout: 5 * time.Second},
-		{Job: "node", Instance: "batch1:9100", URL: "http://batch1:9100/metrics", Health: scrape.HealthDown,
+		{Job: "node", Instance: "batch1:9100", URL: "http://batch1:9100/metrics", Health: TargetDown,
 			Labels:     labels.FromStrings("instance", "batch1:9100", "job", "node"),
 			LastScrape: testNow.Add(-1 * time.Second), LastDuration: 5 * time.Second,
 			LastError:      `Get "http://batch1:9100/metrics": context deadline exceeded`,
 			ScrapeInterval: 5 * time.Second, ScrapeTimeout: 5 * time.Second},
-		{Job: "app", Instance: "localhost:8080", URL: "http://localhost:8080/metrics", Health: scrape.HealthUnknown,
+		{Job: "app", Instance: "localhost:8080", URL: "http://localhost:8080/metrics", Health: TargetUnknown,
 			Labels: labels.FromStrings("instance", "localhost:8080", "job", "app")},
 	}
 }
 
-func testAlerts() []alert.Alert {
-	return []alert.Alert{
-		{Rule: "HostHighLoad", Group: "node", State: alert.StateFiring,
+func testAlerts() []Alert {
+	return []Alert{
+		{Rule: "HostHighLoad", Group: "node", State: StateFiring,
 			Labels:      labels.FromStrings("alertname", "HostHighLoad", "instance", "batch1:9100", "job", "node", "severity", "warning"),
 			Annotations: labels.FromStrings("summary", "load 5.2 on batch1:9100"),
 			Value:       5.2, ActiveAt: testNow.Add(-10 * time.Minute), FiredAt: testNow.Add(-8 * time.Minute), LastEval: testNow.Add(-time.Second)},
-		{Rule: "HostDiskFull", Group: "node", State: alert.StatePending,
+		{Rule: "HostDiskFull", Group: "node", State: StatePending,
 			Labels: labels.FromStrings("alertname", "HostDiskFull", "instance", "db1:9100", "severity", "critical"),
 			Value:  81.2, ActiveAt: testNow.Add(-40 * time.Second), LastEval: testNow.Add(-time.Second)},
-		{Rule: "TargetDown", Group: "node", State: alert.StateResolved,
+		{Rule: "TargetDown", Group: "node", State: StateResolved,
 			Labels: labels.FromStrings("alertname", "TargetDown", "instance", "web1:9100"),
 			Value:  0, ActiveAt: testNow.Add(-30 * time.Minute), FiredAt: testNow.Add(-29 * time.Minute), ResolvedAt: testNow.Add(-5 * time.Minute)},
 	}
 }
 
-func testRules() []alert.RuleStatus {
-	return []alert.RuleStatus{
-		{Name: "HostHighLoad", Group: "node", Health: alert.HealthOK, State: alert.StateFiring, Firing: 1,
+func testRules() []Rule {
+	return []Rule{
+		{Name: "HostHighLoad", Group: "node", Health: RuleOK, State: StateFiring, Firing: 1,
 			Expr: "node_load1 > 4", LastEval: testNow.Add(-time.Second), LastDuration: 2 * time.Millisecond},
-		{Name: "HostDiskFull", Group: "node", Health: alert.HealthOK, State: alert.StatePending, Pending: 1,
+		{Name: "HostDiskFull", Group: "node", Health: RuleOK, State: StatePending, Pending: 1,
 			Expr: "disk > 80", LastEval: testNow.Add(-time.Second), LastDuration: 3 * time.Millisecond},
-		{Name: "instance:cpu:rate1m", Group: "node", Recording: true, Health: alert.HealthUnknown},
-		{Name: "Broken", Group: "custom", File: "/etc/vigil/custom.yml", Health: alert.HealthErr, State: alert.StateInactive,
+		{Name: "instance:cpu:rate1m", Group: "node", Recording: true, Health: RuleUnknown},
+		{Name: "Broken", Group: "custom", File: "/etc/vigil/custom.yml", Health: RuleErr, State: StateInactive,
 			Expr: `label_replace(up, "job", "x", "", "") > 0`, For: 2 * time.Minute, Interval: 15 * time.Second,
 			Labels:   labels.FromStrings("severity", "page"),
 			LastEval: testNow.Add(-time.Second), LastDuration: 4 * time.Millisecond,
@@ -126,7 +124,7 @@ func testOptions(t testing.TB) Options {
 // fakeSilences is an alert source with local silences, as alert's Manager
 // is: what Silence sets, Alerts reports. It records every call.
 type fakeSilences struct {
-	alerts func() []alert.Alert
+	alerts func() []Alert
 
 	mu    sync.Mutex
 	until map[string]time.Time
@@ -153,7 +151,7 @@ func (f *fakeSilences) Silence(ctx context.Context, ls labels.Labels, until time
 	return ctx.Err()
 }
 
-func (f *fakeSilences) Alerts() []alert.Alert {
+func (f *fakeSilences) Alerts() []Alert {
 	as := f.alerts()
 	f.mu.Lock()
 	defer f.mu.Unlock()

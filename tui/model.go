@@ -12,9 +12,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 )
 
 // view is one of the five screens. Views keep their state behind a
@@ -128,7 +125,7 @@ func (m *Model) poll() {
 	c := m.c
 	if c.opts.Targets != nil {
 		// A copy: the source's slice is not ours to reorder.
-		c.targets = append([]scrape.TargetHealth(nil), c.opts.Targets.Targets()...)
+		c.targets = append([]Target(nil), c.opts.Targets.Targets()...)
 		sort.SliceStable(c.targets, func(i, j int) bool {
 			a, b := c.targets[i], c.targets[j]
 			if a.Job != b.Job {
@@ -172,7 +169,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(c.tick(), m.views[m.active].refresh())
 
 	case alertEventMsg:
-		c.events = append(c.events, alert.Event(msg))
+		c.events = append(c.events, AlertEvent(msg))
 		if len(c.events) > maxEvents {
 			c.events = append(c.events[:0:0], c.events[len(c.events)-maxEvents:]...)
 		}
@@ -377,7 +374,7 @@ func (m Model) headerView(w int) string {
 	c, st := m.c, &m.c.styles
 	up, total := 0, len(c.targets)
 	for _, t := range c.targets {
-		if t.Health == scrape.HealthUp {
+		if t.Health == TargetUp {
 			up++
 		}
 	}
@@ -449,7 +446,7 @@ func (m Model) headerView(w int) string {
 
 // scrapeEvery is the scrape interval for the header, " @5s", or the
 // shortest and longest when targets differ, " @5s-1m"; "" with no targets.
-func scrapeEvery(ts []scrape.TargetHealth) string {
+func scrapeEvery(ts []Target) string {
 	var lo, hi time.Duration
 	for _, t := range ts {
 		if d := t.ScrapeInterval; d > 0 {

@@ -15,8 +15,6 @@ import (
 	"github.com/prometheus/prometheus/util/teststorage"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/store"
 	"github.com/vigilterm/vigil/tui/internal/fakenode"
 )
@@ -195,13 +193,13 @@ func TestAlertPanes(t *testing.T) {
 // TestOutsideEvents sends alert events and status warnings through the
 // channels, as alert's ChannelSink and the integrator do.
 func TestOutsideEvents(t *testing.T) {
-	events := make(chan alert.Event, 4)
+	events := make(chan AlertEvent, 4)
 	status := make(chan Status, 4)
 	opts := testOptions(t)
 	opts.AlertEvents, opts.Status = events, status
 	m := newTestModel(t, opts, 80, 24)
 
-	events <- alert.Event{Time: testNow, State: alert.StateFiring, Labels: labels.FromStrings("alertname", "HostHighLoad", "instance", "x\x1b[2Jy"), Value: 4.2}
+	events <- AlertEvent{Time: testNow, State: StateFiring, Labels: labels.FromStrings("alertname", "HostHighLoad", "instance", "x\x1b[2Jy"), Value: 4.2}
 	m = deliver(t, m, m.c.waitAlertEvent())
 	require.Len(t, m.c.events, 1)
 
@@ -224,7 +222,7 @@ func TestOutsideEvents(t *testing.T) {
 func TestProgram(t *testing.T) {
 	opts := testOptions(t)
 	opts.Refresh = 20 * time.Millisecond
-	events := make(chan alert.Event)
+	events := make(chan AlertEvent)
 	opts.AlertEvents = events
 	model := New(opts)
 	defer model.Close()
@@ -422,11 +420,11 @@ func TestExploreEmptyLists(t *testing.T) {
 // their health and duration or error, as the Targets view sorts health.
 func TestOverviewOtherTargets(t *testing.T) {
 	opts := testOptions(t)
-	targets := append(testTargets(), scrape.TargetHealth{Job: "node", Instance: "gone:9100", Health: scrape.HealthDown,
+	targets := append(testTargets(), Target{Job: "node", Instance: "gone:9100", Health: TargetDown,
 		LastScrape: testNow, LastError: "dial tcp: connection refused"},
-		scrape.TargetHealth{Job: "vigil", Instance: "localhost:9999", Health: scrape.HealthUp,
+		Target{Job: "vigil", Instance: "localhost:9999", Health: TargetUp,
 			LastScrape: testNow, LastDuration: 3 * time.Millisecond, Series: 57})
-	opts.Targets = TargetsFunc(func() []scrape.TargetHealth { return targets })
+	opts.Targets = TargetsFunc(func() []Target { return targets })
 	m := tick(t, newTestModel(t, opts, 100, 30))
 	lines := strings.Split(m.View(), "\n")
 	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Other targets 3") })
@@ -466,9 +464,9 @@ func TestSilence(t *testing.T) {
 
 	now = now.Add(10 * time.Second)
 	m = drive(t, m, func() tea.Msg { return tickMsg(now) })
-	e := alert.Event{Time: now, State: alert.StateFiring, Labels: high, SilencedUntil: now.Add(time.Hour)}
+	e := AlertEvent{Time: now, State: StateFiring, Labels: high, SilencedUntil: now.Add(time.Hour)}
 	m = drive(t, m, func() tea.Msg { return alertEventMsg(e) })
-	e = alert.Event{Time: now, State: alert.StatePending, Labels: testAlerts()[1].Labels}
+	e = AlertEvent{Time: now, State: StatePending, Labels: testAlerts()[1].Labels}
 	m = drive(t, m, func() tea.Msg { return alertEventMsg(e) })
 	m = press(t, m, "esc", "l", "l")
 	v = m.View()
@@ -532,13 +530,13 @@ func TestQueryErrorCaret(t *testing.T) {
 // detail view shows them all.
 func TestAlertTablesShowWhatTellsAlertsApart(t *testing.T) {
 	opts := testOptions(t)
-	busy := func(instance string) alert.Alert {
-		return alert.Alert{Rule: "NodeCPUBusy", Group: "node", State: alert.StatePending,
+	busy := func(instance string) Alert {
+		return Alert{Rule: "NodeCPUBusy", Group: "node", State: StatePending,
 			Labels: labels.FromStrings("alertname", "NodeCPUBusy", "fleet_kind", "normal", "instance", instance, "job", "node", "severity", "warning"),
 			Value:  91, ActiveAt: testNow.Add(-time.Minute), LastEval: testNow.Add(-time.Second)}
 	}
 	alerts := append(testAlerts(), busy("10.0.0.1:9100"), busy("10.0.0.2:9100"))
-	opts.Alerts = &fakeSilences{alerts: func() []alert.Alert { return alerts }}
+	opts.Alerts = &fakeSilences{alerts: func() []Alert { return alerts }}
 	m := newTestModel(t, opts, 80, 24)
 	m = press(t, m, "3")
 	screen := m.View()
@@ -568,15 +566,15 @@ func TestSharedLabelsCountsDistinctSets(t *testing.T) {
 // shares are left out once it has more than one label set, and the filter
 // still sees them.
 func TestAlertEventsShowWhatTellsAlertsApart(t *testing.T) {
-	events := make(chan alert.Event, 4)
+	events := make(chan AlertEvent, 4)
 	opts := testOptions(t)
 	opts.AlertEvents = events
 	m := newTestModel(t, opts, 80, 24)
-	busy := func(instance string, st alert.State) alert.Event {
-		return alert.Event{Time: testNow, State: st, Value: 91,
+	busy := func(instance string, st AlertState) AlertEvent {
+		return AlertEvent{Time: testNow, State: st, Value: 91,
 			Labels: labels.FromStrings("alertname", "NodeCPUBusy", "fleet_kind", "normal", "instance", instance)}
 	}
-	for _, e := range []alert.Event{busy("10.0.0.1:9100", alert.StatePending), busy("10.0.0.2:9100", alert.StatePending), busy("10.0.0.1:9100", alert.StateFiring)} {
+	for _, e := range []AlertEvent{busy("10.0.0.1:9100", StatePending), busy("10.0.0.2:9100", StatePending), busy("10.0.0.1:9100", StateFiring)} {
 		events <- e
 		m = deliver(t, m, m.c.waitAlertEvent())
 	}

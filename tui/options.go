@@ -11,8 +11,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
-
-	"github.com/vigilterm/vigil/alert"
 )
 
 // Options configure the console. The zero value of every field means its
@@ -39,7 +37,7 @@ type Options struct {
 	// AlertEvents, optional, carries alert transitions for the Alerts
 	// view's event log. The console never closes it; a closed channel is
 	// read as "no more events".
-	AlertEvents <-chan alert.Event
+	AlertEvents <-chan AlertEvent
 	// Status, optional, carries warnings for the header (see Status).
 	Status <-chan Status
 	// Warnings, optional, is polled once per refresh for warnings to show

@@ -12,9 +12,6 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/prometheus/prometheus/promql"
-
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 )
 
 // hostMetric is one line of a host card, computed by PromQL over
@@ -485,7 +482,7 @@ func (o *overview) othersView(width, height int) []string {
 	for _, h := range o.hosts {
 		hosts[h.instance] = true
 	}
-	var others []scrape.TargetHealth
+	var others []Target
 	for _, t := range c.targets {
 		if !hosts[t.Instance] {
 			others = append(others, t)
@@ -512,9 +509,9 @@ func (o *overview) othersView(width, height int) []string {
 		}
 		var health string
 		switch t.Health {
-		case scrape.HealthUp:
+		case TargetUp:
 			health = st.Up.Render("● up     ")
-		case scrape.HealthDown:
+		case TargetDown:
 			health = st.Down.Render("● down   ")
 		default:
 			health = st.Dim.Render("○ unknown")
@@ -523,7 +520,7 @@ func (o *overview) othersView(width, height int) []string {
 		job := st.Dim.Render(fit(Sanitize(t.Job, maxLabelLen), 10))
 		var tail string
 		switch {
-		case t.Health == scrape.HealthDown && t.LastError != "":
+		case t.Health == TargetDown && t.LastError != "":
 			tail = st.Error.Render(Sanitize(t.LastError, maxErrorLen))
 		case t.LastScrape.IsZero():
 			tail = st.Dim.Render("not scraped yet")
@@ -537,7 +534,7 @@ func (o *overview) othersView(width, height int) []string {
 }
 
 // targetHealth finds the health of the target behind an instance.
-func (o *overview) targetHealth(inst string) scrape.HealthState {
+func (o *overview) targetHealth(inst string) TargetHealth {
 	for _, t := range o.c.targets {
 		if t.Instance == inst {
 			return t.Health
@@ -567,9 +564,9 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 	name := Sanitize(h.instance, maxLabelLen)
 	status := ""
 	switch o.targetHealth(h.instance) {
-	case scrape.HealthUp:
+	case TargetUp:
 		status = st.Up.Render("● up")
-	case scrape.HealthDown:
+	case TargetDown:
 		status = st.Down.Render("● down")
 	}
 	if firing > 0 {
@@ -638,7 +635,7 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 func (o *overview) firing(instance string) int {
 	n := 0
 	for _, a := range o.c.alerts {
-		if a.State == alert.StateFiring && a.Labels.Get("instance") == instance && o.c.silencedUntil(a).IsZero() {
+		if a.State == StateFiring && a.Labels.Get("instance") == instance && o.c.silencedUntil(a).IsZero() {
 			n++
 		}
 	}
@@ -729,14 +726,14 @@ func (o *overview) hostInfo(instance string, width int) []string {
 	c, st := o.c, &o.c.styles
 	var lines []string
 	for _, a := range c.alerts {
-		if a.Labels.Get("instance") != instance || a.State == alert.StateResolved {
+		if a.Labels.Get("instance") != instance || a.State == StateResolved {
 			continue
 		}
 		state, style := string(a.State), &st.Pending
 		switch {
 		case !c.silencedUntil(a).IsZero():
 			state, style = "silenced", &st.Dim
-		case a.State == alert.StateFiring:
+		case a.State == StateFiring:
 			style = &st.Firing
 		}
 		name := Sanitize(a.Rule, maxLabelLen)
@@ -753,16 +750,16 @@ func (o *overview) hostInfo(instance string, width int) []string {
 		}
 		health := st.Dim.Render("○ unknown")
 		switch t.Health {
-		case scrape.HealthUp:
+		case TargetUp:
 			health = st.Up.Render("● up     ")
-		case scrape.HealthDown:
+		case TargetDown:
 			health = st.Down.Render("● down   ")
 		}
 		tail := fmt.Sprintf("last %6s %8s %8s series", formatAge(c.now, t.LastScrape), formatDuration(t.LastDuration), itoa(t.Series))
 		if t.LastScrape.IsZero() {
 			tail = st.Dim.Render("not scraped yet")
 		}
-		if t.Health == scrape.HealthDown && t.LastError != "" {
+		if t.Health == TargetDown && t.LastError != "" {
 			tail = st.Error.Render(Sanitize(t.LastError, maxErrorLen))
 		}
 		line := health + "  " + padANSI(st.Dim.Render(fit("job "+Sanitize(t.Job, maxLabelLen), 24)), 24) + " " + tail

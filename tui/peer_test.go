@@ -25,9 +25,18 @@ func TestRealNodeExporter(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, mgr.ApplyConfig(cfg))
 
+	// What the card reads of its target is its health; vigil's own
+	// adapter (cmd/vigil/internal/pipeline) copies the rest too.
+	targets := TargetsFunc(func() []Target {
+		var ts []Target
+		for _, th := range mgr.Targets() {
+			ts = append(ts, Target{Job: th.Job, Instance: th.Instance, Health: TargetHealth(th.Health)})
+		}
+		return ts
+	})
 	opts := Options{
 		Querier:  NewEngineQuerier(newTestEngine(), db),
-		Targets:  mgr,
+		Targets:  targets,
 		Location: time.UTC,
 	}
 	m := newTestModel(t, opts, 80, 24)

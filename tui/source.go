@@ -7,9 +7,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
-
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 )
 
 // Querier is what the console reads time series through: PromQL plus the
@@ -34,29 +31,29 @@ type Querier interface {
 	Series(ctx context.Context, start, end time.Time, limit int, matchers ...*labels.Matcher) ([]labels.Labels, error)
 }
 
-// TargetSource lists the scrape targets and their health; scrape's
-// manager implements it. Called on the console's event loop once per
-// refresh, so it must be cheap and must not block.
+// TargetSource lists the scrape targets and their health (vigil's
+// adapter reads scrape's Manager). Called on the console's event loop once
+// per refresh, so it must be cheap and must not block.
 type TargetSource interface {
-	Targets() []scrape.TargetHealth
+	Targets() []Target
 }
 
-// AlertSource lists the active and recently resolved alerts; alert's
-// engine implements it. Called like TargetSource.Targets.
+// AlertSource lists the active and recently resolved alerts (vigil's
+// adapter reads alert's Manager). Called like TargetSource.Targets.
 type AlertSource interface {
-	Alerts() []alert.Alert
+	Alerts() []Alert
 }
 
-// RuleSource lists every rule with its health; alert's Manager
-// implements it. Optional (Options.Rules may be nil).
+// RuleSource lists every rule with its health (vigil's adapter reads
+// alert's Manager). Optional (Options.Rules may be nil).
 type RuleSource interface {
-	Rules() []alert.RuleStatus
+	Rules() []Rule
 }
 
 // Silencer mutes one alert until a time; alert's Manager implements it
 // (Manager.Silence: the alert's events then say so, on stdout too). The
 // alert is named by its labels exactly as the AlertSource lists them, and
-// the AlertSource reports the silence back (alert.Alert.SilencedUntil): the
+// the AlertSource reports the silence back (Alert.SilencedUntil): the
 // console keeps no silence of its own. A zero until lifts the silence.
 // Called off the event loop with the query timeout, so a remote source may
 // stand behind it. Optional (Options.Silences may be nil: no S key).
@@ -67,26 +64,26 @@ type Silencer interface {
 // MetadataSource tells what the targets declare of metric families: the
 // type from their TYPE lines, by family name, one entry per distinct
 // declaration, as Prometheus' /api/v1/metadata does (metric "" asks for
-// every family). scrape's Manager implements it; a remote Prometheus
-// could stand behind it. Explore uses it to chart a family declared
+// every family). vigil's adapter reads scrape's Manager; a remote
+// Prometheus could stand behind it. Explore uses it to chart a family declared
 // counter as a rate whatever its name, and one declared gauge as it is.
 // Optional: without it, a metric's name decides. Called off the event
 // loop with the query timeout.
 type MetadataSource interface {
-	Metadata(ctx context.Context, metric string) (map[string][]scrape.Metadata, error)
+	Metadata(ctx context.Context, metric string) (map[string][]Metadata, error)
 }
 
 // The function forms, for callers that would rather pass a method value.
 type (
-	TargetsFunc  func() []scrape.TargetHealth
-	AlertsFunc   func() []alert.Alert
-	RulesFunc    func() []alert.RuleStatus
+	TargetsFunc  func() []Target
+	AlertsFunc   func() []Alert
+	RulesFunc    func() []Rule
 	SilenceFunc  func(ctx context.Context, ls labels.Labels, until time.Time) error
-	MetadataFunc func(ctx context.Context, metric string) (map[string][]scrape.Metadata, error)
+	MetadataFunc func(ctx context.Context, metric string) (map[string][]Metadata, error)
 )
 
 // Metadata implements MetadataSource.
-func (f MetadataFunc) Metadata(ctx context.Context, metric string) (map[string][]scrape.Metadata, error) {
+func (f MetadataFunc) Metadata(ctx context.Context, metric string) (map[string][]Metadata, error) {
 	return f(ctx, metric)
 }
 
@@ -96,13 +93,13 @@ func (f SilenceFunc) Silence(ctx context.Context, ls labels.Labels, until time.T
 }
 
 // Targets implements TargetSource.
-func (f TargetsFunc) Targets() []scrape.TargetHealth { return f() }
+func (f TargetsFunc) Targets() []Target { return f() }
 
 // Alerts implements AlertSource.
-func (f AlertsFunc) Alerts() []alert.Alert { return f() }
+func (f AlertsFunc) Alerts() []Alert { return f() }
 
 // Rules implements RuleSource.
-func (f RulesFunc) Rules() []alert.RuleStatus { return f() }
+func (f RulesFunc) Rules() []Rule { return f() }
 
 var (
 	_ TargetSource   = TargetsFunc(nil)

@@ -11,8 +11,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/prometheus/prometheus/model/labels"
-
-	"github.com/vigilterm/vigil/scrape"
 )
 
 // targetsView is view 2: every scrape target with its health, k9s-style.
@@ -26,27 +24,27 @@ type targetsView struct {
 	hist     *targetHistoryMsg // the detail's history
 	histBusy bool
 	histSeq  int
-	shown    []scrape.TargetHealth // the rows of the table, in order
+	shown    []Target // the rows of the table, in order
 }
 
 // The orders of the Targets table, cycled with s.
 var targetSorts = []struct {
 	name string
-	less func(a, b *scrape.TargetHealth) bool
+	less func(a, b *Target) bool
 }{
 	{"job", nil}, // as polled: job, then instance
-	{"health", func(a, b *scrape.TargetHealth) bool { return healthRank(a.Health) < healthRank(b.Health) }},
-	{"duration", func(a, b *scrape.TargetHealth) bool { return a.LastDuration > b.LastDuration }},
-	{"samples", func(a, b *scrape.TargetHealth) bool { return a.LastSamples > b.LastSamples }},
-	{"last", func(a, b *scrape.TargetHealth) bool { return a.LastScrape.Before(b.LastScrape) }},
+	{"health", func(a, b *Target) bool { return healthRank(a.Health) < healthRank(b.Health) }},
+	{"duration", func(a, b *Target) bool { return a.LastDuration > b.LastDuration }},
+	{"samples", func(a, b *Target) bool { return a.LastSamples > b.LastSamples }},
+	{"last", func(a, b *Target) bool { return a.LastScrape.Before(b.LastScrape) }},
 }
 
 // healthRank puts the targets that need looking at first.
-func healthRank(h scrape.HealthState) int {
+func healthRank(h TargetHealth) int {
 	switch h {
-	case scrape.HealthDown:
+	case TargetDown:
 		return 0
-	case scrape.HealthUp:
+	case TargetUp:
 		return 2
 	}
 	return 1
@@ -195,12 +193,12 @@ func (v *targetsView) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (v *targetsView) healthStyle(h scrape.HealthState) *lipgloss.Style {
+func (v *targetsView) healthStyle(h TargetHealth) *lipgloss.Style {
 	st := &v.c.styles
 	switch h {
-	case scrape.HealthUp:
+	case TargetUp:
 		return &st.Up
-	case scrape.HealthDown:
+	case TargetDown:
 		return &st.Down
 	}
 	return &st.Unknown
@@ -212,7 +210,7 @@ func (v *targetsView) rebuild() {
 	rows := make([]row, 0, len(c.targets))
 	ts := c.targets
 	if less := targetSorts[v.sortBy].less; less != nil {
-		ts = append([]scrape.TargetHealth(nil), ts...)
+		ts = append([]Target(nil), ts...)
 		sort.SliceStable(ts, func(i, j int) bool { return less(&ts[i], &ts[j]) })
 	}
 	for _, t := range ts {
@@ -252,7 +250,7 @@ func (v *targetsView) view(width, height int) string {
 	}
 	up := 0
 	for _, t := range c.targets {
-		if t.Health == scrape.HealthUp {
+		if t.Health == TargetUp {
 			up++
 		}
 	}
@@ -274,14 +272,14 @@ func (v *targetsView) view(width, height int) string {
 	return title + "\n" + v.table.view(st, width, height-1, empty)
 }
 
-func (v *targetsView) selectedTarget() (scrape.TargetHealth, bool) {
+func (v *targetsView) selectedTarget() (Target, bool) {
 	if v.table.cursor < 0 || v.table.cursor >= len(v.shown) {
-		return scrape.TargetHealth{}, false
+		return Target{}, false
 	}
 	return v.shown[v.table.cursor], true
 }
 
-func (v *targetsView) detailView(t scrape.TargetHealth, width, height int) string {
+func (v *targetsView) detailView(t Target, width, height int) string {
 	c, st := v.c, &v.c.styles
 	kv := func(k, val string) string {
 		return st.Dim.Render(padRight(k, 10)) + " " + fit(val, max(width-11, 1))

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/promql"
 
 	"github.com/vigilterm/vigil/alert"
+	adapt "github.com/vigilterm/vigil/cmd/vigil/internal/pipeline"
 	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/store"
 	"github.com/vigilterm/vigil/tui"
@@ -27,6 +28,7 @@ type pipeline struct {
 	notify  *alert.Notifier    // nil without Alertmanagers
 	events  *alert.EventWriter // nil with --events none
 	console *alert.ChannelSink // nil in --headless
+	relay   *adapt.EventRelay  // the console sink's events in the console's type; nil in --headless
 	stopped sync.Once
 
 	restoreWarning string // what the restore of the snapshot lost, if anything
@@ -54,6 +56,7 @@ func (p *pipeline) start(cfg *scrape.Config, groups []alert.GroupConfig, ams []a
 	}
 	if plan.tui {
 		p.console = alert.NewChannelSink(0)
+		p.relay = adapt.RelayEvents(p.console.C())
 		sinks = append(sinks, p.console)
 	}
 
@@ -114,6 +117,9 @@ func (p *pipeline) stop() error {
 		}
 		if p.rules != nil {
 			errs = append(errs, p.rules.Close())
+		}
+		if p.relay != nil {
+			p.relay.Close()
 		}
 		if p.notify != nil {
 			errs = append(errs, p.notify.Close())
@@ -211,16 +217,16 @@ func (p *pipeline) tuiOptions(o *options) tui.Options {
 	opts := tui.DefaultOptions()
 	opts.Color, opts.ASCII = o.color, o.ascii
 	opts.Querier = tui.NewEngineQuerier(p.engine, p.db)
-	opts.Targets = p.scrape
-	opts.Metadata = p.scrape
-	opts.Alerts = p.rules
-	opts.Rules = p.rules
+	opts.Targets = adapt.Targets(p.scrape)
+	opts.Metadata = adapt.Metadata(p.scrape)
+	opts.Alerts = adapt.Alerts(p.rules)
+	opts.Rules = adapt.Rules(p.rules)
 	opts.Silences = p.rules
 	if p.silences != nil {
 		opts.Silences = p.silences
 	}
-	if p.console != nil {
-		opts.AlertEvents = p.console.C()
+	if p.relay != nil {
+		opts.AlertEvents = p.relay.C()
 	}
 	opts.Warnings = p.warnings
 	return opts
