@@ -6,6 +6,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // common is the state every view reads: options, keys, styles, the clock,
@@ -15,8 +16,10 @@ type common struct {
 	opts   Options
 	keys   KeyMap
 	styles Styles
-	ctx    context.Context
-	cancel context.CancelFunc
+	// renderer draws what is styled on the fly; the styles carry it too.
+	renderer *lipgloss.Renderer
+	ctx      context.Context
+	cancel   context.CancelFunc
 
 	width, height int
 	rangeIdx      int

@@ -81,7 +81,7 @@ func (f *filter) update(msg tea.KeyMsg, k *KeyMap) (handled, changed bool) {
 func (f *filter) view(st *Styles, width int) string {
 	if f.editing {
 		f.input.Width = max(width-2, 1)
-		f.input.PlaceholderStyle = st.Placeholder
+		st.styleInput(&f.input)
 		return f.input.View()
 	}
 	if v := f.input.Value(); v != "" {

@@ -76,7 +76,7 @@ func newModel(ctx context.Context, opts Options) Model {
 	if opts.Styles != nil {
 		styles = *opts.Styles
 	}
-	c := &common{opts: opts, keys: *opts.KeyMap, styles: styles}
+	c := &common{opts: opts, keys: *opts.KeyMap, styles: styles, renderer: lipgloss.DefaultRenderer()}
 	if opts.Silences == nil {
 		c.keys.Silence.SetEnabled(false)
 	}

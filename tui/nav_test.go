@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/util/teststorage"
 	"github.com/stretchr/testify/require"
@@ -378,12 +381,53 @@ func TestTargetsSort(t *testing.T) {
 	require.Contains(t, m.View(), "by job")
 }
 
-// TestRunColours checks that the console draws in colour on a terminal
-// even when stdout (where lipgloss looks by default) is not one and the
-// options were made before Run.
+// TestRunColours: the console chooses colours for the out it draws on
+// (not for stdout, where lipgloss looks by default), with styles made
+// before Run, and with a renderer of its own: lipgloss' default renderer
+// and its profile stay as they were (ASCII, set in TestMain). out is no
+// terminal here, so only --color always draws colours on it.
 func TestRunColours(t *testing.T) {
-	opts := DefaultOptions()
-	require.Nil(t, opts.Styles, "styles are made for the console's terminal, in Run")
+	require.Nil(t, DefaultOptions().Styles, "styles are made for the console's terminal, in Run")
+	def := lipgloss.DefaultRenderer()
+	unchanged := func() {
+		t.Helper()
+		require.Same(t, def, lipgloss.DefaultRenderer())
+		require.Equal(t, termenv.Ascii, lipgloss.ColorProfile())
+	}
+	// A foreground colour as an SGR parameter.
+	colour := regexp.MustCompile(`\x1b\[([0-9;]*;)?(3[0-7]|38;5;[0-9]+|9[0-7])[;m]`)
+	made := DefaultStyles() // with the default renderer, as a caller would
+	for _, tc := range []struct {
+		color    string
+		coloured bool
+	}{
+		{"always", true},
+		{"auto", false},
+		{"never", false},
+	} {
+		t.Run(tc.color, func(t *testing.T) {
+			opts := DefaultOptions()
+			opts.Color = tc.color
+			for _, styles := range []*Styles{nil, &made} {
+				opts.Styles = styles
+				_, st := newRenderer(io.Discard, opts)
+				for _, drawn := range []string{st.Brand.Render("vigil"), st.Firing.Render("firing"), st.HelpKeys.ShortKey.Render("q")} {
+					require.Equal(t, tc.coloured, colour.MatchString(drawn), "%q", drawn)
+				}
+				unchanged()
+			}
+
+			// The whole of Run.
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			o := testOptions(t)
+			o.Color = tc.color
+			require.NoError(t, Run(ctx, o, pr, io.Discard))
+			unchanged()
+		})
+	}
 }
 
 func TestQueryChartOne(t *testing.T) {

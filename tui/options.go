@@ -79,15 +79,14 @@ type Options struct {
 
 	// KeyMap defaults to DefaultKeyMap().
 	KeyMap *KeyMap
-	// Styles defaults to DefaultStyles(), made when the console starts:
-	// a lipgloss style keeps the renderer it was made with, and Run picks
-	// the renderer (and so the colours) of the terminal it draws on.
-	// Styles made earlier, with stdout a pipe, would have no colour.
+	// Styles defaults to DefaultStyles(). Run draws them with a renderer
+	// of its own, which picks the colours of the terminal it draws on,
+	// whatever renderer they were made with.
 	Styles *Styles
 }
 
 // DefaultOptions returns Options with every default filled in but Styles
-// (see there) and no sources.
+// (the console makes them when it starts) and no sources.
 func DefaultOptions() Options {
 	var o Options
 	o.setDefaults()
@@ -134,49 +133,16 @@ func (o *Options) setDefaults() {
 // Run shows the console on out, reading keys from in, until the operator
 // quits (q, ctrl+c) or ctx is done; both return nil. in and out are usually
 // os.Stdin and os.Stdout, or /dev/tty opened for both when stdout carries
-// events. Colours are chosen for out, not for os.Stdout.
+// events. Colours are chosen for out, not for os.Stdout, and lipgloss'
+// default renderer is left as it was.
 func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// lipgloss looks at os.Stdout by default, which is a pipe when events
-	// go there; the console draws on out (/dev/tty then).
-	if f, ok := out.(*os.File); ok && f != os.Stdout {
-		lipgloss.SetDefaultRenderer(lipgloss.NewRenderer(f))
-	}
-	// Ask the terminal for its background now, before the program reads
-	// keys from it. Asked later, by the first adaptive colour drawn (the
-	// help line has some), the terminal's answer races with bubbletea's key
-	// reader: the reader can take it, and then the first frame waits on
-	// termenv's timeouts, byte by byte, while the answer arrives as keys.
-	_ = lipgloss.HasDarkBackground()
-	noColour := false
-	switch opts.Color {
-	case "never":
-		noColour = true
-	case "always":
-		if lipgloss.ColorProfile() == termenv.Ascii {
-			lipgloss.SetColorProfile(termenv.ANSI256)
-		}
-	default:
-		noColour = os.Getenv("NO_COLOR") != "" // https://no-color.org
-	}
-	if noColour {
-		// No colour, but bold and reverse stay where the terminal has
-		// them: without them the selected row and the active tab would
-		// not show at all.
-		if lipgloss.ColorProfile() != termenv.Ascii {
-			lipgloss.SetColorProfile(termenv.ANSI)
-		}
-		st := DefaultStyles()
-		if opts.Styles != nil {
-			st = *opts.Styles
-		}
-		st = st.WithoutColour()
-		opts.Styles = &st
-	}
-
+	r, st := newRenderer(out, opts)
+	opts.Styles = &st
 	m := newModel(ctx, opts)
+	m.c.renderer = r
 	p := newProgram(m, out, tea.WithContext(ctx), tea.WithInput(in))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
@@ -186,6 +152,46 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 		return fmt.Errorf("run console: %w", err)
 	}
 	return nil
+}
+
+// newRenderer returns the renderer the console draws on out with, and
+// opts.Styles (or DefaultStyles) drawn by it, in the colours that
+// opts.Color and NO_COLOR ask for. The renderer is the console's own:
+// lipgloss' default one looks at os.Stdout, which is a pipe when events
+// go there, and it is the whole process's, not the console's to set.
+func newRenderer(out io.Writer, opts Options) (*lipgloss.Renderer, Styles) {
+	r := lipgloss.NewRenderer(out)
+	// Ask the terminal for its background now, before the program reads
+	// keys from it. Asked later, by the first adaptive colour drawn (the
+	// help line has some), the terminal's answer races with bubbletea's key
+	// reader: the reader can take it, and then the first frame waits on
+	// termenv's timeouts, byte by byte, while the answer arrives as keys.
+	_ = r.HasDarkBackground()
+	noColour := false
+	switch opts.Color {
+	case "never":
+		noColour = true
+	case "always":
+		if r.ColorProfile() == termenv.Ascii {
+			r.SetColorProfile(termenv.ANSI256)
+		}
+	default:
+		noColour = os.Getenv("NO_COLOR") != "" // https://no-color.org
+	}
+	st := DefaultStyles()
+	if opts.Styles != nil {
+		st = *opts.Styles
+	}
+	if noColour {
+		// No colour, but bold and reverse stay where the terminal has
+		// them: without them the selected row and the active tab would
+		// not show at all.
+		if r.ColorProfile() != termenv.Ascii {
+			r.SetColorProfile(termenv.ANSI)
+		}
+		st = st.WithoutColour()
+	}
+	return r, st.withRenderer(r)
 }
 
 // newProgram is the program Run runs for m: on the alternate screen,

@@ -552,12 +552,12 @@ func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
 		border = st.CardSelected
 	}
 	bs := border.GetBorderStyle()
-	paint := lipgloss.NewStyle().Foreground(border.GetBorderTopForeground())
+	paint := o.c.renderer.NewStyle().Foreground(border.GetBorderTopForeground())
 	firing := o.firing(h.instance)
 	if firing > 0 && !selected {
 		// A host with a firing alert stands out: its frame in the
 		// alarm colour, the count beside its health.
-		paint = lipgloss.NewStyle().Foreground(st.Firing.GetForeground())
+		paint = o.c.renderer.NewStyle().Foreground(st.Firing.GetForeground())
 	}
 	inner := w - 2
 

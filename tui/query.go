@@ -303,7 +303,7 @@ func (v *queryView) rows() []row {
 func (v *queryView) view(width, height int) string {
 	c, st := v.c, &v.c.styles
 	v.input.Width = max(width-3, 1)
-	v.input.PlaceholderStyle = v.c.styles.Placeholder
+	st.styleInput(&v.input)
 	lines := []string{v.input.View()}
 	if len(v.cands) > 0 {
 		lines = append(lines, st.Dim.Render(fit(strings.Join(v.cands, "  "), width)))

@@ -55,7 +55,7 @@ type Styles struct {
 	ChartLabel  lipgloss.Style
 	ChartSeries []lipgloss.Style // one per series, cycled
 
-	Input       lipgloss.Style
+	Input       lipgloss.Style // the query and filter inputs: prompt, text and cursor (drawn reversed)
 	Placeholder lipgloss.Style // of the query and filter inputs
 	Help        lipgloss.Style
 	HelpKeys    help.Styles // the help line and the ? page
@@ -136,26 +136,46 @@ func DefaultStyles() Styles {
 // border colour taken out, and bold, italic, underline and reverse kept:
 // what --color never and NO_COLOR draw with.
 func (s Styles) WithoutColour() Styles {
-	plain := func(st lipgloss.Style) lipgloss.Style {
+	return s.each(func(st lipgloss.Style) lipgloss.Style {
 		return st.UnsetForeground().UnsetBackground().UnsetBorderForeground().UnsetBorderBackground()
-	}
+	})
+}
+
+// withRenderer returns the styles drawn by r: a style draws with the
+// renderer it was made with, lipgloss' default one unless told.
+func (s Styles) withRenderer(r *lipgloss.Renderer) Styles {
+	return s.each(func(st lipgloss.Style) lipgloss.Style { return st.Renderer(r) })
+}
+
+// each returns the styles with f applied to every one of them.
+func (s Styles) each(f func(lipgloss.Style) lipgloss.Style) Styles {
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
 		for i := range v.NumField() {
-			switch f := v.Field(i); f.Interface().(type) {
+			switch fv := v.Field(i); fv.Interface().(type) {
 			case lipgloss.Style:
-				f.Set(reflect.ValueOf(plain(f.Interface().(lipgloss.Style))))
+				fv.Set(reflect.ValueOf(f(fv.Interface().(lipgloss.Style))))
 			case []lipgloss.Style:
-				ss := append([]lipgloss.Style(nil), f.Interface().([]lipgloss.Style)...)
+				ss := append([]lipgloss.Style(nil), fv.Interface().([]lipgloss.Style)...)
 				for j := range ss {
-					ss[j] = plain(ss[j])
+					ss[j] = f(ss[j])
 				}
-				f.Set(reflect.ValueOf(ss))
+				fv.Set(reflect.ValueOf(ss))
 			case help.Styles:
-				walk(f)
+				walk(fv)
 			}
 		}
 	}
 	walk(reflect.ValueOf(&s).Elem())
 	return s
+}
+
+// styleInput gives a text input the console's styles. bubbles makes its
+// own with lipgloss' default renderer, and its cursor is drawn in
+// reverse video, which a renderer shows only on a terminal it knows.
+func (s *Styles) styleInput(ti *textinput.Model) {
+	ti.PromptStyle = s.Input
+	ti.TextStyle = s.Input
+	ti.Cursor.Style = s.Input
+	ti.PlaceholderStyle = s.Placeholder
 }
