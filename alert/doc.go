@@ -18,7 +18,8 @@
 //     (Options.OutageTolerance, Options.ForGracePeriod);
 //   - event sinks: JSON lines and readable text (EventWriter), a channel for
 //     the console (ChannelSink), and Alertmanager API v2 (Notifier);
-//   - local silences (Manager.Silence): the console's mute of one alert.
+//   - local silences (Manager.Silence): the console's mute of one alert,
+//     and the file that keeps them across restarts (SilenceFile).
 //
 // Choices where Prometheus has no precedent:
 //
@@ -41,7 +42,9 @@
 //     what the silence now is: a reader of stdout learns that the
 //     operator muted an alert, and hears it again when the mute ends.
 //     Silences expire by the evaluation time, are bounded (MaxSilences)
-//     and live in memory only.
+//     and live in the Manager's memory; a SilenceFile saves them in the
+//     data directory (SilencesFileName) at each change and sets them
+//     again at start. A damaged entry of the file loses that entry only.
 //   - A local silence is not an Alertmanager silence: Alertmanager keeps
 //     getting the alert as before, with the same labels and no
 //     annotation added. One operator muting an alert in one terminal must

@@ -100,9 +100,8 @@ func (s *silences) prune(ts time.Time) {
 //   - Alerts reports it (Alert.SilencedUntil), so the console shows it.
 //
 // The ctx is for the interface's sake (a remote source could stand
-// behind it): the Manager's silences are in memory. To keep them across a
-// restart, save what Silences returns and Silence each again before Start
-// (cmd/vigil does, in the data directory).
+// behind it): the Manager's silences are in memory. SilenceFile keeps
+// them across a restart, in the data directory.
 func (m *Manager) Silence(ctx context.Context, ls labels.Labels, until time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err

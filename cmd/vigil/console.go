@@ -90,7 +90,7 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	defer governProcs(ctx, procsPeriod, logger)()
 	p := &pipeline{db: db, logger: logger, restoreWarning: restored.Warning()}
 	if o.dataDir != "" {
-		p.silencesPath = filepath.Join(o.dataDir, silencesFileName)
+		p.silencesPath = filepath.Join(o.dataDir, alert.SilencesFileName)
 	}
 	if p.restoreWarning != "" {
 		logger.Warn(p.restoreWarning)

@@ -36,7 +36,7 @@ type pipeline struct {
 	// silencesPath is the file that keeps the local silences, "" for none
 	// (no data directory); silences saves them there when one is set.
 	silencesPath string
-	silences     *savedSilences
+	silences     *alert.SilenceFile
 
 	mu        sync.Mutex // guards reloadErr: set on SIGHUP, read by the console
 	reloadErr string     // why the last reload was refused; "" when it was not
@@ -84,14 +84,14 @@ func (p *pipeline) start(cfg *scrape.Config, groups []alert.GroupConfig, ams []a
 	}
 	p.rules = rules
 	if p.silencesPath != "" {
-		n, err := restoreSilences(rules, p.silencesPath, time.Now())
+		p.silences = alert.NewSilenceFile(rules, p.silencesPath)
+		n, err := p.silences.Restore(time.Now())
 		if err != nil {
 			p.logger.Warn("local silences: not all restored", "err", err)
 		}
 		if n > 0 {
 			p.logger.Info("local silences restored", "silences", n)
 		}
-		p.silences = &savedSilences{rules: rules, path: p.silencesPath}
 	}
 
 	first := &firstScrape{Appendable: p.db, logger: p.logger, begin: mainStart}

@@ -1,4 +1,4 @@
-package main
+package alert
 
 import (
 	"context"
@@ -10,18 +10,18 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/store"
 )
 
-func silenceManager(t testing.TB) *alert.Manager {
+func silenceManager(t testing.TB) *Manager {
 	t.Helper()
 	db := store.New(store.DefaultOptions())
 	t.Cleanup(func() { _ = db.Close() })
 	logger := slog.New(slog.DiscardHandler)
-	m, err := alert.NewManager(nil, alert.Options{Queryable: db, Appendable: db, Engine: newEngine(logger), Logger: logger})
+	m, err := NewManager(nil, Options{Queryable: db, Appendable: db, Engine: promql.NewEngine(DefaultEngineOptions(logger)), Logger: logger})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = m.Close() })
 	return m
@@ -31,14 +31,14 @@ func silenceManager(t testing.TB) *alert.Manager {
 // data directory at once (0600), and the next vigil starts with it; one
 // lifted or over is not brought back.
 func TestSilencesSurviveRestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), silencesFileName)
+	path := filepath.Join(t.TempDir(), SilencesFileName)
 	ctx := context.Background()
 	now := time.Now()
 	load := labels.FromStrings("alertname", "LoadHigh", "instance", "web1:9100", "job", "node")
 	disk := labels.FromStrings("alertname", "DiskFull", "instance", "db\x1b[2J:9100", "job", "node")
 	gone := labels.FromStrings("alertname", "Gone", "job", "node")
 
-	first := &savedSilences{rules: silenceManager(t), path: path}
+	first := NewSilenceFile(silenceManager(t), path)
 	require.NoError(t, first.Silence(ctx, load, now.Add(4*time.Hour)))
 	require.NoError(t, first.Silence(ctx, disk, now.Add(15*time.Minute)))
 	require.NoError(t, first.Silence(ctx, gone, now.Add(time.Hour)))
@@ -51,7 +51,7 @@ func TestSilencesSurviveRestart(t *testing.T) {
 	require.Empty(t, leftovers)
 
 	second := silenceManager(t)
-	n, err := restoreSilences(second, path, now)
+	n, err := NewSilenceFile(second, path).Restore(now)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	require.True(t, second.SilencedUntil(load, now).Equal(now.Add(4*time.Hour).UTC()), "%v", second.SilencedUntil(load, now))
@@ -60,13 +60,13 @@ func TestSilencesSurviveRestart(t *testing.T) {
 
 	// Twenty minutes on, the 15-minute silence is over: not restored.
 	third := silenceManager(t)
-	n, err = restoreSilences(third, path, now.Add(20*time.Minute))
+	n, err = NewSilenceFile(third, path).Restore(now.Add(20 * time.Minute))
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.True(t, third.SilencedUntil(disk, now.Add(20*time.Minute)).IsZero())
 
 	// No file: nothing, and no error.
-	n, err = restoreSilences(silenceManager(t), filepath.Join(t.TempDir(), silencesFileName), now)
+	n, err = NewSilenceFile(silenceManager(t), filepath.Join(t.TempDir(), SilencesFileName)).Restore(now)
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
@@ -76,7 +76,7 @@ func TestSilencesSurviveRestart(t *testing.T) {
 // file, with the line and column.
 func TestSilencesFileDamaged(t *testing.T) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
-	path := filepath.Join(t.TempDir(), silencesFileName)
+	path := filepath.Join(t.TempDir(), SilencesFileName)
 	until := now.Add(time.Hour).Format(time.RFC3339)
 	body := `[
   {"labels": {"alertname": "A", "job": "node"}, "until": "` + until + `"},
@@ -88,7 +88,7 @@ func TestSilencesFileDamaged(t *testing.T) {
 ]`
 	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
 	m := silenceManager(t)
-	n, err := restoreSilences(m, path, now)
+	n, err := NewSilenceFile(m, path).Restore(now)
 	require.Equal(t, 1, n)
 	require.False(t, m.SilencedUntil(labels.FromStrings("alertname", "A", "job", "node"), now).IsZero())
 	require.Error(t, err)
@@ -99,13 +99,13 @@ func TestSilencesFileDamaged(t *testing.T) {
 	require.NotContains(t, err.Error(), "entry 6:", "a silence that is over is no error")
 
 	require.NoError(t, os.WriteFile(path, []byte("[\n  {\"labels\": {\"alertname\": \"A\"},\n  oops\n]"), 0o600))
-	n, err = restoreSilences(silenceManager(t), path, now)
+	n, err = NewSilenceFile(silenceManager(t), path).Restore(now)
 	require.Zero(t, n)
 	require.ErrorContains(t, err, path+": line 3, column 3: invalid character 'o'")
 }
 
 // FuzzParseSilences: whatever the file holds, reading it does not panic,
-// keeps only valid silences in force, within alert.MaxSilences, and what
+// keeps only valid silences in force, within MaxSilences, and what
 // it keeps is written and read back the same.
 func FuzzParseSilences(f *testing.F) {
 	f.Add([]byte(`[{"labels": {"alertname": "A"}, "until": "2030-01-01T00:00:00Z"}]`))
@@ -115,12 +115,12 @@ func FuzzParseSilences(f *testing.F) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ss, _ := parseSilences(b, now)
-		require.LessOrEqual(t, len(ss), alert.MaxSilences)
+		require.LessOrEqual(t, len(ss), MaxSilences)
 		for _, s := range ss {
 			require.False(t, s.Labels.IsEmpty())
 			require.True(t, now.Before(s.Until))
 		}
-		path := filepath.Join(t.TempDir(), silencesFileName)
+		path := filepath.Join(t.TempDir(), SilencesFileName)
 		require.NoError(t, writeSilences(path, ss))
 		again, err := readSilences(path, now)
 		require.NoError(t, err)
@@ -135,9 +135,9 @@ func FuzzParseSilences(f *testing.F) {
 // TestSilencesFileFormat pins the file's format, which an operator may
 // read or edit: an array of labels and an RFC 3339 until.
 func TestSilencesFileFormat(t *testing.T) {
-	path := filepath.Join(t.TempDir(), silencesFileName)
+	path := filepath.Join(t.TempDir(), SilencesFileName)
 	until := time.Date(2026, 12, 5, 16, 0, 0, 0, time.UTC)
-	require.NoError(t, writeSilences(path, []alert.Silenced{{Labels: labels.FromStrings("alertname", "A", "job", "node"), Until: until}}))
+	require.NoError(t, writeSilences(path, []Silenced{{Labels: labels.FromStrings("alertname", "A", "job", "node"), Until: until}}))
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var got []map[string]any

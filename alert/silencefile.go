@@ -1,4 +1,4 @@
-package main
+package alert
 
 import (
 	"bytes"
@@ -14,18 +14,17 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-
-	"github.com/vigilterm/vigil/alert"
 )
 
-// silencesFileName is the file in the data directory that keeps the
+// SilencesFileName is the file in vigil's data directory that keeps the
 // console's local silences across restarts: a JSON array of
 // {"labels": {name: value, ...}, "until": RFC 3339 time}, rewritten whole
 // (temporary file, fsync, rename) whenever a silence is set or lifted.
-const silencesFileName = "silences.json"
+// An operator may read or edit it while vigil is stopped.
+const SilencesFileName = "silences.json"
 
-// maxSilencesFile bounds what is read of the file: alert.MaxSilences
-// silences of a few hundred bytes each.
+// maxSilencesFile bounds what is read of the file: MaxSilences silences
+// of a few hundred bytes each.
 const maxSilencesFile = 16 << 20
 
 type silenceRecord struct {
@@ -33,29 +32,57 @@ type silenceRecord struct {
 	Until  time.Time         `json:"until"`
 }
 
-// savedSilences is the console's Silencer with a data directory: it sets
-// the silence in the rule manager, then saves them all.
-type savedSilences struct {
-	rules *alert.Manager
-	path  string
-	mu    sync.Mutex // one save at a time
+// SilenceFile keeps a Manager's local silences in a file, so that they
+// survive a restart: Restore sets the saved ones before the Manager
+// starts, and Silence, the console's Silencer, sets one and saves them
+// all. A crash while saving leaves the old file or the new one, whole.
+type SilenceFile struct {
+	m    *Manager
+	path string
+	mu   sync.Mutex // one save at a time
 }
 
-func (s *savedSilences) Silence(ctx context.Context, ls labels.Labels, until time.Time) error {
-	if err := s.rules.Silence(ctx, ls, until); err != nil {
+// NewSilenceFile keeps m's silences in the file at path (usually
+// SilencesFileName in the data directory).
+func NewSilenceFile(m *Manager, path string) *SilenceFile {
+	return &SilenceFile{m: m, path: path}
+}
+
+// Silence sets the silence in the Manager (Manager.Silence), then saves
+// every silence in force. A silence that could not be saved still holds
+// until vigil stops; the error says so.
+func (f *SilenceFile) Silence(ctx context.Context, ls labels.Labels, until time.Time) error {
+	if err := f.m.Silence(ctx, ls, until); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := writeSilences(s.path, s.rules.Silences(time.Now())); err != nil {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := writeSilences(f.path, f.m.Silences(time.Now())); err != nil {
 		return fmt.Errorf("the silence holds until vigil stops, but was not saved: %w", err)
 	}
 	return nil
 }
 
+// Restore sets the saved silences still in force at now in the Manager;
+// call it before Start, so that no event goes out unsilenced. It returns
+// how many it set, and an error for each part of the file that could not
+// be read, which loses only that part. A missing file is no silences and
+// no error.
+func (f *SilenceFile) Restore(now time.Time) (int, error) {
+	ss, err := readSilences(f.path, now)
+	n := 0
+	for _, s := range ss {
+		if serr := f.m.Silence(context.Background(), s.Labels, s.Until); serr != nil {
+			return n, errors.Join(err, serr)
+		}
+		n++
+	}
+	return n, err
+}
+
 // writeSilences replaces the file at path with ss, atomically: a crash
 // leaves the old file or the new one, whole.
-func writeSilences(path string, ss []alert.Silenced) error {
+func writeSilences(path string, ss []Silenced) error {
 	recs := make([]silenceRecord, 0, len(ss))
 	for _, s := range ss {
 		recs = append(recs, silenceRecord{Labels: s.Labels.Map(), Until: s.Until.UTC()})
@@ -65,7 +92,7 @@ func writeSilences(path string, ss []alert.Silenced) error {
 		return err
 	}
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, silencesFileName+".*.tmp") // mode 0600
+	f, err := os.CreateTemp(dir, SilencesFileName+".*.tmp") // mode 0600
 	if err != nil {
 		return err
 	}
@@ -94,7 +121,7 @@ func writeSilences(path string, ss []alert.Silenced) error {
 // readSilences reads the silences file at path: those still in force at
 // now, and an error for each part that could not be read, which loses
 // only that part. A missing file is no silences and no error.
-func readSilences(path string, now time.Time) ([]alert.Silenced, error) {
+func readSilences(path string, now time.Time) ([]Silenced, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -118,16 +145,16 @@ func readSilences(path string, now time.Time) ([]alert.Silenced, error) {
 }
 
 // parseSilences reads the file's bytes: the silences in force at now, at
-// most alert.MaxSilences of them, and an error for each entry that is not
-// a silence (the others are kept), or one error for bytes that are not a
+// most MaxSilences of them, and an error for each entry that is not a
+// silence (the others are kept), or one error for bytes that are not a
 // JSON array at all.
-func parseSilences(b []byte, now time.Time) ([]alert.Silenced, []error) {
+func parseSilences(b []byte, now time.Time) ([]Silenced, []error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, []error{jsonError(b, err)}
 	}
 	var (
-		out  []alert.Silenced
+		out  []Silenced
 		errs []error
 	)
 	for i, r := range raw {
@@ -148,11 +175,11 @@ func parseSilences(b []byte, now time.Time) ([]alert.Silenced, []error) {
 			continue
 		case !now.Before(rec.Until):
 			continue // over: nothing to restore
-		case len(out) == alert.MaxSilences:
-			errs = append(errs, fmt.Errorf("entry %d and after: more than %d silences", i+1, alert.MaxSilences))
+		case len(out) == MaxSilences:
+			errs = append(errs, fmt.Errorf("entry %d and after: more than %d silences", i+1, MaxSilences))
 			return out, errs
 		}
-		out = append(out, alert.Silenced{Labels: ls, Until: rec.Until})
+		out = append(out, Silenced{Labels: ls, Until: rec.Until})
 	}
 	return out, errs
 }
@@ -174,18 +201,4 @@ func jsonError(b []byte, err error) error {
 	line := 1 + bytes.Count(b[:off], []byte("\n"))
 	col := int(off) - bytes.LastIndexByte(b[:off], '\n')
 	return fmt.Errorf("line %d, column %d: %w", line, col, err)
-}
-
-// restoreSilences sets the saved silences in rules (before its first
-// evaluation, so that no event goes out unsilenced).
-func restoreSilences(rules *alert.Manager, path string, now time.Time) (int, error) {
-	ss, err := readSilences(path, now)
-	n := 0
-	for _, s := range ss {
-		if serr := rules.Silence(context.Background(), s.Labels, s.Until); serr != nil {
-			return n, errors.Join(err, serr)
-		}
-		n++
-	}
-	return n, err
 }
