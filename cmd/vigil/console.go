@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/cmd/vigil/internal/procs"
 	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/store"
 	"github.com/vigilterm/vigil/tui"
@@ -87,7 +88,7 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 			"written", restored.Written.Format(time.RFC3339), "took", time.Since(openStart).Round(time.Millisecond))
 	}
 	tuneGC()
-	defer governProcs(ctx, procsPeriod, logger)()
+	defer procs.Govern(ctx, procs.Period, logger)()
 	p := &pipeline{db: db, logger: logger, restoreWarning: restored.Warning()}
 	if o.dataDir != "" {
 		p.silencesPath = filepath.Join(o.dataDir, alert.SilencesFileName)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 
 	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/cmd/vigil/internal/procs"
 	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/store"
 )
@@ -39,12 +40,12 @@ func selfTarget(p *pipeline) scrape.InternalTarget {
 }
 
 // writeProcessMetrics writes the CPU vigil has used and the cores it
-// schedules on (see governProcs), under the names Prometheus' own Go and
+// schedules on (see package procs), under the names Prometheus' own Go and
 // process collectors give them.
 func writeProcessMetrics(w io.Writer) error {
 	t := scrape.NewTextWriter(w)
 	t.Header("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
-	t.Sample("process_cpu_seconds_total", selfCPUTime().Seconds())
+	t.Sample("process_cpu_seconds_total", procs.CPUTime().Seconds())
 	t.Header("go_sched_gomaxprocs_threads", "gauge", "The current runtime.GOMAXPROCS setting: the threads that can run Go code at once.")
 	t.Sample("go_sched_gomaxprocs_threads", float64(runtime.GOMAXPROCS(0)))
 	return t.Err()
