@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/vigilterm/vigil/cmd/vigil/internal/pipeline"
 )
 
 // options are the command line of the console (DESIGN.md, "Command line").
@@ -116,4 +119,27 @@ func parseFlags(args []string) (*options, *pflag.FlagSet, error) {
 		return nil, fs, fmt.Errorf("--max-series %d: must be positive", o.maxSeries)
 	}
 	return o, fs, nil
+}
+
+// pipelineOptions are what the flags and the ioPlan say of the pipeline;
+// events go to stdout.
+func (o *options) pipelineOptions(plan ioPlan, stdout io.Writer) pipeline.Options {
+	return pipeline.Options{
+		ConfigFile:       o.config,
+		Targets:          o.targets,
+		RuleFiles:        o.rules,
+		Alerts:           o.alerts,
+		Alertmanagers:    o.alertmanagers,
+		ScrapeInterval:   o.scrapeInterval,
+		EvalInterval:     o.evalInterval,
+		EvalIntervalSet:  o.set["eval-interval"],
+		Retention:        o.retention,
+		MaxSeries:        o.maxSeries,
+		DataDir:          o.dataDir,
+		SnapshotInterval: o.snapshotInterval,
+		Events:           plan.events,
+		Stdout:           stdout,
+		Console:          plan.tui,
+		Begin:            mainStart,
+	}
 }

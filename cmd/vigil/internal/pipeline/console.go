@@ -1,136 +1,78 @@
 package pipeline
 
 import (
-	"context"
+	"fmt"
 
-	"github.com/vigilterm/vigil/alert"
-	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/tui"
 )
 
-// Targets reports m's targets to the console. It copies, as the console
-// asks of a TargetSource: cheap, never blocking.
-func Targets(m *scrape.Manager) tui.TargetsFunc {
-	return func() []tui.Target {
-		ths := m.Targets()
-		out := make([]tui.Target, len(ths))
-		for i, th := range ths {
-			out[i] = consoleTarget(th)
-		}
-		return out
+// ConsoleOptions are the console's options on the pipeline: queries on
+// the engine over the store, targets, declared types, alerts, rules,
+// silences (kept in the data directory when there is one), the rules'
+// events and the header's warnings. The look (colours, charts) is the
+// caller's to set.
+func (p *Pipeline) ConsoleOptions() tui.Options {
+	opts := tui.DefaultOptions()
+	opts.Querier = tui.NewEngineQuerier(p.engine, p.db)
+	opts.Targets = Targets(p.scrape)
+	opts.Metadata = Metadata(p.scrape)
+	opts.Alerts = Alerts(p.rules)
+	opts.Rules = Rules(p.rules)
+	opts.Silences = p.rules
+	if p.silences != nil {
+		opts.Silences = p.silences
 	}
+	if p.relay != nil {
+		opts.AlertEvents = p.relay.C()
+	}
+	opts.Warnings = p.Warnings
+	return opts
 }
 
-// Metadata reports the metric families m's targets declare to the console.
-func Metadata(m *scrape.Manager) tui.MetadataFunc {
-	return func(ctx context.Context, metric string) (map[string][]tui.Metadata, error) {
-		md, err := m.Metadata(ctx, metric)
-		if err != nil {
-			return nil, err
+// Warnings are the console's header warnings, read from the state of the
+// parts each time the console refreshes: what the restore lost, a refused
+// reload, --max-series reached, a failed snapshot, events no longer
+// delivered or dropped, an Alertmanager that does not answer.
+func (p *Pipeline) Warnings() []tui.Status {
+	var ws []tui.Status
+	add := func(source, text string) {
+		if text != "" {
+			ws = append(ws, tui.Status{Source: source, Text: text})
 		}
-		out := make(map[string][]tui.Metadata, len(md))
-		for name, ms := range md {
-			cm := make([]tui.Metadata, len(ms))
-			for i, x := range ms {
-				cm[i] = tui.Metadata{Type: x.Type}
+	}
+	add("restore", p.restoreWarning)
+	p.mu.Lock()
+	add("config", p.reloadErr)
+	p.mu.Unlock()
+
+	st := p.db.Stats()
+	if st.MaxSeries > 0 && st.Series >= int64(st.MaxSeries) {
+		add("store", fmt.Sprintf("max series reached (%d): new series refused (%d so far)", st.MaxSeries, st.Refused.TooManySeries))
+	}
+	if err := st.LastSnapshot.Err; err != nil {
+		add("snapshot", "snapshot failed: "+err.Error())
+	}
+	if p.events != nil {
+		select {
+		case <-p.events.Done():
+			text := "events no longer delivered to stdout"
+			if err := p.events.Err(); err != nil {
+				text += ": " + err.Error()
 			}
-			out[name] = cm
+			add("events", text)
+		default:
+			if d := p.events.Dropped(); d > 0 {
+				add("events", fmt.Sprintf("%d events dropped: stdout reader too slow", d))
+			}
 		}
-		return out, nil
 	}
-}
-
-// Alerts reports m's alerts to the console.
-func Alerts(m *alert.Manager) tui.AlertsFunc {
-	return func() []tui.Alert {
-		as := m.Alerts()
-		out := make([]tui.Alert, len(as))
-		for i, a := range as {
-			out[i] = consoleAlert(a)
+	if p.notify != nil {
+		for _, am := range p.notify.Status() {
+			if !am.Healthy && am.LastError != "" {
+				add("alertmanager", "alertmanager "+am.URL+": "+am.LastError)
+				break
+			}
 		}
-		return out
 	}
-}
-
-// Rules reports m's rules and their health to the console.
-func Rules(m *alert.Manager) tui.RulesFunc {
-	return func() []tui.Rule {
-		rs := m.Rules()
-		out := make([]tui.Rule, len(rs))
-		for i, r := range rs {
-			out[i] = consoleRule(r)
-		}
-		return out
-	}
-}
-
-func consoleTarget(th scrape.TargetHealth) tui.Target {
-	return tui.Target{
-		Job:            th.Job,
-		Instance:       th.Instance,
-		URL:            th.URL,
-		Labels:         th.Labels,
-		Health:         tui.TargetHealth(th.Health),
-		LastScrape:     th.LastScrape,
-		LastDuration:   th.LastDuration,
-		LastError:      th.LastError,
-		LastWarning:    th.LastWarning,
-		LastSamples:    th.LastSamples,
-		Series:         th.Series,
-		ScrapeInterval: th.ScrapeInterval,
-		ScrapeTimeout:  th.ScrapeTimeout,
-	}
-}
-
-func consoleAlert(a alert.Alert) tui.Alert {
-	return tui.Alert{
-		Rule:          a.Rule,
-		Group:         a.Group,
-		State:         tui.AlertState(a.State),
-		Labels:        a.Labels,
-		Annotations:   a.Annotations,
-		Value:         a.Value,
-		ActiveAt:      a.ActiveAt,
-		FiredAt:       a.FiredAt,
-		ResolvedAt:    a.ResolvedAt,
-		LastEval:      a.LastEval,
-		SilencedUntil: a.SilencedUntil,
-	}
-}
-
-func consoleRule(r alert.RuleStatus) tui.Rule {
-	return tui.Rule{
-		Group:         r.Group,
-		File:          r.File,
-		Name:          r.Name,
-		Recording:     r.Recording,
-		Expr:          r.Expr,
-		For:           r.For,
-		KeepFiringFor: r.KeepFiringFor,
-		Labels:        r.Labels,
-		Annotations:   r.Annotations,
-		Interval:      r.Interval,
-		Health:        tui.RuleHealth(r.Health),
-		State:         tui.AlertState(r.State),
-		Firing:        r.Firing,
-		Pending:       r.Pending,
-		LastEval:      r.LastEval,
-		LastDuration:  r.LastDuration,
-		LastError:     r.LastError,
-	}
-}
-
-func consoleEvent(e alert.Event) tui.AlertEvent {
-	return tui.AlertEvent{
-		Time:          e.Time,
-		State:         tui.AlertState(e.State),
-		Labels:        e.Labels,
-		Annotations:   e.Annotations,
-		Value:         e.Value,
-		StartsAt:      e.StartsAt,
-		EndsAt:        e.EndsAt,
-		SilencedUntil: e.SilencedUntil,
-		Rule:          e.Rule,
-		Group:         e.Group,
-	}
+	return ws
 }

@@ -1,9 +1,41 @@
-// Package pipeline connects vigil's parts for the console: adapters that
-// report what scrape and alert know in the console's own types (package
-// tui's contract), so that tui imports neither.
+// Package pipeline is the running vigil: scrape → store ← rules → sinks,
+// and what the console reads of it. cmd/vigil parses the flags, makes the
+// logger and the PromQL engine, handles signals and picks the mode; this
+// package does the rest, so that tests can run it whole.
 //
-// It promises that the adapters lose nothing the console shows: every
-// field of tui.Target, tui.Alert, tui.Rule, tui.AlertEvent and
-// tui.Metadata is copied from the field of the same name, and every
-// health and state keeps its Prometheus name.
+// It owns:
+//
+//   - loading (Load): the config (a prometheus.yml, bare targets, both, or
+//     neither: the built-in local host, with a flag the operator typed
+//     winning over the file), the rules (the config's rule_files, -r, -a,
+//     or the built-in node rules) and the Alertmanagers (the config's and
+//     --alertmanager's);
+//   - the store (Open): on the data directory, locked and restored from
+//     its last snapshot, or in memory without one;
+//   - the parts and their order (Start, Reload, Stop): event sinks,
+//     the rules with the local silences kept in the data directory, the
+//     scrapes with vigil's own metrics (Self) as a target;
+//   - the logger's place (NewLogger): stderr in --headless, vigil.log in
+//     the data directory under the console;
+//   - what the console reads (ConsoleOptions, Warnings), through adapters
+//     that report what scrape and alert know in the console's own types
+//     (package tui's contract), so that tui imports neither.
+//
+// It promises:
+//
+//   - Load refuses everything that cannot run, with what and where,
+//     before anything is opened or written;
+//   - a second vigil on a data directory is refused by Open with a
+//     *store.LockedError, which names the holder;
+//   - Stop stops in dependency order (no more scrapes, no more
+//     evaluations, the sinks drain, then the store's final snapshot) and
+//     ends every goroutine the pipeline started; it is safe to call more
+//     than once, and after a failed Start;
+//   - Reload applies the config file again, or refuses it and keeps the
+//     running one, with the reason in the console's header until a reload
+//     goes through;
+//   - the adapters lose nothing the console shows: every field of
+//     tui.Target, tui.Alert, tui.Rule, tui.AlertEvent and tui.Metadata is
+//     copied from the field of the same name, and every health and state
+//     keeps its Prometheus name.
 package pipeline

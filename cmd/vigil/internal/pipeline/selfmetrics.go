@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"context"
@@ -11,9 +11,13 @@ import (
 	"github.com/vigilterm/vigil/store"
 )
 
-// selfTarget is vigil's own metrics, scraped like any target under job
-// "vigil", as Prometheus scrapes itself.
-func selfTarget(p *pipeline) scrape.InternalTarget {
+// selfJob is the job of vigil's own metrics (Self).
+const selfJob = "vigil"
+
+// Self is vigil's own metrics, scraped like any target under job "vigil",
+// as Prometheus scrapes itself; also what the debug listener serves on
+// /metrics.
+func (p *Pipeline) Self() scrape.InternalTarget {
 	return scrape.InternalTarget{
 		Job:      selfJob,
 		Instance: "vigil",

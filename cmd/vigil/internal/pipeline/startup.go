@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"errors"
@@ -13,14 +13,6 @@ import (
 	"github.com/vigilterm/vigil/store"
 )
 
-// selfJob is the job of vigil's own metrics (selfTarget).
-const selfJob = "vigil"
-
-// mainStart is when package main was initialised: after the runtime and
-// every imported package (about 40 ms into the process on a loaded 2-core
-// VM, see GODEBUG=inittrace=1), before anything vigil does.
-var mainStart = time.Now()
-
 // firstScrape passes the scrape loops' transactions to the store and logs
 // once, when the first scrape of a target (not vigil's own metrics) has been
 // committed: the moment a restart is over for the operator (issue #6 times
@@ -28,7 +20,7 @@ var mainStart = time.Now()
 type firstScrape struct {
 	store.Appendable
 	logger *slog.Logger
-	begin  time.Time // mainStart; a test's own time
+	begin  time.Time // Options.Begin
 
 	done atomic.Bool
 	once sync.Once

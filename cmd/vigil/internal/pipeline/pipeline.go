@@ -1,0 +1,250 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/prometheus/promql"
+
+	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/scrape"
+	"github.com/vigilterm/vigil/store"
+)
+
+// Pipeline is the running vigil: scrape → store ← rules → sinks, and what
+// the console reads. It owns every component and stops them in order.
+// Its life: Load, Open, Start, then Reload as often as asked, then Stop.
+type Pipeline struct {
+	opts          Options
+	cfg           *scrape.Config
+	groups        []alert.GroupConfig
+	alertmanagers []alert.AlertmanagerConfig
+
+	db      *store.DB
+	logger  *slog.Logger
+	engine  *promql.Engine
+	scrape  *scrape.Manager
+	rules   *alert.Manager
+	notify  *alert.Notifier    // nil without Alertmanagers
+	events  *alert.EventWriter // nil with --events none
+	console *alert.ChannelSink // nil without a console
+	relay   *EventRelay        // the console sink's events in the console's type; nil without a console
+	stopped sync.Once
+
+	restoreWarning string // what the restore of the snapshot lost, if anything
+
+	// silences keeps the local silences in the data directory; nil
+	// without one.
+	silences *alert.SilenceFile
+
+	mu        sync.Mutex // guards reloadErr: set on SIGHUP, read by the console
+	reloadErr string     // why the last reload was refused; "" when it was not
+}
+
+// Load reads what the pipeline will run: the config (a prometheus.yml,
+// bare targets, both, or neither: the built-in local host), the rules and
+// the Alertmanagers. Everything that can be refused is refused here, with
+// an error that says where; nothing is started or written.
+func Load(o Options) (*Pipeline, error) {
+	p := &Pipeline{opts: o}
+	var err error
+	if p.cfg, err = loadConfig(&p.opts); err != nil {
+		return nil, err
+	}
+	if p.groups, err = alert.LoadRules(append(slices.Clone(p.cfg.RuleFiles), o.RuleFiles...), o.Alerts); err != nil {
+		return nil, err
+	}
+	if p.alertmanagers, err = alertmanagers(p.cfg, o.Alertmanagers); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Open opens the store: on the data directory, which it locks (a
+// *store.LockedError names the vigil that holds it) and whose last
+// snapshot it restores, or in memory only without one. logger is vigil's
+// (NewLogger), engine the PromQL engine that the rules and the console
+// share.
+func (p *Pipeline) Open(logger *slog.Logger, engine *promql.Engine) error {
+	p.logger, p.engine = logger, engine
+	storeOpts := store.DefaultOptions()
+	storeOpts.Retention = p.opts.Retention
+	storeOpts.MaxSeries = p.opts.MaxSeries
+	storeOpts.SnapshotInterval = p.opts.SnapshotInterval
+	openStart := time.Now()
+	if p.opts.DataDir == "" {
+		p.db = store.New(storeOpts)
+	} else {
+		db, err := store.Open(p.opts.DataDir, storeOpts)
+		if err != nil {
+			return err
+		}
+		p.db = db
+	}
+	restored := p.db.Stats().Restore
+	if restored.Path != "" {
+		logger.Info("snapshot restored", "series", restored.Series, "samples", restored.Samples,
+			"written", restored.Written.Format(time.RFC3339), "took", time.Since(openStart).Round(time.Millisecond))
+	}
+	p.restoreWarning = restored.Warning()
+	if p.restoreWarning != "" {
+		logger.Warn(p.restoreWarning)
+	}
+	return nil
+}
+
+// RestoreWarning says what the restore of the last snapshot lost, if
+// anything; "" when nothing.
+func (p *Pipeline) RestoreWarning() string { return p.restoreWarning }
+
+// Start starts the parts: the event sinks, the rules (with the local
+// silences restored before their first evaluation, so that no event goes
+// out unsilenced) and the scrapes. After an error, Stop stops what
+// started.
+func (p *Pipeline) Start() error {
+	var sinks []alert.Sink
+	if p.opts.Events != "none" {
+		format, _, err := alert.ParseFormat(p.opts.Events)
+		if err != nil {
+			return err
+		}
+		p.events = alert.NewEventWriter(p.opts.Stdout, format, alert.WriterOptions{Logger: p.logger})
+		sinks = append(sinks, p.events)
+	}
+	if p.opts.Console {
+		p.console = alert.NewChannelSink(0)
+		p.relay = RelayEvents(p.console.C())
+		sinks = append(sinks, p.console)
+	}
+
+	var notify alert.NotifyFunc
+	if len(p.alertmanagers) > 0 {
+		n, err := alert.NewNotifier(alert.NotifierOptions{Alertmanagers: p.alertmanagers, Logger: p.logger})
+		if err != nil {
+			return err
+		}
+		p.notify, notify = n, n.Send
+	}
+
+	rules, err := alert.NewManager(p.groups, alert.Options{
+		Queryable:      p.db,
+		Appendable:     p.db,
+		Engine:         p.engine,
+		EvalInterval:   time.Duration(p.cfg.Global.EvaluationInterval),
+		ExternalLabels: p.cfg.Global.ExternalLabels,
+		Logger:         p.logger,
+		Sinks:          sinks,
+		Notify:         notify,
+	})
+	if err != nil {
+		return err
+	}
+	p.rules = rules
+	if p.opts.DataDir != "" {
+		p.silences = alert.NewSilenceFile(rules, filepath.Join(p.opts.DataDir, alert.SilencesFileName))
+		n, err := p.silences.Restore(time.Now())
+		if err != nil {
+			p.logger.Warn("local silences: not all restored", "err", err)
+		}
+		if n > 0 {
+			p.logger.Info("local silences restored", "silences", n)
+		}
+	}
+
+	first := &firstScrape{Appendable: p.db, logger: p.logger, begin: p.opts.Begin}
+	p.scrape = scrape.NewManager(first, scrape.Options{
+		Logger:   p.logger,
+		Internal: []scrape.InternalTarget{p.Self()},
+	})
+	if err := p.scrape.ApplyConfig(p.cfg); err != nil {
+		return err
+	}
+	p.rules.Start()
+	return nil
+}
+
+// Stop shuts down in dependency order: no more scrapes, no more
+// evaluations, then the sinks drain, then the store takes its final
+// snapshot and releases the data dir. It is safe to call more than once.
+func (p *Pipeline) Stop() error {
+	var errs []error
+	p.stopped.Do(func() {
+		if p.scrape != nil {
+			p.scrape.Close()
+		}
+		if p.rules != nil {
+			errs = append(errs, p.rules.Close())
+		}
+		if p.relay != nil {
+			p.relay.Close()
+		}
+		if p.notify != nil {
+			errs = append(errs, p.notify.Close())
+		}
+		if p.events != nil {
+			_ = p.events.Close(2 * time.Second) // a broken pipe here is expected, not a failure
+		}
+		if p.db != nil {
+			if err := p.db.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("final snapshot: %w", err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Reload reads the config file again (SIGHUP) and applies it: targets
+// come and go, the store stays. A config that is refused leaves the
+// running one in place, and the console's header says why until a reload
+// goes through. Rule files are read at start only; a change to them needs
+// a restart.
+func (p *Pipeline) Reload() {
+	if p.opts.ConfigFile == "" {
+		p.logger.Info("SIGHUP: no config file to reload")
+		return
+	}
+	cfg, err := loadConfig(&p.opts)
+	if err == nil {
+		err = p.scrape.ApplyConfig(cfg)
+	}
+	p.mu.Lock()
+	p.reloadErr = ""
+	if err != nil {
+		p.reloadErr = "reload refused: " + err.Error()
+	}
+	p.mu.Unlock()
+	if err != nil {
+		p.logger.Error("reload refused, the running config is kept", "err", err)
+		return
+	}
+	p.logger.Info("config reloaded", "file", p.opts.ConfigFile, "scrape_configs", len(cfg.ScrapeConfigs))
+}
+
+// EventsDone is closed when the reader of stdout went away; never with
+// --events none.
+func (p *Pipeline) EventsDone() <-chan struct{} {
+	if p.events == nil {
+		return nil
+	}
+	return p.events.Done()
+}
+
+// EventsErr is why events are no longer written to stdout, once
+// EventsDone is closed.
+func (p *Pipeline) EventsErr() error {
+	if p.events == nil {
+		return nil
+	}
+	return p.events.Err()
+}
+
+// TargetCount is how many targets are scraped, vigil's own included.
+func (p *Pipeline) TargetCount() int { return len(p.scrape.Targets()) }
+
+// RuleCount is how many rules are evaluated.
+func (p *Pipeline) RuleCount() int { return alert.RuleCount(p.groups) }
