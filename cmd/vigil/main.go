@@ -39,14 +39,13 @@ const (
 // gcPercent is vigil's GOGC once the store is restored, unless the
 // environment sets one. Almost all of vigil's heap is long-lived (series,
 // chunks, the scrape caches) and it allocates little per sample, so
-// collecting at 10% growth instead of Go's 100% keeps the resident set
-// near the live heap: memory is what bounds a console on a shared bastion
-// host (see README, "Side by side with Prometheus"). It costs CPU: two
-// vigils on 100 fleet targets at minute 5 held 109 MiB at 10% against 119
-// at 25%, for 12% more CPU; most of what vigil allocates between
-// collections is the PromQL engine's, evaluating rules. It is not set
-// before the restore: the heap only grows then, and collecting every 25%
-// of it cost a tenth of the start (every 10% would cost more).
+// collecting at a small growth rather than Go's 100% keeps the resident
+// set near the live heap, for some CPU: memory is what bounds a console on
+// a shared bastion host. The trade is measured with two vigils on one
+// fleet, one built with another value (go run ./cmd/compare -baseline
+// DIR). It is not set before the restore, when the heap only grows and
+// collecting often slows the start (BenchmarkStartupHeadless, with
+// STARTUP_GOGC set to compare).
 const gcPercent = 10
 
 // tuneGC sets gcPercent, unless GOGC is in the environment.
@@ -57,8 +56,8 @@ func tuneGC() {
 }
 
 // mainStart is when package main was initialised: after the runtime and
-// every imported package (about 40 ms into the process on a loaded 2-core
-// VM, see GODEBUG=inittrace=1), before anything vigil does.
+// every imported package (GODEBUG=inittrace=1 shows what they take),
+// before anything vigil does.
 var mainStart = time.Now()
 
 func main() {
