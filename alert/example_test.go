@@ -28,7 +28,7 @@ func Example() {
 
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) // EPIPE instead of death on stdout
 	stdout := alert.NewEventWriter(os.Stdout, alert.FormatJSON, alert.WriterOptions{Logger: logger})
-	console := alert.NewChannelSink(0) // tui.Options.AlertEvents = console.C()
+	console := alert.NewChannelSink(0) // console.C(), as tui.AlertEvent, is the console's Options.AlertEvents
 	am, err := alert.NewNotifier(alert.NotifierOptions{
 		Alertmanagers: []alert.AlertmanagerConfig{{URLs: []string{"http://127.0.0.1:9093"}, Timeout: 10 * time.Second}},
 		Logger:        logger,
