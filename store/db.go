@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/vigilterm/vigil/store/fileutil"
 )
 
 // ErrClosed is returned by appends and snapshots after Close.
@@ -49,9 +51,9 @@ type DB struct {
 	dir       string
 	readOnly  bool // from OpenSnapshot
 	lock      *dirLock
-	fs        fileSystem
-	snapMu    sync.Mutex // one snapshot at a time
-	finalDone bool       // Close has written its snapshot; guarded by snapMu
+	fs        fileutil.FS // the disk; tests make it fail
+	snapMu    sync.Mutex  // one snapshot at a time
+	finalDone bool        // Close has written its snapshot; guarded by snapMu
 	statsMu   sync.Mutex
 	lastSnap  SnapshotStats
 	lastGood  time.Time
@@ -76,7 +78,7 @@ func New(opts Options) *DB {
 		retentionMs:  opts.retentionMs(),
 		maxChunkSpan: max(opts.retentionMs()/4, 0),
 		index:        newIndex(),
-		fs:           osFS{},
+		fs:           fileutil.OS{},
 	}
 	for i := range db.shards {
 		db.shards[i].init()

@@ -16,6 +16,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
+
+	"github.com/vigilterm/vigil/store/fileutil"
 )
 
 // ErrNoSnapshot: OpenSnapshot found no snapshot in the dir.
@@ -49,7 +51,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	db := New(opts)
 	db.dir, db.lock = dir, lock
-	sweepTemp(dir)
+	// A temporary file that cannot be removed (a read-only disk) is
+	// harmless: no write reuses its name.
+	_ = fileutil.RemoveTemps(filepath.Join(dir, SnapshotFileName))
 	if err := db.restoreFrom(filepath.Join(dir, SnapshotFileName), !roFS); err != nil {
 		if lock != nil {
 			lock.release()
@@ -81,14 +85,6 @@ func OpenSnapshot(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open snapshot: %w", err)
 	}
 	return db, nil
-}
-
-// sweepTemp removes snapshot temporaries left by a crash.
-func sweepTemp(dir string) {
-	tmps, _ := filepath.Glob(filepath.Join(dir, SnapshotFileName+".*.tmp"))
-	for _, p := range tmps {
-		_ = os.Remove(p)
-	}
 }
 
 // restoreFrom loads the snapshot at path into the empty db. A missing file
@@ -482,42 +478,24 @@ func (db *DB) encode(w io.Writer) (*snapshotWriter, []byte, error) {
 	return sw, hdr, err
 }
 
-// writeSnapshot writes the whole store to a temporary file beside the
-// snapshot, fsyncs it, renames it over the snapshot and fsyncs the dir. The
-// temporary file is removed on any failure.
-func (db *DB) writeSnapshot(st *SnapshotStats) (err error) {
-	f, err := db.fs.CreateTemp(db.dir, SnapshotFileName+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			db.fs.Remove(tmp)
+// writeSnapshot writes the whole store to the snapshot file, atomically
+// (fileutil.Write): a failure leaves the old snapshot as it was.
+func (db *DB) writeSnapshot(st *SnapshotStats) error {
+	var sw *snapshotWriter
+	err := fileutil.Write(db.fs, st.Path, func(f fileutil.File) error {
+		var (
+			hdr []byte
+			err error
+		)
+		if sw, hdr, err = db.encode(f); err != nil {
+			return err
 		}
-	}()
-	sw, hdr, err := db.encode(f)
+		_, err = f.WriteAt(hdr, 0)
+		return err
+	})
 	if err != nil {
-		return err
-	}
-	if _, err := f.WriteAt(hdr, 0); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := db.fs.Rename(tmp, st.Path); err != nil {
 		return err
 	}
 	st.Size, st.Series, st.Samples = sw.n, int64(sw.series), int64(sw.samples)
-	// The new snapshot is in place; a failed dir sync only risks the
-	// rename on power loss, still whole old or whole new.
-	if err := db.fs.SyncDir(db.dir); err != nil {
-		return err
-	}
 	return nil
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigilterm/vigil/store/fileutil"
 )
 
 var allSeries = labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+")
@@ -177,43 +179,43 @@ func TestOpenSnapshotBesideOwner(t *testing.T) {
 
 // faultFS fails snapshot writes the way a full or read-only disk does.
 type faultFS struct {
-	osFS
+	fileutil.OS
 	createErr error // CreateTemp fails with it
 	writeErr  error // writes fail with it after limit bytes
 	limit     int
 }
 
-func (f faultFS) CreateTemp(dir, pattern string) (snapshotFile, error) {
+func (f faultFS) CreateTemp(dir, pattern string) (fileutil.File, error) {
 	if f.createErr != nil {
 		return nil, &os.PathError{Op: "open", Path: filepath.Join(dir, pattern), Err: f.createErr}
 	}
-	file, err := f.osFS.CreateTemp(dir, pattern)
+	file, err := f.OS.CreateTemp(dir, pattern)
 	if err != nil || f.writeErr == nil {
 		return file, err
 	}
-	return &faultFile{snapshotFile: file, err: f.writeErr, left: f.limit}, nil
+	return &faultFile{File: file, err: f.writeErr, left: f.limit}, nil
 }
 
 type faultFile struct {
-	snapshotFile
+	fileutil.File
 	err  error
 	left int
 }
 
 func (f *faultFile) Write(b []byte) (int, error) {
 	if len(b) > f.left {
-		n, _ := f.snapshotFile.Write(b[:f.left])
+		n, _ := f.File.Write(b[:f.left])
 		f.left = 0
 		return n, f.err
 	}
 	f.left -= len(b)
-	return f.snapshotFile.Write(b)
+	return f.File.Write(b)
 }
 
 func TestSnapshotWriteFailures(t *testing.T) {
 	cases := []struct {
 		name string
-		fs   fileSystem
+		fs   fileutil.FS
 		want error
 	}{
 		{"read-only dir", faultFS{createErr: syscall.EROFS}, syscall.EROFS},
@@ -257,7 +259,7 @@ func TestSnapshotWriteFailures(t *testing.T) {
 			require.Len(t, readAll(t, db, math.MinInt64, math.MaxInt64, allSeries), 21)
 
 			// Once the disk is back, snapshots are too.
-			db.fs = osFS{}
+			db.fs = fileutil.OS{}
 			require.NoError(t, db.Close())
 			require.NoError(t, db.Stats().LastSnapshot.Err)
 		})
