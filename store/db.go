@@ -237,18 +237,3 @@ func (db *DB) Close() error {
 	}
 	return err
 }
-
-// snapshotLoop writes a snapshot every interval until ctx ends.
-func (db *DB) snapshotLoop(ctx context.Context, every time.Duration) {
-	defer db.wg.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = db.snapshot() // recorded in Stats
-		}
-	}
-}

@@ -279,3 +279,29 @@ func subtract(a, b []uint32) []uint32 {
 	}
 	return out
 }
+
+// addAll indexes the series of each list, every list in ref order, as one
+// list in ref order, so every postings list grows at its end.
+func (ix *index) addAll(lists [][]*memSeries) {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.all = slices.Grow(ix.all, n)
+	for {
+		next := -1
+		for i, l := range lists {
+			if len(l) > 0 && (next < 0 || l[0].ref < lists[next][0].ref) {
+				next = i
+			}
+		}
+		if next < 0 {
+			return
+		}
+		s := lists[next][0]
+		lists[next] = lists[next][1:]
+		ix.addLocked(s.ref, s.lset)
+	}
+}

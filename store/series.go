@@ -1,114 +1,18 @@
 package store
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"math"
-	"slices"
-	"sync"
-	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
-// samplesPerChunk is where a head chunk is cut, as in Prometheus' head.
-const samplesPerChunk = 120
-
-// chunkEncoding is the float encoding of every chunk. EncXOR2 was chosen over
-// EncXOR by BenchmarkCompression and BenchmarkAppend (see the package doc);
-// it is a variable only so those benchmarks can measure the alternative.
-var chunkEncoding = chunkenc.EncXOR2
-
 // scaleDecimals says whether new chunks may hold scaled values (scale.go).
 // It is a variable only so BenchmarkCompression can measure chunkenc's
 // encodings without it.
 var scaleDecimals = true
-
-// chunk is one closed (full, immutable) chunk. Every series holds a list
-// of them, so it is kept to 24 bytes: its bytes are a string, since they
-// are never written again and need no capacity, and its first timestamp
-// is read from them (mint) rather than kept. Readers may keep a chunk
-// after the shard lock is released.
-//
-// data is the chunk's scale (a byte, see scale.go) and then its chunkenc
-// bytes: a snapshot writes it as it is, and a restored chunk points into
-// the snapshot.
-type chunk struct {
-	maxt int64
-	data string
-}
-
-// newChunk makes a closed chunk of b (scale byte and chunkenc bytes), which
-// no one may write again.
-func newChunk(b []byte, maxt int64) chunk {
-	return chunk{maxt: maxt, data: unsafe.String(unsafe.SliceData(b), len(b))}
-}
-
-// closeChunk makes a closed chunk of scale s from chunkenc bytes b, copied
-// to the end of *arena when arena is not nil (earlier chunks there keep the
-// old array if append moves it), else to an exactly sized new slice.
-func closeChunk(s uint8, b []byte, maxt int64, arena *[]byte) chunk {
-	var data []byte
-	if arena != nil {
-		n := len(*arena)
-		*arena = append(append(*arena, s), b...)
-		data = (*arena)[n:len(*arena):len(*arena)]
-	} else {
-		data = make([]byte, 1+len(b))
-		data[0] = s
-		copy(data[1:], b)
-	}
-	return newChunk(data, maxt)
-}
-
-// bytes returns the chunk's bytes: its scale, then its chunkenc bytes.
-func (c chunk) bytes() []byte {
-	return unsafe.Slice(unsafe.StringData(c.data), len(c.data))
-}
-
-// scale returns the chunk's scale; 0 (none) for an empty one.
-func (c chunk) scale() uint8 {
-	if len(c.data) == 0 {
-		return scaleNone
-	}
-	return c.data[0]
-}
-
-// enc returns the chunk's chunkenc bytes.
-func (c chunk) enc() []byte {
-	if len(c.data) == 0 {
-		return nil
-	}
-	return c.bytes()[1:]
-}
-
-func (c chunk) numSamples() int {
-	if len(c.data) < 3 {
-		return 0
-	}
-	return int(binary.BigEndian.Uint16(c.enc()))
-}
-
-// mint returns the timestamp of the chunk's first sample.
-func (c chunk) mint() int64 {
-	t, _ := firstTime(chunkEncoding, c.enc())
-	return t
-}
-
-// firstTime reads the timestamp of the first sample of a chunk in encoding
-// enc: a varint right after the header, in both float encodings. ok is
-// false when there is none to read.
-func firstTime(enc chunkenc.Encoding, b []byte) (t int64, ok bool) {
-	hdr := emptyChunkLen[enc]
-	if hdr == 0 || len(b) <= hdr {
-		return 0, false
-	}
-	t, n := binary.Varint(b[hdr:])
-	return t, n > 0
-}
 
 // memSeries is one series. Everything but ref and lset is guarded by the lock
 // of the shard that holds it.
@@ -236,15 +140,6 @@ func (s *memSeries) newHead() (chunkenc.Chunk, error) {
 	return emptyChunk(size)
 }
 
-// emptyChunk returns an empty chunk in the store's encoding with room for
-// size bytes before append has to grow it.
-func emptyChunk(size int) (chunkenc.Chunk, error) {
-	if hdr := emptyChunkLen[chunkEncoding]; hdr > 0 {
-		return chunkenc.FromData(chunkEncoding, make([]byte, hdr, max(size, hdr)))
-	}
-	return chunkenc.NewEmptyChunk(chunkEncoding)
-}
-
 // firstScale returns the scale for a new head chunk whose first value is v.
 // The chunk before is the best guess of what the next values fit: a chunk
 // that starts on a round value and moves to a larger scale at its second
@@ -295,42 +190,6 @@ func (s *memSeries) rescale(v float64) error {
 	}
 }
 
-// errNoFit: a sample does not fit the scale asked for.
-var errNoFit = errors.New("store: value does not fit the scale")
-
-// reencode appends the samples of src from mint on to an empty chunk in the
-// store's encoding with room for size bytes, moving their values from scale
-// from to scale to. It returns that chunk, its appender, open where the
-// samples end, and how many samples it took; errNoFit when a value does not
-// fit scale to.
-func reencode(src chunkenc.Chunk, mint int64, size int, from, to uint8) (chunkenc.Chunk, chunkenc.Appender, int, error) {
-	dst, err := emptyChunk(size)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	app, err := dst.Appender()
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	n := 0
-	it := src.Iterator(nil)
-	for it.Next() == chunkenc.ValFloat {
-		t, v := it.At()
-		if t < mint {
-			continue
-		}
-		if from != to {
-			var ok bool
-			if v, ok = scaleValue(unscale(v, from), to); !ok {
-				return nil, nil, 0, errNoFit
-			}
-		}
-		app.Append(0, t, v)
-		n++
-	}
-	return dst, app, n, it.Err()
-}
-
 // reopenHead gives a head chunk made from bytes (a restored one) its
 // appender. chunkenc's appender on such a chunk goes on where the bytes end
 // only where resumes says so; elsewhere the samples are appended to a new
@@ -351,42 +210,6 @@ func (s *memSeries) reopenHead() error {
 	s.head, s.app = c, app
 	return nil
 }
-
-// resumes says by encoding whether chunkenc's Appender, on a chunk made from
-// bytes, goes on where the bytes end. EncXOR2's does. EncXOR's (v0.316)
-// starts at the next whole byte and leaves the chunk unreadable from there:
-// it does not restore how much of the last byte is written.
-var resumes = func() (ok [256]bool) {
-	for _, e := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
-		c, err := chunkenc.NewEmptyChunk(e)
-		if err != nil {
-			continue
-		}
-		app, err := c.Appender()
-		if err != nil {
-			continue
-		}
-		// The first sample takes whole bytes; the second leaves the last
-		// one part-written.
-		app.Append(0, 1000, 1.5)
-		app.Append(0, 2000, 2.5)
-		if c, err = chunkenc.FromData(e, bytes.Clone(c.Bytes())); err != nil {
-			continue
-		}
-		if app, err = c.Appender(); err != nil {
-			continue
-		}
-		app.Append(0, 3000, 3.5)
-		var got []float64
-		it := c.Iterator(nil)
-		for it.Next() == chunkenc.ValFloat {
-			_, v := it.At()
-			got = append(got, v)
-		}
-		ok[e] = it.Err() == nil && slices.Equal(got, []float64{1.5, 2.5, 3.5})
-	}
-	return ok
-}()
 
 // firstHeadBytes is the room a new series' first head chunk starts with:
 // its first sample (a varint timestamp and a raw value) and a few more.
@@ -412,17 +235,6 @@ func (s *memSeries) cut() int {
 	s.head, s.app = nil, nil
 	return 0
 }
-
-// emptyChunkLen is the length of an empty chunk (its header) by encoding;
-// 0 for encodings not measured.
-var emptyChunkLen = func() (n [256]int) {
-	for _, e := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
-		if c, err := chunkenc.NewEmptyChunk(e); err == nil {
-			n[e] = len(c.Bytes())
-		}
-	}
-	return n
-}()
 
 // dropBefore drops closed chunks wholly older than mint. It returns how many
 // samples and bytes went.
@@ -481,22 +293,6 @@ func (s *memSeries) trimOldest(mint, retentionMs int64) (samples, bytes int) {
 	return c.numSamples() - nc.numSamples(), len(c.data) - len(nc.data)
 }
 
-// trimChunk returns c without its samples older than mint, in a new exactly
-// sized slice (readers may still hold c's). ok is false when c cannot be
-// decoded or re-encoded, or would keep nothing; c then stays as it is, to
-// go whole once its newest sample expires.
-func trimChunk(c chunk, mint int64) (_ chunk, ok bool) {
-	src, err := chunkenc.FromData(chunkEncoding, c.enc())
-	if err != nil {
-		return c, false
-	}
-	dst, _, n, err := reencode(src, mint, len(c.data), c.scale(), c.scale())
-	if err != nil || n == 0 {
-		return c, false
-	}
-	return closeChunk(c.scale(), dst.Bytes(), c.maxt, nil), true
-}
-
 // chunksIn appends to dst the chunks overlapping [mint, maxt], the open head
 // chunk as a copy, and returns dst. The copy goes to the end of *arena when
 // arena is not nil (the snapshot reuses one buffer per shard, so such a
@@ -511,123 +307,4 @@ func (s *memSeries) chunksIn(dst []chunk, arena *[]byte, mint, maxt int64) []chu
 		dst = append(dst, closeChunk(s.scale, s.head.Bytes(), s.maxt, arena))
 	}
 	return dst
-}
-
-// numShards is the number of lock stripes. A series lives in the shard its
-// label hash picks.
-//
-// A series ref says where the series is: id<<32 | slot<<shardBits | shard,
-// where slot indexes the shard's slots and id is a counter never reused,
-// so a ref to a removed series never finds the series that took its slot.
-// Scrape loops pass the ref back with every sample; finding the series is
-// then an index into a slice. A map from ref to series cost a fifth of a
-// scrape's CPU at 100,000 series, nearly all of it cache misses in the
-// map's groups. Refs of newer series are larger, as the index wants.
-const (
-	shardBits = 8
-	numShards = 1 << shardBits
-	shardMask = numShards - 1
-	slotBits  = 32 - shardBits
-)
-
-func makeRef(id uint64, slot int, shard uint64) storage.SeriesRef {
-	return storage.SeriesRef(id<<32 | uint64(slot)<<shardBits | shard&shardMask)
-}
-
-func refSlot(ref storage.SeriesRef) int { return int(uint64(ref) >> shardBits & (1<<slotBits - 1)) }
-
-// shard is one lock stripe of series.
-type shard struct {
-	mu        sync.Mutex
-	byHash    map[uint64]*memSeries
-	conflicts map[uint64][]*memSeries // label-hash collisions, rare
-	slots     []*memSeries            // by the slot in their ref; nil where free
-	free      []int                   // free slots
-
-	// Figures for Stats, guarded by mu.
-	samples    int64
-	chunkBytes int64
-	chunks     int64
-
-	_ [40]byte // keep neighbouring shards' locks off one cache line
-}
-
-func (sh *shard) init() {
-	sh.byHash = map[uint64]*memSeries{}
-}
-
-// byRef returns the series of ref, or nil. Caller holds mu.
-func (sh *shard) byRef(ref storage.SeriesRef) *memSeries {
-	if i := refSlot(ref); i < len(sh.slots) {
-		if s := sh.slots[i]; s != nil && s.ref == ref {
-			return s
-		}
-	}
-	return nil
-}
-
-// get returns the series with these labels and hash, or nil. Caller holds mu.
-func (sh *shard) get(hash uint64, l labels.Labels) *memSeries {
-	if s := sh.byHash[hash]; s != nil && labels.Equal(s.lset, l) {
-		return s
-	}
-	for _, s := range sh.conflicts[hash] {
-		if labels.Equal(s.lset, l) {
-			return s
-		}
-	}
-	return nil
-}
-
-// put adds a new series and gives it its ref, made with id. Caller holds mu.
-func (sh *shard) put(hash uint64, s *memSeries, id uint64) {
-	var slot int
-	if n := len(sh.free); n > 0 {
-		slot, sh.free = sh.free[n-1], sh.free[:n-1]
-	} else {
-		slot = len(sh.slots)
-		sh.slots = append(sh.slots, nil)
-	}
-	sh.slots[slot] = s
-	s.ref = makeRef(id, slot, hash)
-	if _, taken := sh.byHash[hash]; taken {
-		if sh.conflicts == nil {
-			sh.conflicts = map[uint64][]*memSeries{}
-		}
-		sh.conflicts[hash] = append(sh.conflicts[hash], s)
-	} else {
-		sh.byHash[hash] = s
-	}
-}
-
-// remove takes a series out. Caller holds mu.
-func (sh *shard) remove(hash uint64, s *memSeries) {
-	if i := refSlot(s.ref); i < len(sh.slots) && sh.slots[i] == s {
-		sh.slots[i] = nil
-		sh.free = append(sh.free, i)
-	}
-	if sh.byHash[hash] == s {
-		delete(sh.byHash, hash)
-		if c := sh.conflicts[hash]; len(c) > 0 {
-			sh.byHash[hash] = c[0]
-			if len(c) == 1 {
-				delete(sh.conflicts, hash)
-			} else {
-				sh.conflicts[hash] = c[1:]
-			}
-		}
-		return
-	}
-	c := sh.conflicts[hash]
-	for i, o := range c {
-		if o == s {
-			c = append(c[:i], c[i+1:]...)
-			break
-		}
-	}
-	if len(c) == 0 {
-		delete(sh.conflicts, hash)
-	} else {
-		sh.conflicts[hash] = c
-	}
 }
