@@ -71,59 +71,33 @@
 // A DB from Open keeps its data in a directory (0700) with a lock file
 // (LOCK, flock(2)ed, holding the owner's pid: a second Open fails with a
 // *LockedError naming it) and one snapshot, vigil.snapshot (0600), written
-// every Options.SnapshotInterval and on Close. A snapshot is written to a
-// temporary file in the same directory, fsynced, renamed over the old one,
-// and the directory fsynced: a crash at any moment leaves the old snapshot
-// or the new one, never a mix; stale temporary files are removed on Open.
+// every Options.SnapshotInterval and on Close. A snapshot replaces the old
+// one atomically (store/fileutil): a crash at any moment leaves the old
+// snapshot or the new one, never a mix; stale temporary files are removed
+// on Open.
 // Each stripe's chunk list and open head chunks are copied under its lock
 // and encoded after, so appends go on while a snapshot is written. A failed
 // write (read-only or full disk) leaves the store running and the old
 // snapshot intact; the error is in Stats().LastSnapshot.
 //
-// The format, version 2. Integers are little-endian; varint and uvarint are
-// encoding/binary's; checksums are CRC32C (Castagnoli).
-//
-//	file    = header record* trailer
-//	header  = "VIGILSNP" | version u16 = 2 | chunk encoding u8 | 0 u8 | 0 u32 |
-//	          series u64 | samples u64 | mint i64 | maxt i64 |
-//	          written unix ms i64 | crc32c of the 56 bytes before   (60 bytes)
-//	record  = type u8 | length uvarint | payload | crc32c of type, length and payload u32
-//	series  = type 1; payload = labels uvarint | (len uvarint | name | len uvarint | value)* |
-//	          chunks uvarint | (mint varint | maxt-mint uvarint | len uvarint | scale u8 | chunk)*
-//	trailer = type 2; payload = series u64 | samples u64 | records u64 | "VIGILEND"
-//
-// Labels are sorted by name; chunks are tsdb/chunkenc bytes in the header's
-// encoding, in time order, not overlapping; the last one is the open head
-// chunk when it holds fewer than 120 samples. A chunk's len counts its
-// scale byte; scale s > 0 means the chunk holds each finite value v as
-// round(v × 10^k), where s = 2k+1 gives v back by dividing by 10^k and
-// s = 2k+2 by multiplying by 10^−k (scale.go). The header is written
-// last, so it holds the counts of the whole file. Version 1, written
-// before chunks had a scale, is version 2 without the scale byte, and is
-// still read.
-//
-// A restore reads the file whole into one buffer, in large reads, while
-// the records already read are framed and checksummed in file order and
-// decoded and inserted on one goroutine per core (a series goes to the
-// goroutine its labels pick, so a series held twice keeps its first
-// record); the postings are built once at the end. The restored chunks
-// point into that buffer, which lives until the last of them leaves the
-// ring: for one retention after a start the store holds up to the
-// snapshot's size on top of its own. When a snapshot holds more series
-// than MaxSeries, which of them are loaded is not defined.
+// The file's format, its versions and what a reader does with a damaged
+// file are written down once, in docs/snapshot-format.md. A restore reads
+// the file into one buffer and decodes it on several goroutines; the
+// restored chunks point into that buffer, which lives until the last of
+// them leaves the ring: for one retention after a start the store holds up
+// to the snapshot's size on top of its own. When a snapshot holds more
+// series than MaxSeries, which of them are loaded is not defined.
 //
 // Restoring drops what is past the retention, measured from the header's
 // newest sample. A damaged file never fails Open and is never loaded
-// silently: a bad header loses everything; a record whose checksum or
-// content fails is skipped by its length (two in a row end the read); a
-// truncation or a missing trailer ends it. What verified is loaded, the file
-// is renamed to vigil.snapshot.damaged-<UTC time>, and Stats().Restore says
-// how many series and samples were lost (RestoreReport.Warning is the line
-// for the operator). OpenSnapshot reads the same file without the lock and
-// without writing anything, for `vigil query` beside a running vigil; its
-// Options.Retention applies as for Open, so pass a long or negative one to
-// load everything the snapshot holds. It fails with ErrNoSnapshot when there
-// is none.
+// silently: what verified is loaded (the format's page says what that is),
+// the file is renamed to vigil.snapshot.damaged-<UTC time>, and
+// Stats().Restore says how many series and samples were lost
+// (RestoreReport.Warning is the line for the operator). OpenSnapshot reads
+// the same file without the lock and without writing anything, for `vigil
+// query` beside a running vigil; its Options.Retention applies as for Open,
+// so pass a long or negative one to load everything the snapshot holds. It
+// fails with ErrNoSnapshot when there is none.
 //
 // A checksum proves chunk bytes are what was written, not that the writer
 // was sound: should a chunk not decode, queries over it end in an iterator

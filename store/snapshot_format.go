@@ -14,30 +14,10 @@ import (
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
-// The snapshot format, version 2. All integers are little-endian; varint and
-// uvarint are encoding/binary's. CRC32C is the Castagnoli polynomial.
-//
-//	file    = header record* trailer
-//	header  = magic "VIGILSNP" [8] | version u16 (2) | chunk encoding u8 |
-//	          reserved u8 | reserved u32 | series u64 | samples u64 |
-//	          mint i64 | maxt i64 | written (unix ms) i64 | crc32c of the
-//	          preceding 56 bytes u32                                   = 60 bytes
-//	record  = type u8 | length uvarint | payload [length] |
-//	          crc32c of type, length and payload u32
-//	series  = record type 1, payload:
-//	          labels uvarint | (name len uvarint | name | value len uvarint | value)* |
-//	          chunks uvarint | (mint varint | maxt-mint uvarint | len uvarint | scale u8 | chunk bytes)*
-//	trailer = record type 2, payload:
-//	          series u64 | samples u64 | records u64 | "VIGILEND" [8]
-//
-// The chunk bytes are tsdb/chunkenc's for the header's encoding, of values
-// scaled as the scale before them says (scale.go; len counts the scale
-// byte); a series' chunks are in time order and do not overlap, and the last
-// one is the open head chunk when it holds fewer than 120 samples. Version 1
-// is version 2 without the scale byte (every chunk of scale 0); it is still
-// read. The header's counts and
-// time range are written last (the file is filled in, then its header, then
-// fsynced), so a reader knows how much a damaged file should have held.
+// The snapshot format, written down once in docs/snapshot-format.md: a
+// 60-byte header (written last, when its counts are known), series records,
+// a trailer, each record checksummed. This file holds its bytes both ways:
+// the header, the writer of records, and the decoder of a series record.
 const (
 	snapshotMagic   = "VIGILSNP"
 	trailerMagic    = "VIGILEND"
