@@ -128,7 +128,7 @@ func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v flo
 	if p, ok := a.newestPending(s); ok && p.t > lastT {
 		lastT, lastV = p.t, p.v
 	} else if t == lastT {
-		lastV = s.lastValue()
+		lastV = s.lastValue(db.format.enc)
 	}
 	if t > lastT {
 		s.pending++
@@ -186,7 +186,7 @@ func (a *appender) Commit() error {
 			db.refused.outOfOrder.Add(1)
 			errs = append(errs, fmt.Errorf("commit %s at %d (newest %d): %w", s.lset, p.t, s.maxt, ErrOutOfOrder))
 		case p.t == s.maxt:
-			if math.Float64bits(p.v) != math.Float64bits(s.lastValue()) {
+			if math.Float64bits(p.v) != math.Float64bits(s.lastValue(db.format.enc)) {
 				db.refused.duplicate.Add(1)
 				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, ErrDuplicate))
 			}
@@ -204,11 +204,11 @@ func (a *appender) Commit() error {
 				sh.chunks -= int64(before - len(s.closed))
 			}
 			if p.t >= s.trimAt && db.retentionMs > 0 {
-				samples, bytes := s.trimOldest(db.minValidTimeAt(p.t), db.retentionMs)
+				samples, bytes := s.trimOldest(db.format.enc, db.minValidTimeAt(p.t), db.retentionMs)
 				sh.samples -= int64(samples)
 				sh.chunkBytes -= int64(bytes)
 			}
-			grew, err := s.append(p.t, p.v, db.maxChunkSpan)
+			grew, err := s.append(db.format, p.t, p.v, db.maxChunkSpan)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("commit %s at %d: %w", s.lset, p.t, err))
 				break

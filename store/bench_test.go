@@ -152,11 +152,9 @@ func BenchmarkCompression(b *testing.B) {
 			name += "/unscaled"
 		}
 		b.Run(name, func(b *testing.B) {
-			defer func(e chunkenc.Encoding, s bool) { chunkEncoding, scaleDecimals = e, s }(chunkEncoding, scaleDecimals)
-			chunkEncoding, scaleDecimals = tc.enc, tc.scaled
 			var st Stats
 			for range b.N {
-				db := New(Options{Retention: -1})
+				db := New(Options{Retention: -1, encoding: tc.enc, unscaled: !tc.scaled})
 				appendFixture(b, db, samples)
 				st = db.Stats()
 				db.Close()

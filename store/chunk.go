@@ -13,10 +13,18 @@ import (
 // samplesPerChunk is where a head chunk is cut, as in Prometheus' head.
 const samplesPerChunk = 120
 
-// chunkEncoding is the float encoding of every chunk. EncXOR2 was chosen over
-// EncXOR by BenchmarkCompression and BenchmarkAppend (see the package doc);
-// it is a variable only so those benchmarks can measure the alternative.
-var chunkEncoding = chunkenc.EncXOR2
+// defaultEncoding is the float encoding of a DB's chunks. EncXOR2 was
+// chosen over EncXOR by BenchmarkCompression and BenchmarkAppend (see the
+// package doc); Options.encoding picks the other only so that tests and
+// those benchmarks can exercise and measure it.
+const defaultEncoding = chunkenc.EncXOR2
+
+// chunkFormat is how a DB encodes its chunks: the float encoding of every
+// chunk, and whether a new chunk may hold scaled decimals (scale.go).
+type chunkFormat struct {
+	enc    chunkenc.Encoding
+	scaled bool
+}
 
 // chunk is one closed (full, immutable) chunk. Every series holds a list
 // of them, so it is kept to 24 bytes: its bytes are a string, since they
@@ -83,9 +91,10 @@ func (c chunk) numSamples() int {
 	return int(binary.BigEndian.Uint16(c.enc()))
 }
 
-// mint returns the timestamp of the chunk's first sample.
-func (c chunk) mint() int64 {
-	t, _ := firstTime(chunkEncoding, c.enc())
+// mint returns the timestamp of the chunk's first sample; enc is the
+// chunk's encoding.
+func (c chunk) mint(enc chunkenc.Encoding) int64 {
+	t, _ := firstTime(enc, c.enc())
 	return t
 }
 
@@ -112,25 +121,25 @@ var emptyChunkLen = func() (n [256]int) {
 	return n
 }()
 
-// emptyChunk returns an empty chunk in the store's encoding with room for
-// size bytes before append has to grow it.
-func emptyChunk(size int) (chunkenc.Chunk, error) {
-	if hdr := emptyChunkLen[chunkEncoding]; hdr > 0 {
-		return chunkenc.FromData(chunkEncoding, make([]byte, hdr, max(size, hdr)))
+// emptyChunk returns an empty chunk in encoding enc with room for size
+// bytes before append has to grow it.
+func emptyChunk(enc chunkenc.Encoding, size int) (chunkenc.Chunk, error) {
+	if hdr := emptyChunkLen[enc]; hdr > 0 {
+		return chunkenc.FromData(enc, make([]byte, hdr, max(size, hdr)))
 	}
-	return chunkenc.NewEmptyChunk(chunkEncoding)
+	return chunkenc.NewEmptyChunk(enc)
 }
 
 // errNoFit: a sample does not fit the scale asked for.
 var errNoFit = errors.New("store: value does not fit the scale")
 
-// reencode appends the samples of src from mint on to an empty chunk in the
-// store's encoding with room for size bytes, moving their values from scale
+// reencode appends the samples of src from mint on to an empty chunk in
+// encoding enc with room for size bytes, moving their values from scale
 // from to scale to. It returns that chunk, its appender, open where the
 // samples end, and how many samples it took; errNoFit when a value does not
 // fit scale to.
-func reencode(src chunkenc.Chunk, mint int64, size int, from, to uint8) (chunkenc.Chunk, chunkenc.Appender, int, error) {
-	dst, err := emptyChunk(size)
+func reencode(enc chunkenc.Encoding, src chunkenc.Chunk, mint int64, size int, from, to uint8) (chunkenc.Chunk, chunkenc.Appender, int, error) {
+	dst, err := emptyChunk(enc, size)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -193,16 +202,16 @@ var resumes = func() (ok [256]bool) {
 	return ok
 }()
 
-// trimChunk returns c without its samples older than mint, in a new exactly
-// sized slice (readers may still hold c's). ok is false when c cannot be
-// decoded or re-encoded, or would keep nothing; c then stays as it is, to
-// go whole once its newest sample expires.
-func trimChunk(c chunk, mint int64) (_ chunk, ok bool) {
-	src, err := chunkenc.FromData(chunkEncoding, c.enc())
+// trimChunk returns c, in encoding enc, without its samples older than
+// mint, in a new exactly sized slice (readers may still hold c's). ok is
+// false when c cannot be decoded or re-encoded, or would keep nothing; c
+// then stays as it is, to go whole once its newest sample expires.
+func trimChunk(enc chunkenc.Encoding, c chunk, mint int64) (_ chunk, ok bool) {
+	src, err := chunkenc.FromData(enc, c.enc())
 	if err != nil {
 		return c, false
 	}
-	dst, _, n, err := reencode(src, mint, len(c.data), c.scale(), c.scale())
+	dst, _, n, err := reencode(enc, src, mint, len(c.data), c.scale(), c.scale())
 	if err != nil || n == 0 {
 		return c, false
 	}

@@ -37,7 +37,7 @@ func costOf(enc chunkenc.Encoding, ts []int64, vs []float64) chunkCost {
 		// same bytes as having had that scale from the start).
 		s := newMemSeries(0, labels.EmptyLabels())
 		for i := range ts {
-			if _, err := s.append(ts[i], vs[i], 0); err != nil {
+			if _, err := s.append(chunkFormat{enc: enc, scaled: true}, ts[i], vs[i], 0); err != nil {
 				panic(err)
 			}
 		}
@@ -129,8 +129,6 @@ func BenchmarkCompressionBreakdown(b *testing.B) {
 	}
 	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
 		b.Run(enc.String(), func(b *testing.B) {
-			defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
-			chunkEncoding = enc // costOf asks a series for its scale
 			var all chunkCost
 			families := map[string]*chunkCost{}
 			for range b.N {
@@ -147,7 +145,7 @@ func BenchmarkCompressionBreakdown(b *testing.B) {
 			}
 			// The same bytes as the store's, or this breakdown is of
 			// something else.
-			db := New(Options{Retention: -1})
+			db := New(Options{Retention: -1, encoding: enc})
 			defer db.Close()
 			for _, s := range samples {
 				a := db.Appender()
@@ -224,9 +222,7 @@ func changeCost(c chunkCost) float64 {
 func TestChunkBytesAreWholeChunks(t *testing.T) {
 	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
 		t.Run(enc.String(), func(t *testing.T) {
-			defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
-			chunkEncoding = enc
-			db := New(Options{Retention: -1})
+			db := New(Options{Retention: -1, encoding: enc})
 			defer db.Close()
 			var want int
 			for i := range 3 {

@@ -28,6 +28,7 @@ type DB struct {
 	// maxChunkSpan is the most a chunk spans, in ms: a quarter of the
 	// retention; 0 when unbounded.
 	maxChunkSpan int64
+	format       chunkFormat
 
 	shards [numShards]shard
 	index  *index
@@ -77,6 +78,7 @@ func New(opts Options) *DB {
 		opts:         opts,
 		retentionMs:  opts.retentionMs(),
 		maxChunkSpan: max(opts.retentionMs()/4, 0),
+		format:       opts.format(),
 		index:        newIndex(),
 		fs:           fileutil.OS{},
 	}

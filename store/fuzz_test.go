@@ -109,7 +109,7 @@ func FuzzDecodeSeriesRecord(f *testing.F) {
 		off += 1 + n + int(l) + 4
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		h := snapshotHeader{encoding: chunkEncoding, series: 1, mint: 0, maxt: math.MaxInt64 - 2}
+		h := snapshotHeader{encoding: defaultEncoding, series: 1, mint: 0, maxt: math.MaxInt64 - 2}
 		file := h.encode()
 		file = appendRecord(file, recSeries, payload)
 		var tr [trailerSize]byte

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+)
 
 // Options configure a DB. A zero field takes its value from DefaultOptions;
 // a negative one switches the bound off.
@@ -20,6 +24,15 @@ type Options struct {
 	// snapshot. Close always writes a last one. Default 1m; negative turns
 	// the periodic snapshots off (Snapshot and Close still write).
 	SnapshotInterval time.Duration
+
+	// encoding is the float encoding of the chunks: EncXOR or EncXOR2.
+	// Zero takes defaultEncoding. Only tests and benchmarks set it, to
+	// exercise and measure the other; a snapshot in either is read.
+	encoding chunkenc.Encoding
+	// unscaled keeps new chunks from holding scaled decimals (scale.go).
+	// Only BenchmarkCompression sets it, to measure chunkenc's encodings
+	// on their own.
+	unscaled bool
 }
 
 // DefaultOptions returns the defaults DESIGN.md names for the command line:
@@ -43,6 +56,9 @@ func (o Options) withDefaults() Options {
 	if o.SnapshotInterval == 0 {
 		o.SnapshotInterval = d.SnapshotInterval
 	}
+	if o.encoding == chunkenc.EncNone {
+		o.encoding = defaultEncoding
+	}
 	return o
 }
 
@@ -52,4 +68,9 @@ func (o Options) retentionMs() int64 {
 		return -1
 	}
 	return o.Retention.Milliseconds()
+}
+
+// format is the chunk format the options ask for.
+func (o Options) format() chunkFormat {
+	return chunkFormat{enc: o.encoding, scaled: !o.unscaled}
 }

@@ -51,14 +51,14 @@ func (q *querier) Select(_ context.Context, sortSeries bool, hints *storage.Sele
 		}
 		var cs []chunk
 		if !labelsOnly {
-			cs = s.chunksIn(nil, nil, mint, maxt)
+			cs = s.chunksIn(q.db.format.enc, nil, nil, mint, maxt)
 		}
 		lset := s.lset
 		sh.mu.Unlock()
 		if len(cs) == 0 && !labelsOnly {
 			continue
 		}
-		out = append(out, &series{lset: lset, chunks: cs, mint: mint, maxt: maxt})
+		out = append(out, &series{lset: lset, enc: q.db.format.enc, chunks: cs, mint: mint, maxt: maxt})
 	}
 	if sortSeries {
 		slices.SortFunc(out, func(a, b storage.Series) int { return labels.Compare(a.Labels(), b.Labels()) })
@@ -152,6 +152,7 @@ func (*seriesSet) Warnings() annotations.Annotations { return nil }
 // series is one selected series: its labels and copies of its chunk list.
 type series struct {
 	lset       labels.Labels
+	enc        chunkenc.Encoding // of the chunks
 	chunks     []chunk
 	mint, maxt int64
 }
@@ -163,12 +164,13 @@ func (s *series) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
 	if !ok {
 		si = &iterator{}
 	}
-	si.reset(s.chunks, s.mint, s.maxt)
+	si.reset(s.enc, s.chunks, s.mint, s.maxt)
 	return si
 }
 
 // seriesIterator walks a series' chunks in order, keeping to [mint, maxt].
 type seriesIterator struct {
+	enc        chunkenc.Encoding // of the chunks
 	chunks     []chunk
 	mint, maxt int64
 	i          int   // index of the chunk cur reads
@@ -193,8 +195,11 @@ func (it *seekable[T]) Seek(t T) chunkenc.ValueType { return it.seek(int64(t)) }
 
 var _ chunkenc.Iterator = (*iterator)(nil)
 
-func (it *seriesIterator) reset(cs []chunk, mint, maxt int64) {
-	it.chunks, it.mint, it.maxt = cs, mint, maxt
+func (it *seriesIterator) reset(enc chunkenc.Encoding, cs []chunk, mint, maxt int64) {
+	if it.c != nil && it.c.Encoding() != enc {
+		it.c, it.cur = nil, nil // made for another DB's chunks
+	}
+	it.enc, it.chunks, it.mint, it.maxt = enc, cs, mint, maxt
 	it.i, it.valid, it.done, it.err = -1, false, false, nil
 	it.t = math.MinInt64
 }
@@ -207,7 +212,7 @@ func (it *seriesIterator) open(i int) bool {
 		return false
 	}
 	if it.c == nil {
-		c, err := chunkenc.NewEmptyChunk(chunkEncoding)
+		c, err := chunkenc.NewEmptyChunk(it.enc)
 		if err != nil {
 			it.err, it.done = err, true
 			return false

@@ -136,3 +136,36 @@ func TestSelectHints(t *testing.T) {
 		})
 	}
 }
+
+// An iterator reused across stores reads each store's chunks in that
+// store's encoding: the encoding is the DB's, not the process's.
+func TestIteratorAcrossEncodings(t *testing.T) {
+	var it chunkenc.Iterator
+	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2, chunkenc.EncXOR} {
+		db := New(Options{Retention: -1, encoding: enc})
+		l := labels.FromStrings("__name__", "m")
+		var want []sample
+		for i := range int64(2*samplesPerChunk + 5) {
+			a := db.Appender()
+			v := float64(i*i) / 7
+			_, err := a.Append(0, l, i*1000, v)
+			require.NoError(t, err)
+			require.NoError(t, a.Commit())
+			want = append(want, sample{i * 1000, v})
+		}
+		q, err := db.Querier(math.MinInt64, math.MaxInt64)
+		require.NoError(t, err)
+		ss := q.Select(context.Background(), false, nil, allSeries)
+		require.True(t, ss.Next())
+		it = ss.At().Iterator(it)
+		var got []sample
+		for it.Next() == chunkenc.ValFloat {
+			ts, v := it.At()
+			got = append(got, sample{ts, v})
+		}
+		require.NoError(t, it.Err(), enc.String())
+		require.Equal(t, want, got, enc.String())
+		require.NoError(t, q.Close())
+		require.NoError(t, db.Close())
+	}
+}

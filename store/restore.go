@@ -135,9 +135,9 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 		rep.ExpiredSeries++
 		return nil
 	}
-	if enc != chunkEncoding {
+	if enc != db.format.enc {
 		var err error
-		if cs, err = transcode(cs); err != nil {
+		if cs, err = transcode(cs, enc, db.format.enc); err != nil {
 			rep.DroppedSeries++
 			return nil
 		}
@@ -172,9 +172,9 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 		b := last.enc()
 		data := make([]byte, len(b), len(b)+64)
 		copy(data, b)
-		c, err := chunkenc.FromData(chunkEncoding, data)
+		c, err := chunkenc.FromData(db.format.enc, data)
 		if err == nil {
-			s.head, s.headMint, s.headN = c, last.mint(), uint16(last.numSamples())
+			s.head, s.headMint, s.headN = c, last.mint(db.format.enc), uint16(last.numSamples())
 			cs = cs[:len(cs)-1]
 		}
 	}
@@ -200,27 +200,20 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 	return s
 }
 
-// transcode re-encodes chunks written in the other float encoding into the
-// store's.
-func transcode(cs []chunk) ([]chunk, error) {
+// transcode re-encodes chunks from encoding from, in which a snapshot was
+// written, into encoding to, the store's.
+func transcode(cs []chunk, from, to chunkenc.Encoding) ([]chunk, error) {
 	out := make([]chunk, 0, len(cs))
 	for _, c := range cs {
-		src, err := chunkenc.FromData(otherEncoding(chunkEncoding), c.enc())
+		src, err := chunkenc.FromData(from, c.enc())
 		if err != nil {
 			return nil, err
 		}
-		dst, _, _, err := reencode(src, math.MinInt64, len(c.data), c.scale(), c.scale())
+		dst, _, _, err := reencode(to, src, math.MinInt64, len(c.data), c.scale(), c.scale())
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, closeChunk(c.scale(), dst.Bytes(), c.maxt, nil))
 	}
 	return out, nil
-}
-
-func otherEncoding(e chunkenc.Encoding) chunkenc.Encoding {
-	if e == chunkenc.EncXOR {
-		return chunkenc.EncXOR2
-	}
-	return chunkenc.EncXOR
 }

@@ -212,7 +212,7 @@ func TestRestoreWhileReading(t *testing.T) {
 // record intact) loads the first, whichever goroutine decodes it.
 func TestRestoreKeepsFirstOfTwins(t *testing.T) {
 	for range 20 {
-		h := snapshotHeader{encoding: chunkEncoding, series: 3}
+		h := snapshotHeader{encoding: defaultEncoding, series: 3}
 		file := h.encode()
 		var records []byte
 		for i, v := range []float64{1, 2, 3} {
@@ -313,17 +313,16 @@ func TestDecodeSeriesChecksChunkStart(t *testing.T) {
 // a chunk made from bytes does not (see resumes), which no test of the
 // default encoding would show.
 func TestRestoredHeadTakesSamples(t *testing.T) {
-	defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
 	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
 		t.Run(enc.String(), func(t *testing.T) {
-			chunkEncoding = enc
 			dir := t.TempDir()
-			db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			opts := Options{Retention: -1, SnapshotInterval: -1, encoding: enc}
+			db, err := Open(dir, opts)
 			require.NoError(t, err)
 			fill(t, db, 3, 7) // a head each, its last byte part-written
 			require.NoError(t, db.Close())
 
-			db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			db, err = Open(dir, opts)
 			require.NoError(t, err)
 			defer db.Close()
 			for i := 7; i < 10; i++ {
@@ -355,12 +354,10 @@ func TestRestoredHeadTakesSamples(t *testing.T) {
 // (transcode), closed chunks and the open head alike, sample for sample;
 // chunk starts are read from the bytes in the encoding they are in.
 func TestRestoreOtherEncoding(t *testing.T) {
-	defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
 	for _, from := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
 		t.Run(from.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			chunkEncoding = from
-			db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1, encoding: from})
 			require.NoError(t, err)
 			fill(t, db, 5, 2*samplesPerChunk+7)    // two closed chunks and a head each
 			for i := range 2*samplesPerChunk + 7 { // the same, of scaled decimals
@@ -372,8 +369,7 @@ func TestRestoreOtherEncoding(t *testing.T) {
 			want := readAll(t, db, math.MinInt64, math.MaxInt64, allSeries)
 			require.NoError(t, db.Close())
 
-			chunkEncoding = otherEncoding(from)
-			db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1})
+			db, err = Open(dir, Options{Retention: -1, SnapshotInterval: -1, encoding: otherEncoding(from)})
 			require.NoError(t, err)
 			defer db.Close()
 			require.Equal(t, int64(6), db.Stats().Restore.Series)
@@ -432,4 +428,12 @@ func TestRestoreOverMaxSeries(t *testing.T) {
 	require.EqualValues(t, 3, rep.Series)
 	require.EqualValues(t, 2, rep.DroppedSeries)
 	require.Contains(t, rep.Warning(), "2 intact series were not loaded")
+}
+
+// otherEncoding is the float encoding that is not e.
+func otherEncoding(e chunkenc.Encoding) chunkenc.Encoding {
+	if e == chunkenc.EncXOR {
+		return chunkenc.EncXOR2
+	}
+	return chunkenc.EncXOR
 }

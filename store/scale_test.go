@@ -149,19 +149,20 @@ func TestNewChunkScale(t *testing.T) {
 		{"unscaled to a decimal", noScale, 0.37, scaleNone, divScale(2)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			f := Options{}.withDefaults().format()
 			s := newMemSeries(0, labels.FromStrings("__name__", "m"))
 			for i := range samplesPerChunk {
-				_, err := s.append(int64(i)*1000, tc.first, 0)
+				_, err := s.append(f, int64(i)*1000, tc.first, 0)
 				require.NoError(t, err)
 			}
 			require.Equal(t, tc.before, s.scale)
-			_, err := s.append(samplesPerChunk*1000, tc.next, 0)
+			_, err := s.append(f, samplesPerChunk*1000, tc.next, 0)
 			require.NoError(t, err)
 			require.Len(t, s.closed, 1)
 			require.Equal(t, tc.before, s.closed[0].scale())
 			require.Equal(t, tc.after, s.scale)
 			s.lastKnown = false // decoded from the head, at its scale
-			require.Equal(t, tc.next, s.lastValue())
+			require.Equal(t, tc.next, s.lastValue(f.enc))
 		})
 	}
 }
@@ -209,7 +210,7 @@ func (db *DB) series(t *testing.T, l labels.Labels) *memSeries {
 func TestScalingShrinksDecimals(t *testing.T) {
 	db := New(Options{Retention: -1})
 	defer db.Close()
-	raw, err := chunkenc.NewEmptyChunk(chunkEncoding)
+	raw, err := chunkenc.NewEmptyChunk(db.format.enc)
 	require.NoError(t, err)
 	app, err := raw.Appender()
 	require.NoError(t, err)

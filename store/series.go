@@ -9,11 +9,6 @@ import (
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
-// scaleDecimals says whether new chunks may hold scaled values (scale.go).
-// It is a variable only so BenchmarkCompression can measure chunkenc's
-// encodings without it.
-var scaleDecimals = true
-
 // memSeries is one series. Everything but ref and lset is guarded by the lock
 // of the shard that holds it.
 type memSeries struct {
@@ -54,8 +49,8 @@ func newMemSeries(ref storage.SeriesRef, l labels.Labels) *memSeries {
 }
 
 // lastValue returns the value of the newest sample, decoding it when the
-// series was restored from a snapshot.
-func (s *memSeries) lastValue() float64 {
+// series was restored from a snapshot; enc is its chunks' encoding.
+func (s *memSeries) lastValue(enc chunkenc.Encoding) float64 {
 	if s.lastKnown || s.maxt == math.MinInt64 {
 		return s.lastV
 	}
@@ -66,7 +61,7 @@ func (s *memSeries) lastValue() float64 {
 	} else if n := len(s.closed); n > 0 {
 		data, scale = s.closed[n-1].enc(), s.closed[n-1].scale()
 	}
-	if c, err := chunkenc.FromData(chunkEncoding, data); err == nil {
+	if c, err := chunkenc.FromData(enc, data); err == nil {
 		it := c.Iterator(nil)
 		for it.Next() != chunkenc.ValNone {
 			_, s.lastV = it.At()
@@ -83,20 +78,24 @@ func (s *memSeries) full(t, maxSpan int64) bool {
 	return s.head != nil && (s.headN >= samplesPerChunk || maxSpan > 0 && t-s.headMint >= maxSpan)
 }
 
-// append adds one sample, which the caller has checked is newer than maxt.
-// It returns the growth of the chunk bytes. A full head chunk is cut
-// first.
-func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err error) {
+// append adds one sample, which the caller has checked is newer than maxt,
+// to chunks of format f. It returns the growth of the chunk bytes. A full
+// head chunk is cut first.
+func (s *memSeries) append(f chunkFormat, t int64, v float64, maxSpan int64) (grew int, err error) {
 	if s.full(t, maxSpan) {
 		grew += s.cut()
 	}
 	if s.head == nil {
-		c, err := s.newHead()
+		c, err := s.newHead(f.enc)
 		if err != nil {
 			return grew, err
 		}
 		s.head, s.app, s.headMint, s.headN = c, nil, t, 0
-		s.scale = s.firstScale(v)
+		if f.scaled {
+			s.scale = s.firstScale(v) // from the last chunk's
+		} else {
+			s.scale = scaleNone
+		}
 		// The header and the scale byte: dropping the chunk takes them
 		// off too.
 		grew += len(c.Bytes()) + 1
@@ -132,12 +131,12 @@ func (s *memSeries) append(t int64, v float64, maxSpan int64) (grew int, err err
 // chunk more, and no CPU that BenchmarkAppend or BenchmarkScrapeLoopAppend
 // can tell; it was chunkenc's own growth from 128 bytes, two or three
 // times over 120 changing values, that cost 7% of the latter's.
-func (s *memSeries) newHead() (chunkenc.Chunk, error) {
+func (s *memSeries) newHead(enc chunkenc.Encoding) (chunkenc.Chunk, error) {
 	size := firstHeadBytes
 	if n := len(s.closed); n > 0 {
 		size = max(size, len(s.closed[n-1].data)*5/8)
 	}
-	return emptyChunk(size)
+	return emptyChunk(enc, size)
 }
 
 // firstScale returns the scale for a new head chunk whose first value is v.
@@ -149,9 +148,6 @@ func (s *memSeries) newHead() (chunkenc.Chunk, error) {
 // series' first chunk, one after a chunk of integers, or a v that does
 // not fit) it takes what fitScale gives v.
 func (s *memSeries) firstScale(v float64) uint8 {
-	if !scaleDecimals {
-		return scaleNone
-	}
 	switch {
 	case s.maxt == math.MinInt64: // the series' first chunk
 	case s.scale == scaleNone:
@@ -177,7 +173,7 @@ func (s *memSeries) rescale(v float64) error {
 		to = fitScale(v, s.scale+1)
 	}
 	for {
-		c, app, _, err := reencode(s.head, math.MinInt64, cap(s.head.Bytes()), s.scale, to)
+		c, app, _, err := reencode(s.head.Encoding(), s.head, math.MinInt64, cap(s.head.Bytes()), s.scale, to)
 		if errors.Is(err, errNoFit) && to != scaleNone {
 			to = scaleNone
 			continue
@@ -195,7 +191,7 @@ func (s *memSeries) rescale(v float64) error {
 // only where resumes says so; elsewhere the samples are appended to a new
 // chunk of the same room.
 func (s *memSeries) reopenHead() error {
-	if resumes[chunkEncoding] {
+	if resumes[s.head.Encoding()] {
 		app, err := s.head.Appender()
 		if err != nil {
 			return err
@@ -203,7 +199,7 @@ func (s *memSeries) reopenHead() error {
 		s.app = app
 		return nil
 	}
-	c, app, _, err := reencode(s.head, math.MinInt64, cap(s.head.Bytes()), s.scale, s.scale)
+	c, app, _, err := reencode(s.head.Encoding(), s.head, math.MinInt64, cap(s.head.Bytes()), s.scale, s.scale)
 	if err != nil {
 		return err
 	}
@@ -260,22 +256,22 @@ func (s *memSeries) dropBefore(mint int64) (samples, bytes int) {
 	return samples, bytes
 }
 
-// trimOldest re-encodes the oldest closed chunk without its samples older
-// than mint (the retention's start), once half of its span is older. It
-// returns how many samples and bytes went.
+// trimOldest re-encodes the oldest closed chunk, in encoding enc, without
+// its samples older than mint (the retention's start), once half of its
+// span is older. It returns how many samples and bytes went.
 //
 // Whole chunks go only once their newest sample expires, so without this a
 // series would hold the retention plus up to a chunk's span (a quarter
 // more at a short retention); with it, plus up to half of one. Each chunk
 // is re-encoded once, when half of it is left: trimAt says when that is
 // due, so an append pays one comparison.
-func (s *memSeries) trimOldest(mint, retentionMs int64) (samples, bytes int) {
+func (s *memSeries) trimOldest(enc chunkenc.Encoding, mint, retentionMs int64) (samples, bytes int) {
 	if len(s.closed) == 0 {
 		s.trimAt = math.MaxInt64 // until cut gives it a chunk
 		return 0, 0
 	}
 	c := s.closed[0]
-	mint0 := c.mint()
+	mint0 := c.mint(enc)
 	half := mint0 + (c.maxt-mint0)/2
 	if mint <= half {
 		s.trimAt = math.MaxInt64 // saturated
@@ -285,7 +281,7 @@ func (s *memSeries) trimOldest(mint, retentionMs int64) (samples, bytes int) {
 		return 0, 0
 	}
 	s.trimAt = math.MaxInt64 // until the oldest chunk goes
-	nc, ok := trimChunk(c, mint)
+	nc, ok := trimChunk(enc, c, mint)
 	if !ok {
 		return 0, 0
 	}
@@ -293,13 +289,14 @@ func (s *memSeries) trimOldest(mint, retentionMs int64) (samples, bytes int) {
 	return c.numSamples() - nc.numSamples(), len(c.data) - len(nc.data)
 }
 
-// chunksIn appends to dst the chunks overlapping [mint, maxt], the open head
-// chunk as a copy, and returns dst. The copy goes to the end of *arena when
-// arena is not nil (the snapshot reuses one buffer per shard, so such a
-// chunk lives only until the next shard), else to a new slice.
-func (s *memSeries) chunksIn(dst []chunk, arena *[]byte, mint, maxt int64) []chunk {
+// chunksIn appends to dst the chunks, in encoding enc, overlapping [mint,
+// maxt], the open head chunk as a copy, and returns dst. The copy goes to
+// the end of *arena when arena is not nil (the snapshot reuses one buffer
+// per shard, so such a chunk lives only until the next shard), else to a
+// new slice.
+func (s *memSeries) chunksIn(enc chunkenc.Encoding, dst []chunk, arena *[]byte, mint, maxt int64) []chunk {
 	for _, c := range s.closed {
-		if c.maxt >= mint && c.mint() <= maxt {
+		if c.maxt >= mint && c.mint(enc) <= maxt {
 			dst = append(dst, c)
 		}
 	}

@@ -71,7 +71,7 @@ func TestChunkSpanCappedByRetention(t *testing.T) {
 	require.LessOrEqual(t, most, int64(120+30+8), "at most the retention, a chunk and the slack")
 	require.GreaterOrEqual(t, least, int64(120), "never less than the retention")
 	for _, c := range db.shardOf(ref).byRef(ref).closed {
-		require.LessOrEqual(t, c.maxt-c.mint(), int64(150_000), "a chunk spans at most a quarter of the retention")
+		require.LessOrEqual(t, c.maxt-c.mint(db.format.enc), int64(150_000), "a chunk spans at most a quarter of the retention")
 	}
 }
 
@@ -173,9 +173,7 @@ func TestTrimKeepsTheRetention(t *testing.T) {
 func TestHeadChunkCuts(t *testing.T) {
 	for _, enc := range []chunkenc.Encoding{chunkenc.EncXOR, chunkenc.EncXOR2} {
 		t.Run(enc.String(), func(t *testing.T) {
-			defer func(e chunkenc.Encoding) { chunkEncoding = e }(chunkEncoding)
-			chunkEncoding = enc
-			db := New(Options{Retention: -1})
+			db := New(Options{Retention: -1, encoding: enc})
 			defer db.Close()
 			l := labels.FromStrings("__name__", "m")
 			var ref storage.SeriesRef

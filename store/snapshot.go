@@ -82,7 +82,7 @@ func (db *DB) snapshotLoop(ctx context.Context, every time.Duration) {
 // immutable, so only their list and the open head chunks are copied) and
 // encoded after it is released, so appends go on meanwhile.
 func (db *DB) encode(w io.Writer) (*snapshotWriter, []byte, error) {
-	sw, err := newSnapshotWriter(w)
+	sw, err := newSnapshotWriter(w, db.format.enc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,7 +105,7 @@ func (db *DB) encode(w io.Writer) (*snapshotWriter, []byte, error) {
 				continue
 			}
 			n := len(cs)
-			cs = s.chunksIn(cs, &arena, mint, math.MaxInt64)
+			cs = s.chunksIn(db.format.enc, cs, &arena, mint, math.MaxInt64)
 			if len(cs) > n {
 				entries = append(entries, entry{lset: s.lset, from: n})
 			}

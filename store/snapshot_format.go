@@ -84,6 +84,7 @@ func decodeHeader(b []byte) (snapshotHeader, error) {
 // snapshotWriter encodes records onto w, counting what it wrote.
 type snapshotWriter struct {
 	w       *bufio.Writer
+	enc     chunkenc.Encoding // of every chunk written
 	buf     []byte
 	cuts    []int
 	pieces  [][]byte
@@ -95,8 +96,8 @@ type snapshotWriter struct {
 	maxt    int64
 }
 
-func newSnapshotWriter(w io.Writer) (*snapshotWriter, error) {
-	sw := &snapshotWriter{w: bufio.NewWriterSize(w, 1<<20), mint: math.MaxInt64, maxt: math.MinInt64}
+func newSnapshotWriter(w io.Writer, enc chunkenc.Encoding) (*snapshotWriter, error) {
+	sw := &snapshotWriter{w: bufio.NewWriterSize(w, 1<<20), enc: enc, mint: math.MaxInt64, maxt: math.MinInt64}
 	// A placeholder: the real header is written at offset 0 once the
 	// counts are known.
 	if _, err := sw.w.Write(make([]byte, headerSize)); err != nil {
@@ -156,7 +157,7 @@ func (sw *snapshotWriter) writeSeries(l labels.Labels, cs []chunk) error {
 	n := np + len(b)
 	for i, c := range cs {
 		before := len(b)
-		mint := c.mint()
+		mint := c.mint(sw.enc)
 		if i == 0 {
 			sw.mint = min(sw.mint, mint) // chunks are in time order
 		}
@@ -193,7 +194,7 @@ func (sw *snapshotWriter) finish(written int64) ([]byte, error) {
 	if err := sw.w.Flush(); err != nil {
 		return nil, err
 	}
-	h := snapshotHeader{encoding: chunkEncoding, series: sw.series, samples: sw.samples, mint: sw.mint, maxt: sw.maxt, written: written}
+	h := snapshotHeader{encoding: sw.enc, series: sw.series, samples: sw.samples, mint: sw.mint, maxt: sw.maxt, written: written}
 	if sw.series == 0 {
 		h.mint, h.maxt = 0, 0
 	}
