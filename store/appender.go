@@ -21,10 +21,11 @@ import (
 // reference is returned.
 //
 // A new series keeps l as it is, without a copy (as Prometheus' head does):
-// the scrape loop's cache holds the same labels, and a copy cost 90 bytes
-// a series. So l must not alias memory the caller reuses (labels made by
-// ScratchBuilder.Overwrite, or over a yolo string); labels from a Builder,
-// a ScratchBuilder's Labels or FromStrings are fine.
+// the scrape loop's cache holds the same labels, and a copy would hold
+// every series' labels twice (BenchmarkSeriesOverhead measures what a
+// series costs). So l must not alias memory the caller reuses (labels made
+// by ScratchBuilder.Overwrite, or over a yolo string); labels from a
+// Builder, a ScratchBuilder's Labels or FromStrings are fine.
 //
 // Append refuses a sample at once, with one of the errors below wrapped, and
 // the transaction goes on without it; the caller decides whether to commit

@@ -8,29 +8,28 @@
 // Gorilla-compressed chunks from Prometheus' tsdb/chunkenc, cut at 120
 // samples, or sooner when a chunk would span more than a quarter of the
 // retention (a 10m retention at a 5s interval would otherwise hold between
-// one and two 10-minute chunks per series, and memory would swing by a
-// chunk instead of staying flat). The encoding is EncXOR2, chosen by
-// BenchmarkCompression on real node_exporter scrapes: 1.34 bytes/sample
-// against EncXOR's 1.44, chunk headers included, at the same append cost
-// (it packs timestamp deltas by byte and gives staleness
-// markers a 5-bit code). Half of those bytes were the jitter of
-// node_scrape_collector_duration_seconds, printed as decimals like
-// 0.000532127 whose binary mantissas never end. So a chunk may hold its
-// values times a power of ten, as integers, when every one of them comes
-// back to the bit on division, or on multiplying by the inverse (its
-// scale, a byte before its chunkenc bytes; see scale.go): 0.84
-// bytes/sample with EncXOR2, 0.94 with EncXOR.
-// BenchmarkCompressionBreakdown says where the bytes go. A series' chunks
-// form a ring, the oldest dropped once wholly older than the store's
-// newest sample minus Options.Retention
-// (measured from the data, not the wall clock, so a restored store keeps
-// what it had): when the series cuts its next chunk, or at the next
-// collection for a series that stopped. Once half of the oldest chunk is
-// past the retention it is re-encoded without those samples (once per
-// chunk), so a series holds the retention and at most half a chunk more,
-// not a whole one: the ring's memory stays near what it was when it first
-// filled (BenchmarkRingSoak). A series with nothing left inside the
-// retention leaves the store and its index.
+// one and two 10-minute chunks per series, and memory would swing by a chunk
+// instead of staying flat). The encoding is EncXOR2, which holds real
+// node_exporter scrapes in fewer bytes than EncXOR, chunk headers included,
+// at the same append cost (BenchmarkCompression, BenchmarkAppend): it packs
+// timestamp deltas by byte and gives staleness markers a 5-bit code. Many of
+// those bytes were the jitter of values printed as decimals, such as
+// node_scrape_collector_duration_seconds' 0.000532127, whose binary
+// mantissas never end. So a chunk may hold its values times a power of ten,
+// as integers, when every one of them comes back to the bit on division, or
+// on multiplying by the inverse (its scale, a byte before its chunkenc
+// bytes; see scale.go), which takes most of that jitter's cost away in
+// either encoding. BenchmarkCompression measures the bytes a sample with and
+// without scaling, BenchmarkCompressionBreakdown where they go. A series'
+// chunks form a ring, the oldest dropped once wholly older than the store's
+// newest sample minus Options.Retention (measured from the data, not the
+// wall clock, so a restored store keeps what it had): when the series cuts
+// its next chunk, or at the next collection for a series that stopped. Once
+// half of the oldest chunk is past the retention it is re-encoded without
+// those samples (once per chunk), so a series holds the retention and at
+// most half a chunk more, not a whole one: the ring's memory stays near what
+// it was when it first filled (BenchmarkRingSoak). A series with nothing
+// left inside the retention leaves the store and its index.
 // Options.MaxSeries bounds the number of series: past it new series are
 // refused and counted, existing ones go on.
 //

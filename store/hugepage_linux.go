@@ -13,12 +13,12 @@ import (
 // already made stay, none are made later).
 //
 // b is a fresh heap allocation the size of a snapshot. Faulting it in 4 KiB
-// at a time is most of a restore on a VM where each fault is expensive;
-// a 2 MiB fault costs about what a 4 KiB one does. Go does not ask for
-// huge pages for its heap, and the advice is taken back once b is filled
-// so that khugepaged never rebuilds huge pages out of this memory after
-// the runtime has returned parts of it to the system (the RSS growth of
-// golang/go#64332). The kernel may ignore the advice (THP "never", or no
+// at a time is a large part of a restore (BenchmarkRestore) on a VM where
+// each fault is expensive, and a 2 MiB fault costs about what a 4 KiB one
+// does. Go does not ask for huge pages for its heap, and the advice is
+// taken back once b is filled so that khugepaged never rebuilds huge pages
+// out of this memory after the runtime has returned parts of it to the
+// system (the RSS growth of golang/go#64332). The kernel may ignore the advice (THP "never", or no
 // huge page free): then this costs two system calls. With THP defrag set
 // to "madvise" a fault here may compact memory first, the stall of
 // golang/go#61718; for one buffer read once at start that is a fair trade.

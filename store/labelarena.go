@@ -10,8 +10,8 @@ import (
 )
 
 // labelArena builds the label sets of a restore in large slabs instead of
-// one allocation per series (see slab): for 100,000 series that was a
-// tenth of a start's page faults.
+// one allocation per series (see slab): their page faults were a part of
+// a start worth saving (BenchmarkRestore).
 //
 // It writes labels.Labels' own representation, which is not exported: with
 // Prometheus' default stringlabels, a Labels is one string of name, value,

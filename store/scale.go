@@ -11,9 +11,10 @@ import (
 // 0.000532127 and CPU seconds in hundredths. Parsed, such a value is the
 // float64 nearest the decimal, whose 52-bit mantissa is a binary expansion
 // that never ends, so two values that differ in their last printed digit
-// differ in most of their bits and XOR compression saves little: 7 bytes a
-// change. The same values times 10⁹ are integers below 2⁵³, whose mantissas
-// end in zeros: 532127 against 532130 differ in a few bits.
+// differ in most of their bits and XOR compression saves little: a change
+// costs nearly a whole value (BenchmarkCompressionBreakdown's B/change).
+// The same values times 10⁹ are integers below 2⁵³, whose mantissas end in
+// zeros: 532127 against 532130 differ in a few bits.
 //
 // So a chunk has a scale, the byte before its chunkenc bytes. Scale 0 stores
 // values as they are. A scale s > 0 names a power of ten 10^k and how a
@@ -35,9 +36,11 @@ import (
 // would lengthen them (fitScale), so integers stay at scale 1, where w = v,
 // and counters cost what they did; memSeries.firstScale says where a new
 // chunk starts. Scales are ordered by k, division first, so the smallest
-// that fits is found by counting up. On the recorded node_exporter scrapes
-// (BenchmarkCompression) this takes EncXOR2 from 1.34 to 0.84 bytes a
-// sample; division alone gives 0.86, multiplication alone 1.18.
+// that fits is found by counting up. Division takes most of the decimals
+// exporters print; multiplication takes what division cannot, such as
+// node_exporter's disk times. BenchmarkCompression measures what scaling
+// saves on recorded node_exporter scrapes, against chunkenc alone in its
+// "unscaled" runs.
 const (
 	scaleNone = 0
 	// maxScale is the largest scale: 10^22 is the largest power of ten a
@@ -91,7 +94,7 @@ func unscale(w float64, s uint8) float64 {
 // is. from is at least 1.
 //
 // The second is for binary fractions: 3.25 is 13/4, a 4-bit mantissa, and
-// 325 takes 9; a series stepping by a quarter held 15% more bytes scaled.
+// 325 takes 9, so a series stepping by a quarter takes more bytes scaled.
 // A decimal such as 0.000532127 has all 53 bits, and 532127 20.
 func fitScale(v float64, from uint8) uint8 {
 	s, w := smallestScale(v, from)

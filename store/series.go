@@ -27,9 +27,10 @@ type memSeries struct {
 
 	// headN is head's sample count. The chunk knows it too, in its first
 	// two bytes, but reading them on every append touches a cache line the
-	// append does not otherwise need: with 100,000 series that miss was 8%
-	// of a scrape's CPU. (The small fields are together so that the
-	// struct fills its size class, 128 bytes, with no padding.)
+	// append does not otherwise need: once the series outgrow the CPU's
+	// caches, a miss a sample (BenchmarkAppend). (The small fields are
+	// together so that the struct fills its size class, 128 bytes, with no
+	// padding.)
 	headN     uint16
 	lastKnown bool
 	scale     uint8 // head's scale, or the last chunk's while there is no head (see scale.go)
@@ -125,12 +126,12 @@ func (s *memSeries) append(f chunkFormat, t int64, v float64, maxSpan int64) (gr
 // Its bytes then grow once, by append's doubling, to a quarter more than
 // the last chunk. A head given that quarter more at once is half empty on
 // average over its life, and a new series' head at chunkenc's 128 bytes
-// was mostly empty for its first minutes: BenchmarkHeadBytes holds 462
-// bytes a series beyond the chunk bytes instead of 586, and 358 instead
-// of 425 over a new series' first chunk. The growth is one allocation a
-// chunk more, and no CPU that BenchmarkAppend or BenchmarkScrapeLoopAppend
-// can tell; it was chunkenc's own growth from 128 bytes, two or three
-// times over 120 changing values, that cost 7% of the latter's.
+// was mostly empty for its first minutes (BenchmarkHeadBytes measures what
+// a series holds beyond its chunk bytes, over a new series' first chunk
+// and after). The growth is one allocation a chunk more, which
+// BenchmarkAppend and scrape's BenchmarkScrapeLoopAppend do not tell from
+// none; chunkenc's own growth from 128 bytes, two or three times over 120
+// changing values, was a cost they did see.
 func (s *memSeries) newHead(enc chunkenc.Encoding) (chunkenc.Chunk, error) {
 	size := firstHeadBytes
 	if n := len(s.closed); n > 0 {
@@ -220,9 +221,9 @@ func (s *memSeries) cut() int {
 	if len(s.closed) == cap(s.closed) {
 		// Grow by one, not by append's doubling: the ring's length
 		// settles at the chunks the retention spans (four at a span of a
-		// quarter of it), and a doubled list kept room for eight, then 40
-		// bytes each, for every series that once held five: 16 MB at
-		// 100,000 series, arriving series by series during a soak.
+		// quarter of it), and a doubled list kept room for eight for every
+		// series that once held five, memory that arrived series by
+		// series during a soak (BenchmarkRingSoak).
 		closed := make([]chunk, len(s.closed), len(s.closed)+1)
 		copy(closed, s.closed)
 		s.closed = closed

@@ -80,7 +80,7 @@ func TestChunkSpanCappedByRetention(t *testing.T) {
 // its list of chunks grows by one at a time, so it never holds more
 // chunks, nor room for more, than it did once it first filled. (Before,
 // the list could reach five chunks between collections and append doubled
-// it to room for eight: 12 MB more at 100,000 series, arriving during a
+// it to room for eight, memory that BenchmarkRingSoak saw arrive during a
 // soak.)
 func TestRingSettles(t *testing.T) {
 	db := New(Options{Retention: 10 * time.Minute})

@@ -14,9 +14,11 @@ import (
 // where slot indexes the shard's slots and id is a counter never reused,
 // so a ref to a removed series never finds the series that took its slot.
 // Scrape loops pass the ref back with every sample; finding the series is
-// then an index into a slice. A map from ref to series cost a fifth of a
-// scrape's CPU at 100,000 series, nearly all of it cache misses in the
-// map's groups. Refs of newer series are larger, as the index wants.
+// then an index into a slice. A map from ref to series missed the cache in
+// its groups on nearly every lookup once series were many, a large share
+// of an append's CPU (BenchmarkAppend with refs, and scrape's
+// BenchmarkScrapeLoopAppend). Refs of newer series are larger, as the
+// index wants.
 const (
 	shardBits = 8
 	numShards = 1 << shardBits

@@ -107,11 +107,11 @@ const readPiece = 4 << 20
 //
 // Reading the file with a few large reads into one buffer, instead of
 // copying each record from a bufio buffer into a buffer of its own, is most
-// of what makes a start fast (issue #6): on this project's VM a process
-// touching fresh memory 4 KiB at a time pays about 6 ms a MiB in page
-// faults, and the record-by-record copy of a 126 MiB snapshot took 0.7-1.1
-// s before anything was decoded. The buffer is advised to huge pages while
-// it fills (see adviseHugePages), and the read overlaps the decoding.
+// of what makes a start fast (issue #6, BenchmarkRestore): a process
+// touching fresh memory pays a page fault for every 4 KiB, and the
+// record-by-record copy paid them all before anything was decoded. The
+// buffer is advised to huge pages while it fills (see adviseHugePages),
+// and the read overlaps the decoding.
 //
 // Only a file whose header checks is read past its header, so a stray large
 // file in the snapshot's place costs 60 bytes of memory, not its size.

@@ -79,9 +79,10 @@ func (sv *soakValues) next(k int) float64 {
 // a full head); at the end the retention and half a chunk more (four
 // closed chunks, the oldest trimmed to the retention when half of it
 // expired, and a full head), so its chunk bytes are about a sixth higher,
-// and the live heap should grow by that and no more. Before the trim, and
-// before the ring dropped its expired chunk at each cut and grew its chunk
-// list by one, the growth was 24%.
+// and the live heap should grow by that and no more: the trim
+// (memSeries.trimOldest), and the ring dropping its expired chunk at each
+// cut and growing its chunk list by one (Commit, memSeries.cut), are what
+// hold it there.
 //
 //	go test ./store -run '^$' -bench RingSoak -benchtime 1x -v
 func BenchmarkRingSoak(b *testing.B) {
