@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilterm/vigil/store/fileutil"
 )
 
 // SilencesFileName is the file in vigil's data directory that keeps the
@@ -69,7 +70,11 @@ func (f *SilenceFile) Silence(ctx context.Context, ls labels.Labels, until time.
 // be read, which loses only that part. A missing file is no silences and
 // no error.
 func (f *SilenceFile) Restore(now time.Time) (int, error) {
+	// A crash in a save may have left its temporary file; this vigil
+	// owns the data directory now, so nothing else writes one.
+	sweepErr := fileutil.RemoveTemps(f.path)
 	ss, err := readSilences(f.path, now)
+	err = errors.Join(sweepErr, err)
 	n := 0
 	for _, s := range ss {
 		if serr := f.m.Silence(context.Background(), s.Labels, s.Until); serr != nil {
@@ -91,31 +96,7 @@ func writeSilences(path string, ss []Silenced) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, SilencesFileName+".*.tmp") // mode 0600
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return nil
+	return fileutil.WriteFile(path, append(b, '\n'))
 }
 
 // readSilences reads the silences file at path: those still in force at

@@ -50,8 +50,14 @@ func TestSilencesSurviveRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, leftovers)
 
+	// A save that a crash stopped before its rename left its temporary
+	// file; the next start sweeps it.
+	stale := path + ".123456.tmp"
+	require.NoError(t, os.WriteFile(stale, []byte("[{"), 0o600))
+
 	second := silenceManager(t)
 	n, err := NewSilenceFile(second, path).Restore(now)
+	require.NoFileExists(t, stale)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	require.True(t, second.SilencedUntil(load, now).Equal(now.Add(4*time.Hour).UTC()), "%v", second.SilencedUntil(load, now))
