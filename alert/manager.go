@@ -57,7 +57,9 @@ type Options struct {
 	// Appendable receives recording-rule results, ALERTS and
 	// ALERTS_FOR_STATE; nil writes nothing (and nothing can be restored).
 	Appendable store.Appendable
-	// Engine runs the queries; nil makes one from DefaultEngineOptions.
+	// Engine runs the queries; nil makes one from EngineOptions at
+	// EvalInterval. One given should be made from EngineOptions at the same
+	// interval, so that subqueries without a step use it.
 	Engine promql.QueryEngine
 	// EvalInterval is the interval of groups that set none (the config's
 	// evaluation_interval, or --eval-interval); 0 is DefaultEvalInterval.
@@ -132,10 +134,7 @@ func NewManager(groups []GroupConfig, o Options) (*Manager, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Engine == nil {
-		eo := DefaultEngineOptions(o.Logger)
-		iv := o.EvalInterval.Milliseconds()
-		eo.NoStepSubqueryIntervalFn = func(int64) int64 { return iv }
-		o.Engine = promql.NewEngine(eo)
+		o.Engine = promql.NewEngine(EngineOptions(o.Logger, o.EvalInterval))
 	}
 	m := &Manager{
 		opts:         o,

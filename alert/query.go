@@ -39,20 +39,30 @@ func EngineQueryFunc(engine promql.QueryEngine, q storage.Queryable) QueryFunc {
 	}
 }
 
-// DefaultEngineOptions are the PromQL engine settings of a Prometheus
-// server: 5m lookback, 50M samples per query, 2m timeout, @ and negative
-// offsets enabled.
+// DefaultEngineOptions are EngineOptions at vigil's default evaluation
+// interval (DefaultEvalInterval).
 func DefaultEngineOptions(logger *slog.Logger) promql.EngineOpts {
+	return EngineOptions(logger, DefaultEvalInterval)
+}
+
+// EngineOptions are the PromQL engine settings of a Prometheus server whose
+// global evaluation_interval is evalInterval: 5m lookback, 50M samples per
+// query, 2m timeout, @ and negative offsets enabled, and evalInterval as the
+// step of a subquery that names none (`x[5m:]`), for rules and queries
+// alike, as Prometheus sets it. Zero or less is DefaultEvalInterval.
+func EngineOptions(logger *slog.Logger, evalInterval time.Duration) promql.EngineOpts {
+	if evalInterval <= 0 {
+		evalInterval = DefaultEvalInterval
+	}
+	step := evalInterval.Milliseconds()
 	return promql.EngineOpts{
-		Logger:               logger,
-		MaxSamples:           50_000_000,
-		Timeout:              2 * time.Minute,
-		LookbackDelta:        5 * time.Minute,
-		EnableAtModifier:     true,
-		EnableNegativeOffset: true,
-		Parser:               exprParser,
-		NoStepSubqueryIntervalFn: func(int64) int64 {
-			return (1 * time.Minute).Milliseconds()
-		},
+		Logger:                   logger,
+		MaxSamples:               50_000_000,
+		Timeout:                  2 * time.Minute,
+		LookbackDelta:            5 * time.Minute,
+		EnableAtModifier:         true,
+		EnableNegativeOffset:     true,
+		Parser:                   exprParser,
+		NoStepSubqueryIntervalFn: func(int64) int64 { return step },
 	}
 }
