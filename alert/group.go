@@ -137,13 +137,14 @@ func (g *group) evalRule(ctx context.Context, r *rule, ts time.Time, env *evalEn
 	r.mu.Lock()
 	r.lastEval, r.lastDur, r.lastErr = ts, time.Since(start), err
 	r.mu.Unlock()
+	// A failed evaluation can still end alerts (a rule over its limit).
+	for _, ev := range events {
+		m.emit(ev)
+	}
 	if err != nil {
 		m.stats.ruleFailures.Add(1)
 		m.logger.Warn("evaluate rule", "group", g.name, "rule", r.name, "err", err)
 		return
-	}
-	for _, ev := range events {
-		m.emit(ev)
 	}
 	if !r.record {
 		m.notify(ctx, g, r, ts)

@@ -32,12 +32,29 @@ const ResolvedRetention = 15 * time.Minute
 
 // Evaluation errors, returned wrapped in RuleStatus.LastError's source.
 var (
-	// ErrDuplicateLabelSet: two results of one rule have the same labels once
-	// the rule's labels are applied.
+	// ErrDuplicateLabelSet: two results of a recording rule have the same
+	// labels once the rule's labels are applied.
 	ErrDuplicateLabelSet = errors.New("vector contains metrics with the same labelset after applying rule labels")
-	// ErrLimit: a rule produced more alerts or series than its group's limit.
+	// ErrDuplicateAlertLabelSet: two results of an alerting rule have the
+	// same labels once the rule's labels are applied.
+	ErrDuplicateAlertLabelSet = errors.New("vector contains metrics with the same labelset after applying alert labels")
+	// ErrLimit: a rule produced more alerts or series than its group's
+	// limit. The error that matches it reads as Prometheus' ("exceeded
+	// limit of 1 with 2 alerts").
 	ErrLimit = errors.New("rule exceeded its group's limit")
 )
+
+// limitError is a rule over its group's limit, in Prometheus' words.
+type limitError struct {
+	limit, got int
+	what       string // "alerts" or "series"
+}
+
+func (e *limitError) Error() string {
+	return fmt.Sprintf("exceeded limit of %d with %d %s", e.limit, e.got, e.what)
+}
+
+func (e *limitError) Is(target error) bool { return target == ErrLimit }
 
 // instance is one alert of an alerting rule: Prometheus' Alert.
 type instance struct {
@@ -148,7 +165,7 @@ func (r *rule) evalRecord(ctx context.Context, ts time.Time, env *evalEnv) (prom
 		return nil, ErrDuplicateLabelSet
 	}
 	if env.limit > 0 && len(vec) > env.limit {
-		return nil, fmt.Errorf("%w: %d series, limit %d", ErrLimit, len(vec), env.limit)
+		return nil, &limitError{limit: env.limit, got: len(vec), what: "series"}
 	}
 	return vec, nil
 }
@@ -220,7 +237,7 @@ func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promq
 		ls := lb.Labels()
 		h := ls.Hash()
 		if _, dup := fresh[h]; dup {
-			return nil, nil, ErrDuplicateLabelSet
+			return nil, nil, ErrDuplicateAlertLabelSet
 		}
 		fresh[h] = &instance{
 			state:       StatePending,
@@ -237,9 +254,13 @@ func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promq
 
 	// prev holds every alert's state before this evaluation, to report the
 	// transitions once the state machine has run.
-	prev := make(map[uint64]State, len(r.active))
+	type before struct {
+		a     *instance
+		state State
+	}
+	prev := make(map[uint64]before, len(r.active))
 	for h, a := range r.active {
-		prev[h] = a.state
+		prev[h] = before{a, a.state}
 	}
 	for h, a := range fresh {
 		if cur, ok := r.active[h]; ok && cur.state != StateResolved {
@@ -294,7 +315,7 @@ func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promq
 		// One event per transition, and one when the local silence
 		// changes (in the same state: the alert did not move).
 		silenced := env.silencedUntil(a.labels, ts)
-		if p, seen := prev[h]; !seen || p != a.state || !silenced.Equal(a.silencedUntil) {
+		if p, seen := prev[h]; !seen || p.state != a.state || !silenced.Equal(a.silencedUntil) {
 			a.silencedUntil = silenced
 			events = append(events, r.event(a, ts, env.group))
 		}
@@ -305,8 +326,23 @@ func (r *rule) evalAlert(ctx context.Context, ts time.Time, env *evalEnv) (promq
 	}
 
 	if env.limit > 0 && numActive > env.limit {
+		// Prometheus drops every alert of the rule, and they start over
+		// once the limit holds. Those that were pending or firing end
+		// here: each gets its resolved event, so that no reader sees an
+		// alert fire again without having resolved. Alertmanager hears
+		// nothing, as from Prometheus: its alerts end at their endsAt.
+		events = events[:0]
+		for _, p := range prev {
+			if p.state == StateResolved {
+				continue
+			}
+			a := p.a
+			a.state, a.resolvedAt = StateResolved, ts
+			a.silencedUntil = env.silencedUntil(a.labels, ts)
+			events = append(events, r.event(a, ts, env.group))
+		}
 		r.active = map[uint64]*instance{}
-		return nil, nil, fmt.Errorf("%w: %d alerts, limit %d", ErrLimit, numActive, env.limit)
+		return nil, events, &limitError{limit: env.limit, got: numActive, what: "alerts"}
 	}
 	return vec, events, nil
 }
