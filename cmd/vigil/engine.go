@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/prometheus/promql"
 
@@ -10,10 +11,11 @@ import (
 
 // newEngine returns the one PromQL engine that rules, the console and
 // `vigil query` share, set up as a Prometheus server sets up its own
-// (alert.DefaultEngineOptions: 5m lookback, @ and negative offsets).
-func newEngine(logger *slog.Logger) *promql.Engine {
+// (alert.EngineOptions: 5m lookback, @ and negative offsets, and
+// evalInterval as the step of subqueries that name none).
+func newEngine(logger *slog.Logger, evalInterval time.Duration) *promql.Engine {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return promql.NewEngine(alert.DefaultEngineOptions(logger))
+	return promql.NewEngine(alert.EngineOptions(logger, evalInterval))
 }

@@ -115,7 +115,7 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 
 	logger, closeLog := pipeline.NewLogger(plan.logs == "stderr", stderr, o.dataDir)
 	defer closeLog()
-	if err := p.Open(logger, newEngine(logger)); err != nil {
+	if err := p.Open(logger, newEngine(logger, p.EvalInterval())); err != nil {
 		fmt.Fprintf(stderr, "vigil: %v\n", err)
 		var locked *store.LockedError
 		if errors.As(err, &locked) {

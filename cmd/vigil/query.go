@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/spf13/pflag"
 
+	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/store"
 	"github.com/vigilterm/vigil/tui"
 )
@@ -34,7 +35,8 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // printValue writes v the way promtool prints a query result: one line per
-// sample, `{labels} => value @[unix]`.
+// sample, `{labels} => value @[unix]`; for a range, each series as
+// `{labels} =>` and one `value @[unix]` line per point, series sorted.
 func printValue(w io.Writer, v parser.Value) error {
 	var out model.Value
 	switch v := v.(type) {
@@ -61,11 +63,8 @@ func printValue(w io.Writer, v parser.Value) error {
 	default:
 		return fmt.Errorf("unexpected result type %T", v)
 	}
-	s := out.String()
-	if s != "" {
-		s += "\n"
-	}
-	_, err := io.WriteString(w, s)
+	// As promtool prints it: an empty result is an empty line.
+	_, err := fmt.Fprintln(w, out)
 	return err
 }
 
@@ -87,17 +86,35 @@ func metric(ls labels.Labels) model.Metric {
 	return m
 }
 
-// queryCmd implements `vigil query [--data-dir DIR] [--time T] [--json] EXPR`:
-// it loads the last snapshot without taking the data-dir lock, so it works
-// beside a running console, and evaluates EXPR once.
+// queryUsage is `vigil query --help`.
+const queryUsage = `usage:
+  vigil query [--data-dir DIR] [--time T] [--json] EXPR
+  vigil query --range [--start T] [--end T] [--step D] [--data-dir DIR] [--json] EXPR
+
+Evaluates EXPR over the last snapshot of a data directory, without taking its
+lock (so it works beside a running console), and prints the result as
+promtool query instant / query range do. T is RFC 3339 or Unix seconds.
+
+Flags:
+`
+
+// queryCmd implements `vigil query`: it loads the last snapshot without
+// taking the data-dir lock, so it works beside a running console, and
+// evaluates EXPR once, or over a range with --range.
 func queryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("vigil query", pflag.ContinueOnError)
+	fs.SortFlags = false
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", defaultDataDir(), "the data directory whose last snapshot is queried")
-	at := fs.String("time", "", "evaluation time, RFC 3339 or Unix seconds (default: now, or the snapshot's newest sample when that is older than the 5m lookback)")
+	at := fs.String("time", "", "evaluation time of an instant query (default: now, or the snapshot's newest sample when that is older than the 5m lookback)")
+	isRange := fs.Bool("range", false, "a range query, as promtool query range")
+	start := fs.String("start", "", "start of a range query (default: 5m before its end)")
+	end := fs.String("end", "", "end of a range query (default: as --time)")
+	step := fs.Duration("step", 0, "resolution of a range query (default: the range / 250, at least 1s)")
+	evalInterval := fs.Duration("eval-interval", alert.DefaultEvalInterval, "the step of subqueries that name none (x[5m:]): the console's --eval-interval, as Prometheus uses its evaluation_interval")
 	asJSON := fs.Bool("json", false, "print the result as the Prometheus HTTP API's data object")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vigil query [--data-dir DIR] [--time T] [--json] EXPR")
+		fmt.Fprint(stderr, queryUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -115,9 +132,38 @@ func queryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "vigil query: no data directory: pass --data-dir")
 		return exitUsage
 	}
+	if *isRange && *at != "" {
+		fmt.Fprintln(stderr, "vigil query: --time is for instant queries; a range query takes --start and --end")
+		return exitUsage
+	}
+	if !*isRange && (*start != "" || *end != "" || *step != 0) {
+		fmt.Fprintln(stderr, "vigil query: --start, --end and --step need --range")
+		return exitUsage
+	}
+	if *step < 0 || *evalInterval <= 0 {
+		fmt.Fprintln(stderr, "vigil query: --step and --eval-interval must be positive")
+		return exitUsage
+	}
+	// The times are read before the snapshot, so that a typo costs no load.
+	var given struct{ at, start, end time.Time }
+	for _, f := range []struct {
+		flag string
+		in   string
+		out  *time.Time
+	}{{"time", *at, &given.at}, {"start", *start, &given.start}, {"end", *end, &given.end}} {
+		if f.in == "" {
+			continue
+		}
+		t, err := parseTime(f.in)
+		if err != nil {
+			fmt.Fprintf(stderr, "vigil query: --%s: %v\n", f.flag, err)
+			return exitUsage
+		}
+		*f.out = t
+	}
 
 	opts := store.DefaultOptions()
-	opts.Retention = 100 * 365 * 24 * time.Hour // keep all that the snapshot holds
+	opts.Retention = -1 // keep all that the snapshot holds
 	db, err := store.OpenSnapshot(*dataDir, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil query: %v\n", err)
@@ -129,20 +175,45 @@ func queryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "vigil query: %s\n", w)
 	}
 
-	ts := time.Now()
-	if *at != "" {
-		if ts, err = parseTime(*at); err != nil {
-			fmt.Fprintf(stderr, "vigil query: --time: %v\n", err)
-			return exitUsage
-		}
-	} else if st.Series > 0 && st.MaxTime != math.MinInt64 {
-		if newest := time.UnixMilli(st.MaxTime); ts.Sub(newest) > 5*time.Minute {
-			fmt.Fprintf(stderr, "vigil query: the snapshot ends at %s; evaluating there (use --time to choose)\n", newest.UTC().Format(time.RFC3339))
-			ts = newest
+	// The end of a range, or the time of an instant query.
+	ts := given.at
+	if *isRange {
+		ts = given.end
+	}
+	if ts.IsZero() {
+		ts = time.Now()
+		if st.Series > 0 && st.MaxTime != math.MinInt64 {
+			if newest := time.UnixMilli(st.MaxTime); ts.Sub(newest) > 5*time.Minute {
+				which := "--time"
+				if *isRange {
+					which = "--end"
+				}
+				fmt.Fprintf(stderr, "vigil query: the snapshot ends at %s; evaluating there (use %s to choose)\n", newest.UTC().Format(time.RFC3339), which)
+				ts = newest
+			}
 		}
 	}
 
-	v, err := tui.NewEngineQuerier(newEngine(nil), db).Instant(ctx, expr, ts)
+	q := tui.NewEngineQuerier(newEngine(nil, *evalInterval), db)
+	var v parser.Value
+	if *isRange {
+		from := given.start
+		if from.IsZero() {
+			from = ts.Add(-5 * time.Minute)
+		}
+		if !from.Before(ts) {
+			fmt.Fprintln(stderr, "vigil query: the start is not before the end")
+			return exitUsage
+		}
+		res := *step
+		if res == 0 {
+			// promtool's default: about 250 points, at least one a second.
+			res = time.Duration(max(math.Floor(ts.Sub(from).Seconds()/250), 1)) * time.Second
+		}
+		v, err = q.Range(ctx, expr, from, ts, res)
+	} else {
+		v, err = q.Instant(ctx, expr, ts)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil query: %v\n", err)
 		return exitFailed

@@ -98,6 +98,13 @@ func (p *Pipeline) Open(logger *slog.Logger, engine *promql.Engine) error {
 	return nil
 }
 
+// EvalInterval is the interval of rule groups that set none (the config's
+// evaluation_interval, or --eval-interval): the engine given to Open is
+// built with it, as the step of subqueries that name none.
+func (p *Pipeline) EvalInterval() time.Duration {
+	return time.Duration(p.cfg.Global.EvaluationInterval)
+}
+
 // RestoreWarning says what the restore of the last snapshot lost, if
 // anything; "" when nothing.
 func (p *Pipeline) RestoreWarning() string { return p.restoreWarning }
