@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/cmd/vigil/internal/pipeline"
 )
 
@@ -26,6 +27,7 @@ type options struct {
 	headless         bool
 	events           string
 	alertmanagers    []string
+	externalURL      string // normalized by alert.ParseExternalURL
 	targets          []string
 	color            string
 	ascii            bool
@@ -77,6 +79,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.headless, "headless", false, "no TUI: events on stdout, logs on stderr (for systemd, cron, CI)")
 	fs.StringVar(&o.events, "events", "", "what goes to stdout: json, text or none (default json when stdout is not a terminal, else none)")
 	fs.StringArrayVar(&o.alertmanagers, "alertmanager", nil, "also post alerts to this Alertmanager (API v2); repeatable")
+	fs.StringVar(&o.externalURL, "web.external-url", "", "the URL vigil is reached at: $externalURL in templates, the base of the generatorURL sent to Alertmanager")
 	fs.StringVar(&o.color, "color", "auto", "console colours: auto (the terminal's; none when NO_COLOR is set), always or never")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw charts without braille, for fonts that lack it")
 	fs.StringVar(&o.debugListen, "debug-listen", "", "serve Go profiles (/debug/pprof/) on this address, for profiling vigil")
@@ -115,6 +118,13 @@ func parseFlags(args []string) (*options, *pflag.FlagSet, error) {
 			return nil, fs, fmt.Errorf("--%s %v: must be positive", name, d)
 		}
 	}
+	if o.externalURL != "" {
+		u, err := alert.ParseExternalURL(o.externalURL)
+		if err != nil {
+			return nil, fs, fmt.Errorf("--web.external-url: %w", err)
+		}
+		o.externalURL = u
+	}
 	if o.maxSeries <= 0 {
 		return nil, fs, fmt.Errorf("--max-series %d: must be positive", o.maxSeries)
 	}
@@ -130,6 +140,7 @@ func (o *options) pipelineOptions(plan ioPlan, stdout io.Writer) pipeline.Option
 		RuleFiles:        o.rules,
 		Alerts:           o.alerts,
 		Alertmanagers:    o.alertmanagers,
+		ExternalURL:      o.externalURL,
 		ScrapeInterval:   o.scrapeInterval,
 		EvalInterval:     o.evalInterval,
 		EvalIntervalSet:  o.set["eval-interval"],

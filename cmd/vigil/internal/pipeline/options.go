@@ -13,6 +13,7 @@ type Options struct {
 	RuleFiles       []string      // -r, after the config's rule_files
 	Alerts          []string      // -a: rules in one line
 	Alertmanagers   []string      // --alertmanager URLs, after the config's
+	ExternalURL     string        // --web.external-url, from alert.ParseExternalURL; "" for none
 	ScrapeInterval  time.Duration // when no config sets one
 	EvalInterval    time.Duration // when no config sets one, or when EvalIntervalSet
 	EvalIntervalSet bool          // --eval-interval was typed: it wins over the file

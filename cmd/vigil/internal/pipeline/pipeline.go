@@ -144,6 +144,7 @@ func (p *Pipeline) Start() error {
 		Engine:         p.engine,
 		EvalInterval:   time.Duration(p.cfg.Global.EvaluationInterval),
 		ExternalLabels: p.cfg.Global.ExternalLabels,
+		ExternalURL:    p.opts.ExternalURL,
 		Logger:         p.logger,
 		Sinks:          sinks,
 		Notify:         notify,
