@@ -83,6 +83,7 @@ func WriteMetrics(w io.Writer, m *Manager, n *Notifier, sinks ...Sink) error {
 			{"vigil_notifications_sent_total", "counter", "Alerts delivered to an Alertmanager.", func(s AlertmanagerStatus) float64 { return float64(s.Sent) }},
 			{"vigil_notifications_failed_total", "counter", "Alerts given up after every attempt.", func(s AlertmanagerStatus) float64 { return float64(s.Failed) }},
 			{"vigil_notifications_dropped_total", "counter", "Alerts dropped from a full queue.", func(s AlertmanagerStatus) float64 { return float64(s.Dropped) }},
+			{"vigil_notifications_refused_total", "counter", "Alerts the Alertmanager refused as invalid (400).", func(s AlertmanagerStatus) float64 { return float64(s.Refused) }},
 			{"vigil_notifications_queue_length", "gauge", "Alerts waiting to be sent.", func(s AlertmanagerStatus) float64 { return float64(s.Queued) }},
 		} {
 			metric(c.name, c.typ, c.help)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 )
 
 // Defaults of NotifierOptions and AlertmanagerConfig.
@@ -102,7 +104,9 @@ type amClient struct {
 	lastErr string
 	errAt   time.Time
 
-	sent, failed, dropped atomic.Uint64
+	lastRefusal string // the last alert Alertmanager refused, and why
+
+	sent, failed, dropped, refused atomic.Uint64
 }
 
 // NewNotifier starts a notifier. An error names the Alertmanager whose URL
@@ -211,7 +215,9 @@ func (n *Notifier) run(ctx context.Context, am *amClient) {
 	}
 }
 
-// deliver posts one batch, retrying with doubling backoff.
+// deliver posts one batch, retrying with doubling backoff. A batch that
+// Alertmanager refuses as invalid (400) is not retried: the same alerts
+// would be refused again.
 func (n *Notifier) deliver(ctx context.Context, am *amClient, batch []NotifyAlert) bool {
 	body, err := json.Marshal(toAPIAlerts(batch))
 	if err != nil {
@@ -226,6 +232,11 @@ func (n *Notifier) deliver(ctx context.Context, am *amClient, batch []NotifyAler
 			am.mu.Lock()
 			am.lastOK = time.Now()
 			am.mu.Unlock()
+			return true
+		}
+		var se *statusError
+		if errors.As(err, &se) && se.code == http.StatusBadRequest {
+			n.refused(am, batch, se)
 			return true
 		}
 		am.mu.Lock()
@@ -248,6 +259,70 @@ func (n *Notifier) deliver(ctx context.Context, am *amClient, batch []NotifyAler
 	}
 }
 
+// refused accounts for a batch Alertmanager answered 400: it takes the
+// valid alerts of a batch and refuses the others, and its answer does not
+// say which. The ones it refuses are those with a label or annotation name
+// it does not accept (Alertmanager before 0.27 takes only
+// [a-zA-Z_][a-zA-Z0-9_]*, where Prometheus 3 and vigil allow any UTF-8): each
+// is counted and logged with its labels and why. When no alert of the batch
+// has such a name, the whole batch counts as refused.
+func (n *Notifier) refused(am *amClient, batch []NotifyAlert, se *statusError) {
+	var bad, good int
+	last := ""
+	for _, a := range batch {
+		reason := AlertmanagerRefusal(a.Labels, a.Annotations)
+		if reason == "" {
+			good++
+			continue
+		}
+		bad++
+		last = a.Labels.Get(labels.AlertName) + ": " + reason
+		n.logger.Warn("alertmanager refused an alert", "alertmanager", am.shown, "alert", a.Labels.Get(labels.AlertName),
+			"labels", a.Labels.String(), "reason", reason, "response", se.Error())
+	}
+	if bad == 0 {
+		bad, good = len(batch), 0
+		last = fmt.Sprintf("%d alerts: %s", len(batch), se.Error())
+		n.logger.Warn("alertmanager refused alerts", "alertmanager", am.shown, "alerts", len(batch), "response", se.Error())
+	}
+	am.refused.Add(uint64(bad))
+	am.sent.Add(uint64(good))
+	am.mu.Lock()
+	am.lastOK = time.Now() // it answered: the refusal is the alerts' fault
+	am.lastRefusal = last
+	am.mu.Unlock()
+}
+
+// AlertmanagerRefusal says why an Alertmanager before 0.27 would refuse an
+// alert with these labels and annotations (400 invalid label set), or ""
+// when it would take it: a name outside the classic
+// [a-zA-Z_][a-zA-Z0-9_]*, which Prometheus 3 and vigil accept.
+func AlertmanagerRefusal(ls, annotations labels.Labels) string {
+	var why []string
+	for _, set := range []struct {
+		what string
+		ls   labels.Labels
+	}{{"label", ls}, {"annotation", annotations}} {
+		set.ls.Range(func(l labels.Label) {
+			if !model.LegacyValidation.IsValidLabelName(l.Name) {
+				why = append(why, fmt.Sprintf("%s name %q is not [a-zA-Z_][a-zA-Z0-9_]*", set.what, l.Name))
+			}
+		})
+	}
+	return strings.Join(why, "; ")
+}
+
+// statusError is a reply other than 2xx.
+type statusError struct {
+	code   int
+	status string
+	body   string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("post alerts: %s: %s", e.status, e.body)
+}
+
 func (am *amClient) post(ctx context.Context, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, am.tmo)
 	defer cancel()
@@ -268,7 +343,7 @@ func (am *amClient) post(ctx context.Context, body []byte) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyInMessages))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("post alerts: %s: %s", resp.Status, strings.TrimSpace(sanitizeLine(string(msg))))
+		return &statusError{code: resp.StatusCode, status: resp.Status, body: strings.TrimSpace(sanitizeLine(string(msg)))}
 	}
 	return nil
 }
@@ -317,6 +392,8 @@ type AlertmanagerStatus struct {
 	Sent        uint64 // alerts delivered
 	Failed      uint64 // alerts given up after every attempt
 	Dropped     uint64 // alerts dropped from a full queue
+	Refused     uint64 // alerts it refused as invalid (400)
+	LastRefusal string // the last refused alert's name and why; empty if none
 }
 
 // Status lists the Alertmanagers in order.
@@ -331,9 +408,10 @@ func (n *Notifier) Status() []AlertmanagerStatus {
 			LastErrorAt: am.errAt,
 			Healthy:     am.errAt.IsZero() || am.lastOK.After(am.errAt),
 			Queued:      len(am.queue),
+			LastRefusal: am.lastRefusal,
 		}
 		am.mu.Unlock()
-		s.Sent, s.Failed, s.Dropped = am.sent.Load(), am.failed.Load(), am.dropped.Load()
+		s.Sent, s.Failed, s.Dropped, s.Refused = am.sent.Load(), am.failed.Load(), am.dropped.Load(), am.refused.Load()
 		out = append(out, s)
 	}
 	return out
@@ -341,9 +419,9 @@ func (n *Notifier) Status() []AlertmanagerStatus {
 
 // NotifierStats sums the Alertmanagers' counters, for vigil's own metrics.
 type NotifierStats struct {
-	Alertmanagers         int
-	Sent, Failed, Dropped uint64
-	Queued                int
+	Alertmanagers                  int
+	Sent, Failed, Dropped, Refused uint64
+	Queued                         int
 }
 
 // Stats returns the counters so far.
@@ -353,6 +431,7 @@ func (n *Notifier) Stats() NotifierStats {
 		s.Sent += st.Sent
 		s.Failed += st.Failed
 		s.Dropped += st.Dropped
+		s.Refused += st.Refused
 		s.Queued += st.Queued
 	}
 	return s

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -241,4 +243,89 @@ groups:
 	require.Equal(t, "DiskFull", hooks[0].Alerts[0].Labels["alertname"])
 	hookMu.Unlock()
 	require.Equal(t, uint64(2), n.Stats().Sent)
+}
+
+// TestAlertmanagerRefusal: Debian's Alertmanager 0.25 refuses label and
+// annotation names that Prometheus 3 and vigil accept (400 invalid label
+// set) and takes the rest of the batch. vigil counts the refused alert,
+// names it and why in the log and in Status, does not retry it, and counts
+// the others as sent.
+func TestAlertmanagerRefusal(t *testing.T) {
+	am := peertest.Alertmanager(t, peertest.DefaultAlertmanagerConfig)
+	var logs syncBuf
+	n, err := alert.NewNotifier(alert.NotifierOptions{
+		Alertmanagers: []alert.AlertmanagerConfig{{URLs: []string{am.URL}}},
+		Backoff:       time.Millisecond,
+		Logger:        slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	require.NoError(t, err)
+	defer n.Close()
+	n.Send(t.Context(),
+		alert.NotifyAlert{Labels: labels.FromStrings("alertname", "Good", "severity", "page"), StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)},
+		alert.NotifyAlert{Labels: labels.FromStrings("alertname", "Bad", "bad-label", "x"), StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)},
+	)
+	require.Eventually(t, func() bool { return n.Stats().Refused == 1 }, 10*time.Second, 10*time.Millisecond, "%+v", n.Status())
+	st := n.Status()[0]
+	require.Equal(t, uint64(1), st.Sent)
+	require.Equal(t, uint64(0), st.Failed)
+	require.True(t, st.Healthy, "a refused alert is not an unhealthy Alertmanager")
+	require.Equal(t, `Bad: label name "bad-label" is not [a-zA-Z_][a-zA-Z0-9_]*`, st.LastRefusal)
+	log := logs.String()
+	require.Contains(t, log, `msg="alertmanager refused an alert"`)
+	require.Contains(t, log, "alert=Bad")
+	require.Contains(t, log, `invalid label set`) // Alertmanager's own words
+	require.NotContains(t, log, "alert=Good")
+
+	var got []struct {
+		Labels map[string]string `json:"labels"`
+	}
+	resp, err := http.Get(am.URL + "/api/v2/alerts")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	require.Len(t, got, 1)
+	require.Equal(t, "Good", got[0].Labels["alertname"])
+}
+
+// TestNotifierRefusalNotRetried: a 400 whose cause vigil cannot see in the
+// alerts counts the whole batch as refused, after one POST.
+func TestNotifierRefusalNotRetried(t *testing.T) {
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		posts.Add(1)
+		http.Error(w, "start time must be before end time", http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	n, err := alert.NewNotifier(alert.NotifierOptions{Alertmanagers: []alert.AlertmanagerConfig{{URLs: []string{srv.URL}}}, Backoff: time.Millisecond})
+	require.NoError(t, err)
+	defer n.Close()
+	n.Send(t.Context(), notifyAlerts(2)...)
+	require.Eventually(t, func() bool { return n.Stats().Refused == 2 }, 5*time.Second, 5*time.Millisecond)
+	require.Equal(t, int32(1), posts.Load())
+	require.Contains(t, n.Status()[0].LastRefusal, "2 alerts: post alerts: 400 Bad Request: start time must be before end time")
+}
+
+func TestAlertmanagerRefusalReason(t *testing.T) {
+	require.Empty(t, alert.AlertmanagerRefusal(labels.FromStrings("alertname", "A", "_x9", "v"), labels.FromStrings("summary", "s")))
+	require.Equal(t, `label name "a.b" is not [a-zA-Z_][a-zA-Z0-9_]*; annotation name "runbook-url" is not [a-zA-Z_][a-zA-Z0-9_]*`,
+		alert.AlertmanagerRefusal(labels.FromStrings("alertname", "A", "a.b", "v"), labels.FromStrings("runbook-url", "u")))
+}
+
+// syncBuf is a log destination the notifier's goroutine writes while the
+// test reads.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

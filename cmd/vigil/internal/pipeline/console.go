@@ -32,7 +32,8 @@ func (p *Pipeline) ConsoleOptions() tui.Options {
 // Warnings are the console's header warnings, read from the state of the
 // parts each time the console refreshes: what the restore lost, a refused
 // reload, --max-series reached, a failed snapshot, events no longer
-// delivered or dropped, an Alertmanager that does not answer.
+// delivered or dropped, an Alertmanager that does not answer or refused
+// alerts.
 func (p *Pipeline) Warnings() []tui.Status {
 	var ws []tui.Status
 	add := func(source, text string) {
@@ -70,6 +71,12 @@ func (p *Pipeline) Warnings() []tui.Status {
 		for _, am := range p.notify.Status() {
 			if !am.Healthy && am.LastError != "" {
 				add("alertmanager", "alertmanager "+am.URL+": "+am.LastError)
+				break
+			}
+		}
+		for _, am := range p.notify.Status() {
+			if am.Refused > 0 {
+				add("alertmanager", fmt.Sprintf("alertmanager %s refused %d alerts; last %s", am.URL, am.Refused, am.LastRefusal))
 				break
 			}
 		}
