@@ -36,7 +36,7 @@ func FuzzParseAlertFlag(f *testing.F) {
 // FuzzParseGroups: no rule file panics the loader, and every file it
 // accepts compiles.
 func FuzzParseGroups(f *testing.F) {
-	for _, p := range []string{"node-mixin.yml", "awesome-host.yml", "bad.yml", "bad-yaml.yml"} {
+	for _, p := range []string{"node-mixin.yml", "awesome-host.yml", "bad.yml", "bad-yaml.yml", "bad-groups.yml", "bad-durations.yml", "bad-names.yml", "utf8-names.yml"} {
 		b, err := os.ReadFile(fixture(p))
 		require.NoError(f, err)
 		f.Add(b)

@@ -3,7 +3,10 @@ package alert_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/scrape/peertest"
 )
 
 func fixture(name string) string { return filepath.Join("..", "testdata", "alert", name) }
@@ -29,7 +33,7 @@ func TestLoadErrorsNameFileLineRule(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		fixture("bad.yml") + `: 5:15: group "broken", rule 1, "BadExpr": could not parse expression`,
-		fixture("bad.yml") + `: 6:9: group "broken", rule 2, "BadTemplate": annotation "summary"`,
+		fixture("bad.yml") + `: 9:11: group "broken", rule 2, "BadTemplate": annotation "summary"`,
 		fixture("bad.yml") + `: 10:17: group "broken", rule 3, "job:up:sum": invalid field 'for' in recording rule`,
 		fixture("bad-yaml.yml") + `: yaml: unmarshal errors:` + "\n  line 6: field unknown_field not found",
 		fixture("missing.yml") + `: open`,
@@ -39,16 +43,88 @@ func TestLoadErrorsNameFileLineRule(t *testing.T) {
 }
 
 func TestCheckRules(t *testing.T) {
-	var out bytes.Buffer
-	ok := alert.CheckRules(&out, fixture("awesome-host.yml"), fixture("bad.yml"))
+	var out, errOut bytes.Buffer
+	ok := alert.CheckRules(&out, &errOut, alert.LoadOptions{}, fixture("awesome-host.yml"), fixture("bad.yml"))
 	require.False(t, ok)
-	got := out.String()
-	require.True(t, strings.HasPrefix(got, "Checking "+fixture("awesome-host.yml")+"\n  SUCCESS: 8 rules found\n\nChecking "+fixture("bad.yml")+"\n  FAILED:\n"), got)
-	require.Contains(t, got, `"BadExpr": could not parse expression`)
+	require.Equal(t, "Checking "+fixture("awesome-host.yml")+"\n  SUCCESS: 8 rules found\n\nChecking "+fixture("bad.yml")+"\n\n", out.String())
+	require.True(t, strings.HasPrefix(errOut.String(), "  FAILED:\n"), errOut.String())
+	require.Contains(t, errOut.String(), `"BadExpr": could not parse expression`)
 
 	out.Reset()
-	require.True(t, alert.CheckRules(&out, fixture("node-mixin.yml")))
-	require.Equal(t, "Checking "+fixture("node-mixin.yml")+"\n  SUCCESS: 11 rules found\n", out.String())
+	errOut.Reset()
+	require.True(t, alert.CheckRules(&out, &errOut, alert.LoadOptions{}, fixture("node-mixin.yml")))
+	require.Equal(t, "Checking "+fixture("node-mixin.yml")+"\n  SUCCESS: 11 rules found\n\n", out.String())
+	require.Empty(t, errOut.String())
+
+	// An unknown field fails, unless it is to be ignored.
+	out.Reset()
+	errOut.Reset()
+	require.False(t, alert.CheckRules(&out, &errOut, alert.LoadOptions{}, fixture("bad-yaml.yml")))
+	require.True(t, alert.CheckRules(&out, &errOut, alert.LoadOptions{IgnoreUnknownFields: true}, fixture("bad-yaml.yml")))
+}
+
+// TestCheckRulesPlaces: every problem is reported once, with its line and
+// column, where rulefmt gives none or 0:0.
+func TestCheckRulesPlaces(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want []string
+	}{
+		{"bad-groups.yml", []string{
+			`6:5: groupname: "a" is repeated in the same file`,
+			`10:5: Groupname must not be empty`,
+		}},
+		{"bad-durations.yml", []string{
+			`6:14: group "durations", rule 1, "BadFor": for: unknown unit "x" in duration "5x"`,
+		}},
+		{"bad-names.yml", []string{
+			`4:7: group "names": invalid label name: `,
+			`9:11: group "names", rule 1, "X": invalid label name: __name__`,
+			`11:11: group "names", rule 1, "X": invalid annotation name: `,
+			`12:11: group "names", rule 1, "X": annotation "ok": template: __alert_X:1: unclosed action`,
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			require.False(t, alert.CheckRules(&out, &errOut, alert.LoadOptions{}, fixture(tc.file)))
+			want := "  FAILED:\n"
+			for _, w := range tc.want {
+				want += fixture(tc.file) + ": " + w + "\n"
+			}
+			require.Equal(t, want, errOut.String())
+		})
+	}
+}
+
+// TestCheckRulesGroupPlacesAsPromtool2: Debian's promtool (2.42) places
+// the errors of a group's name; vigil places them where it does.
+func TestCheckRulesGroupPlacesAsPromtool2(t *testing.T) {
+	promtool := peertest.Need(t, "prometheus", "promtool")
+	out, _ := exec.Command(promtool, "check", "rules", fixture("bad-groups.yml")).CombinedOutput()
+	place := regexp.MustCompile(`(?m)^\S+: (\d+:\d+): `)
+	theirs := place.FindAllStringSubmatch(string(out), -1)
+	require.Len(t, theirs, 2, "%s", out)
+	var errOut bytes.Buffer
+	alert.CheckRules(io.Discard, &errOut, alert.LoadOptions{}, fixture("bad-groups.yml"))
+	ours := place.FindAllStringSubmatch(errOut.String(), -1)
+	require.Len(t, ours, 2, "%s", errOut.String())
+	for i := range theirs {
+		require.Equal(t, theirs[i][1], ours[i][1])
+	}
+}
+
+// TestCheckRulesWarnsOfNonClassicNames: a label or annotation name of an
+// alerting rule that an Alertmanager before 0.27 refuses is a warning with
+// its place, not a failure.
+func TestCheckRulesWarnsOfNonClassicNames(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.True(t, alert.CheckRules(&out, &errOut, alert.LoadOptions{}, fixture("utf8-names.yml")))
+	require.Equal(t, "Checking "+fixture("utf8-names.yml")+"\n  SUCCESS: 2 rules found\n\n", out.String())
+	f := fixture("utf8-names.yml")
+	require.Equal(t, "  WARNING: 3 label or annotation name(s) that Alertmanager before 0.27 refuses (400 invalid label set): it takes [a-zA-Z_][a-zA-Z0-9_]* only.\n"+
+		f+`: 4:7: group "utf8": label name "team-name"`+"\n"+
+		f+`: 9:11: group "utf8", rule 1, "X": label name "bad-label"`+"\n"+
+		f+`: 11:11: group "utf8", rule 1, "X": annotation name "runbook.url"`+"\n", errOut.String())
 }
 
 func TestParseAlertFlag(t *testing.T) {
