@@ -86,6 +86,11 @@ type Options struct {
 	Sinks []Sink
 	// Notify, when set, receives what Alertmanager must hear.
 	Notify NotifyFunc
+	// NoRestore writes ALERTS and ALERTS_FOR_STATE from the first
+	// evaluation and never reads the for state back, as promtool test rules
+	// runs rules; by default, as a Prometheus server, a group restores
+	// after its second evaluation and writes only then.
+	NoRestore bool
 }
 
 // Manager evaluates rule groups: one loop per group after Start, or one
@@ -157,6 +162,7 @@ func NewManager(groups []GroupConfig, o Options) (*Manager, error) {
 			interval: time.Duration(gc.Interval),
 			limit:    gc.Limit,
 			m:        m,
+			restored: o.NoRestore,
 		}
 		if g.interval <= 0 {
 			g.interval = o.EvalInterval

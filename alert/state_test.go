@@ -263,3 +263,16 @@ groups:
 		})
 	}
 }
+
+// TestNoRestore: as promtool test rules runs rules, ALERTS is written from
+// the first evaluation.
+func TestNoRestore(t *testing.T) {
+	for _, noRestore := range []bool{false, true} {
+		st := newTestStore(t)
+		m := newManager(t, st, sprintfRule("3m", "0s"), alert.Options{NoRestore: noRestore})
+		st.add(t, t0, 20, "x", "instance", "a")
+		m.Eval(context.Background(), t0)
+		_, _, ok := lastSample(t, st, t0, labels.MustNewMatcher(labels.MatchEqual, "__name__", "ALERTS"))
+		require.Equal(t, noRestore, ok, "NoRestore %v", noRestore)
+	}
+}

@@ -44,7 +44,9 @@ Usage:
   vigil [flags] [TARGET...]        TARGET: host:port or a URL; bare targets form job "node"
   vigil check config FILE          validate a prometheus.yml like promtool check config
   vigil check rules FILE...        validate rule files like promtool check rules
+  vigil test rules FILE...         run rule unit-test files like promtool test rules
   vigil query [--data-dir DIR] [--time T] [--json] EXPR
+  vigil query --range [--start T] [--end T] [--step D] [...] EXPR
                                    evaluate PromQL over the last snapshot
 
 With no TARGET and no --config, vigil watches the machine it runs on.

@@ -74,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return checkCmd(args[1:], stdout, stderr)
 		case "query":
 			return queryCmd(ctx, args[1:], stdout, stderr)
+		case "test":
+			return testCmd(args[1:], stdout, stderr)
 		case "version", "--version":
 			fmt.Fprintln(stdout, "vigil", version)
 			return exitOK
