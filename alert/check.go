@@ -26,39 +26,57 @@ import (
 func CheckRules(stdout, stderr io.Writer, o LoadOptions, paths ...string) bool {
 	ok := true
 	for _, p := range paths {
-		fmt.Fprintf(stdout, "Checking %s\n", p)
 		b, err := os.ReadFile(p)
-		var gs []GroupConfig
-		if err == nil {
-			gs, err = o.ParseGroups(p, b)
-		} else {
+		if err != nil {
 			err = fmt.Errorf("%s: %w", p, err)
 		}
-		if err != nil {
-			ok = false
-			fmt.Fprintln(stderr, "  FAILED:")
-			for _, e := range flatten(err) {
-				fmt.Fprintln(stderr, e.Error())
-			}
-			fmt.Fprintln(stdout)
-			continue
-		}
-		if d := duplicateRules(gs); len(d) > 0 {
-			fmt.Fprintf(stderr, "  WARNING: %d duplicate rule(s) found.\n", len(d))
-			for _, name := range d {
-				fmt.Fprintf(stderr, "    %s\n", name)
-			}
-		}
-		if names := nonClassicNames(p, gs, readNodes(b)); len(names) > 0 {
-			fmt.Fprintf(stderr, "  WARNING: %d label or annotation name(s) that Alertmanager before 0.27 refuses (400 invalid label set): it takes [a-zA-Z_][a-zA-Z0-9_]* only.\n", len(names))
-			for _, n := range names {
-				fmt.Fprintln(stderr, n)
-			}
-		}
-		fmt.Fprintf(stdout, "  SUCCESS: %d rules found\n", RuleCount(gs))
-		fmt.Fprintln(stdout)
+		ok = checkRules(stdout, stderr, o, p, p, b, err) && ok
 	}
 	return ok
+}
+
+// CheckRulesFrom checks one rule file read from r, as promtool check rules
+// does with no file: "Checking standard input", its errors named after
+// "standard input".
+func CheckRulesFrom(stdout, stderr io.Writer, o LoadOptions, r io.Reader) bool {
+	const name = "standard input"
+	b, err := io.ReadAll(r)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+	return checkRules(stdout, stderr, o, name, name, b, err)
+}
+
+// checkRules reports on one file, shown as shown, named in errors as name.
+func checkRules(stdout, stderr io.Writer, o LoadOptions, shown, name string, b []byte, err error) bool {
+	fmt.Fprintf(stdout, "Checking %s\n", shown)
+	var gs []GroupConfig
+	if err == nil {
+		gs, err = o.ParseGroups(name, b)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "  FAILED:")
+		for _, e := range flatten(err) {
+			fmt.Fprintln(stderr, e.Error())
+		}
+		fmt.Fprintln(stdout)
+		return false
+	}
+	if d := duplicateRules(gs); len(d) > 0 {
+		fmt.Fprintf(stderr, "  WARNING: %d duplicate rule(s) found.\n", len(d))
+		for _, n := range d {
+			fmt.Fprintf(stderr, "    %s\n", n)
+		}
+	}
+	if names := nonClassicNames(name, gs, readNodes(b)); len(names) > 0 {
+		fmt.Fprintf(stderr, "  WARNING: %d label or annotation name(s) that Alertmanager before 0.27 refuses (400 invalid label set): it takes [a-zA-Z_][a-zA-Z0-9_]* only.\n", len(names))
+		for _, n := range names {
+			fmt.Fprintln(stderr, n)
+		}
+	}
+	fmt.Fprintf(stdout, "  SUCCESS: %d rules found\n", RuleCount(gs))
+	fmt.Fprintln(stdout)
+	return true
 }
 
 // flatten undoes errors.Join, one level deep.

@@ -222,3 +222,15 @@ func TestRealWorldRulesEvaluate(t *testing.T) {
 	}
 	require.Equal(t, map[string]int{"NodeLoadHigh": 1, "NodeSystemSaturation": 1}, pending)
 }
+
+// TestCheckRulesFrom checks a rule file from standard input, as promtool
+// check rules does without a file.
+func TestCheckRulesFrom(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.True(t, alert.CheckRulesFrom(&out, &errOut, alert.LoadOptions{}, strings.NewReader("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n")))
+	require.Equal(t, "Checking standard input\n  SUCCESS: 1 rules found\n\n", out.String())
+	out.Reset()
+	require.False(t, alert.CheckRulesFrom(&out, &errOut, alert.LoadOptions{}, strings.NewReader("groups:\n  - name: \"\"\n    rules: []\n")))
+	require.Equal(t, "Checking standard input\n\n", out.String())
+	require.Equal(t, "  FAILED:\nstandard input: 2:5: Groupname must not be empty\n", errOut.String())
+}

@@ -13,7 +13,7 @@ import (
 
 const checkUsage = `usage:
   vigil check config [--ignore-unknown-fields] FILE...   validate a prometheus.yml (and the rule files it names)
-  vigil check rules [--ignore-unknown-fields] FILE...    validate Prometheus rule files
+  vigil check rules [--ignore-unknown-fields] [FILE...]  validate Prometheus rule files (standard input without FILE)
 
 As promtool check: "Checking FILE", then SUCCESS on stdout, or FAILED and every
 problem with its place on stderr; exit 1 when a file failed.
@@ -21,7 +21,7 @@ problem with its place on stderr; exit 1 when a file failed.
 
 // checkCmd validates files as promtool check does: exit 0, or 1 with every
 // error and its place.
-func checkCmd(args []string, stdout, stderr io.Writer) int {
+func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, checkUsage)
 		if len(args) == 0 {
@@ -48,7 +48,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	if fs.NArg() == 0 {
+	if fs.NArg() == 0 && what == "config" {
 		fs.Usage()
 		return exitUsage
 	}
@@ -79,7 +79,11 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	case "rules":
-		ok = alert.CheckRules(stdout, stderr, o, fs.Args()...)
+		if fs.NArg() == 0 {
+			ok = alert.CheckRulesFrom(stdout, stderr, o, stdin)
+		} else {
+			ok = alert.CheckRules(stdout, stderr, o, fs.Args()...)
+		}
 	}
 	if !ok {
 		return exitFailed

@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "check":
-			return checkCmd(args[1:], stdout, stderr)
+			return checkCmd(args[1:], os.Stdin, stdout, stderr)
 		case "query":
 			return queryCmd(ctx, args[1:], stdout, stderr)
 		case "test":
