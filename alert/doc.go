@@ -4,11 +4,19 @@
 // It owns:
 //
 //   - loading rules: Prometheus rule files validated by model/rulefmt
-//     (LoadFiles), the one-line --alert shorthand (ParseAlertFlag), the
-//     embedded default node rules (DefaultGroups) and the promtool-like check
-//     (CheckRules);
+//     (LoadFiles), every problem once and with its line and column, also
+//     where rulefmt gives none; the one-line --alert shorthand
+//     (ParseAlertFlag), the embedded default node rules (DefaultGroups) and
+//     the promtool-like check (CheckRules), which also warns of label names
+//     an Alertmanager before 0.27 refuses;
 //   - evaluation: one loop per group at its interval, offset in time as
-//     Prometheus offsets it, queries through a promql.Engine (Manager);
+//     Prometheus offsets it, queries through a promql.Engine set up as a
+//     Prometheus server sets up its own (EngineOptions: the evaluation
+//     interval is the step of subqueries that name none) (Manager);
+//   - a group's limit as Prometheus 3 keeps it: a rule over it fails and
+//     drops all its alerts, which start over once it holds; vigil sends
+//     each dropped pending or firing alert's resolved event (Alertmanager
+//     hears nothing, as from Prometheus: its alerts end at their endsAt);
 //   - the state machine, which is Prometheus': a new result is pending, fires
 //     once `for` has passed (at once with `for: 0`), is kept firing for
 //     `keep_firing_for`, is resolved when it goes away, and a resolved alert is
@@ -17,7 +25,11 @@
 //     restoration of the `for` clock from ALERTS_FOR_STATE after a restart
 //     (Options.OutageTolerance, Options.ForGracePeriod);
 //   - event sinks: JSON lines and readable text (EventWriter), a channel for
-//     the console (ChannelSink), and Alertmanager API v2 (Notifier);
+//     the console (ChannelSink), and Alertmanager API v2 (Notifier), with
+//     absolute generator URLs when an external URL is set
+//     (ParseExternalURL); an alert Alertmanager refuses as invalid (400) is
+//     not retried but counted and named with its reason
+//     (AlertmanagerStatus.Refused);
 //   - local silences (Manager.Silence): the console's mute of one alert,
 //     and the file that keeps them across restarts (SilenceFile).
 //
