@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/cmd/vigil/internal/pipeline"
+	"github.com/vigilterm/vigil/cmd/vigil/internal/web"
 )
 
 // options are the command line of the console (DESIGN.md, "Command line").
@@ -32,6 +33,7 @@ type options struct {
 	color            string
 	ascii            bool
 	debugListen      string // hidden: serve pprof here
+	web              web.Options
 
 	// set records which flags were given, so a config file's values are
 	// only overridden by flags the operator typed.
@@ -84,6 +86,13 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.externalURL, "web.external-url", "", "the URL vigil is reached at: $externalURL in templates, the base of the generatorURL sent to Alertmanager")
 	fs.StringVar(&o.color, "color", "auto", "console colours: auto (the terminal's; none when NO_COLOR is set), always or never")
 	fs.BoolVar(&o.ascii, "ascii", false, "draw charts without braille, for fonts that lack it")
+	def := web.DefaultOptions()
+	o.web.MaxResponseBytes = def.MaxResponseBytes
+	fs.StringVar(&o.web.ListenAddress, "web.listen-address", "", "serve Prometheus' read-only HTTP API (/api/v1, /federate, /metrics) on this address; off when empty; an address other machines reach needs --web.config.file")
+	fs.StringVar(&o.web.ConfigFile, "web.config.file", "", "the API's TLS and basic auth: a Prometheus web config file (exporter-toolkit's format)")
+	fs.DurationVar(&o.web.QueryTimeout, "query.timeout", def.QueryTimeout, "longest an API query may run, its wait for a slot included")
+	fs.IntVar(&o.web.MaxSamples, "query.max-samples", def.MaxSamples, "most samples one API query may hold in memory")
+	fs.IntVar(&o.web.MaxConcurrency, "query.max-concurrency", def.MaxConcurrency, "most API requests reading the store at once")
 	fs.StringVar(&o.debugListen, "debug-listen", "", "serve Go profiles (/debug/pprof/) on this address, for profiling vigil")
 	_ = fs.MarkHidden("debug-listen")
 	fs.Usage = func() {
@@ -130,6 +139,14 @@ func parseFlags(args []string) (*options, *pflag.FlagSet, error) {
 	if o.maxSeries <= 0 {
 		return nil, fs, fmt.Errorf("--max-series %d: must be positive", o.maxSeries)
 	}
+	if o.web.QueryTimeout <= 0 {
+		return nil, fs, fmt.Errorf("--query.timeout %v: must be positive", o.web.QueryTimeout)
+	}
+	for name, n := range map[string]int{"query.max-samples": o.web.MaxSamples, "query.max-concurrency": o.web.MaxConcurrency} {
+		if n <= 0 {
+			return nil, fs, fmt.Errorf("--%s %d: must be positive", name, n)
+		}
+	}
 	return o, fs, nil
 }
 
@@ -154,5 +171,7 @@ func (o *options) pipelineOptions(plan ioPlan, stdout io.Writer) pipeline.Option
 		Stdout:           stdout,
 		Console:          plan.tui,
 		Begin:            mainStart,
+		Web:              o.web,
+		Version:          version,
 	}
 }

@@ -14,7 +14,8 @@
 //     its last snapshot, or in memory without one;
 //   - the parts and their order (Start, Reload, Stop): event sinks,
 //     the rules with the local silences kept in the data directory, the
-//     scrapes with vigil's own metrics (Self) as a target;
+//     scrapes with vigil's own metrics (Self) as a target, and last the
+//     HTTP API (package web) when it has a listen address;
 //   - the logger's place (NewLogger): stderr in --headless, vigil.log in
 //     the data directory under the console;
 //   - what the console reads (ConsoleOptions, Warnings), through adapters
@@ -27,10 +28,12 @@
 //     before anything is opened or written;
 //   - a second vigil on a data directory is refused by Open with a
 //     *store.LockedError, which names the holder;
-//   - Stop stops in dependency order (no more scrapes, no more
-//     evaluations, the sinks drain, then the store's final snapshot) and
-//     ends every goroutine the pipeline started; it is safe to call more
-//     than once, and after a failed Start;
+//   - Load refuses an API listen address other machines can reach
+//     without a web config, and a web config that does not load;
+//   - Stop stops in dependency order (no more API requests, no more
+//     scrapes, no more evaluations, the sinks drain, then the store's
+//     final snapshot) and ends every goroutine the pipeline started; it
+//     is safe to call more than once, and after a failed Start;
 //   - Reload applies the config file again, or refuses it and keeps the
 //     running one, with the reason in the console's header until a reload
 //     goes through;

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"io"
 	"time"
+
+	"github.com/vigilterm/vigil/cmd/vigil/internal/web"
 )
 
 // Options are what the command line says of the pipeline (DESIGN.md,
@@ -26,6 +28,10 @@ type Options struct {
 	Events  string    // what goes to Stdout: json, text or none
 	Stdout  io.Writer // where events go
 	Console bool      // a console reads the pipeline (ConsoleOptions)
+	// Web is the HTTP API (--web.*, --query.*): served when it has a
+	// listen address.
+	Web     web.Options
+	Version string // vigil's, for the API's buildinfo
 	// Begin is when the process started: the log line that says the
 	// first target is scraped (the end of a restart, for the operator)
 	// says how long after it.

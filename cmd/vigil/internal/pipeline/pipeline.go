@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/promql"
 
 	"github.com/vigilterm/vigil/alert"
+	"github.com/vigilterm/vigil/cmd/vigil/internal/web"
 	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/store"
 )
@@ -34,6 +35,7 @@ type Pipeline struct {
 	events  *alert.EventWriter // nil with --events none
 	console *alert.ChannelSink // nil without a console
 	relay   *EventRelay        // the console sink's events in the console's type; nil without a console
+	web     *web.Server        // nil without --web.listen-address
 	stopped sync.Once
 
 	restoreWarning string // what the restore of the snapshot lost, if anything
@@ -42,8 +44,9 @@ type Pipeline struct {
 	// without one.
 	silences *alert.SilenceFile
 
-	mu        sync.Mutex // guards reloadErr: set on SIGHUP, read by the console
+	mu        sync.Mutex // guards reloadErr and configAt: set on SIGHUP, read by the console and the API
 	reloadErr string     // why the last reload was refused; "" when it was not
+	configAt  time.Time  // when the running config was loaded
 }
 
 // Load reads what the pipeline will run: the config (a prometheus.yml,
@@ -51,9 +54,12 @@ type Pipeline struct {
 // the Alertmanagers. Everything that can be refused is refused here, with
 // an error that says where; nothing is started or written.
 func Load(o Options) (*Pipeline, error) {
-	p := &Pipeline{opts: o}
+	p := &Pipeline{opts: o, configAt: time.Now()}
 	var err error
 	if p.cfg, err = loadConfig(&p.opts); err != nil {
+		return nil, err
+	}
+	if err := o.Web.Check(); err != nil {
 		return nil, err
 	}
 	if p.groups, err = alert.LoadRules(append(slices.Clone(p.cfg.RuleFiles), o.RuleFiles...), o.Alerts); err != nil {
@@ -173,15 +179,62 @@ func (p *Pipeline) Start() error {
 		return err
 	}
 	p.rules.Start()
+	return p.serve()
+}
+
+// serve starts the HTTP API, last: it reads every other part.
+func (p *Pipeline) serve() error {
+	if p.opts.Web.ListenAddress == "" {
+		return nil
+	}
+	srv, err := web.New(p.opts.Web, web.Sources{
+		Queryable:      p.db,
+		EngineOptions:  alert.EngineOptions(p.logger, p.EvalInterval()), // the shared engine's, as cmd/vigil makes it
+		Targets:        p.scrape,
+		Rules:          p.rules,
+		Metrics:        p.Self().Collect,
+		ExternalLabels: p.cfg.Global.ExternalLabels,
+		Version:        p.opts.Version,
+		StartTime:      p.opts.Begin,
+		Retention:      p.opts.Retention,
+		Config:         p.configStatus,
+	}, p.logger)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	p.web = srv
 	return nil
 }
 
-// Stop shuts down in dependency order: no more scrapes, no more
-// evaluations, then the sinks drain, then the store takes its final
-// snapshot and releases the data dir. It is safe to call more than once.
+// configStatus says whether the last reload went through, and when the
+// running config was loaded.
+func (p *Pipeline) configStatus() (ok bool, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reloadErr == "", p.configAt
+}
+
+// WebAddr is the address the HTTP API listens on; "" when it is off.
+func (p *Pipeline) WebAddr() string {
+	if p.web == nil {
+		return ""
+	}
+	return p.web.Addr()
+}
+
+// Stop shuts down in dependency order: no more API requests, no more
+// scrapes, no more evaluations, then the sinks drain, then the store
+// takes its final snapshot and releases the data dir. It is safe to call
+// more than once.
 func (p *Pipeline) Stop() error {
 	var errs []error
 	p.stopped.Do(func() {
+		if p.web != nil {
+			errs = append(errs, p.web.Close())
+		}
 		if p.scrape != nil {
 			p.scrape.Close()
 		}
@@ -224,6 +277,8 @@ func (p *Pipeline) Reload() {
 	p.reloadErr = ""
 	if err != nil {
 		p.reloadErr = "reload refused: " + err.Error()
+	} else {
+		p.configAt = time.Now()
 	}
 	p.mu.Unlock()
 	if err != nil {
