@@ -176,7 +176,13 @@ func (a *api) handle(f apiFunc, readsStore bool) http.HandlerFunc {
 // respond writes a success: the data, and the warnings and infos as
 // Prometheus words them.
 func (a *api) respond(w http.ResponseWriter, r *http.Request, res result) {
-	e := &encoder{b: make([]byte, 0, 1024), max: a.opts.MaxResponseBytes}
+	size := 1024
+	if h, ok := res.data.(interface{ sizeHint() int }); ok {
+		// Sized once: growing a large answer by append's steps would
+		// allocate several times its size.
+		size = min(h.sizeHint(), a.opts.MaxResponseBytes) + 1024
+	}
+	e := &encoder{b: make([]byte, 0, size), max: a.opts.MaxResponseBytes}
 	e.raw(`{"status":"success","data":`)
 	res.data.appendJSON(e)
 	if res.finalizer != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -188,6 +189,36 @@ func (q queryData) appendJSON(e *encoder) {
 		e.err = fmt.Errorf("unexpected result type %T", v)
 	}
 	e.byte('}')
+}
+
+// Estimates of the JSON of a sample ([1435781451.781,"12.345"]) and of a
+// series' or sample's own punctuation, for sizeHint: close, not exact.
+const (
+	pointSize  = 30
+	seriesSize = 32
+)
+
+// sizeHint is about the size of the answer's JSON.
+func (q queryData) sizeHint() int {
+	n := 64
+	switch v := q.v.(type) {
+	case promql.Vector:
+		for _, s := range v {
+			n += labelsSize(s.Metric) + seriesSize + pointSize
+		}
+	case promql.Matrix:
+		for _, s := range v {
+			n += labelsSize(s.Metric) + seriesSize + pointSize*len(s.Floats)
+		}
+	}
+	return n
+}
+
+// labelsSize is about the size of a label set's JSON.
+func labelsSize(ls labels.Labels) int {
+	n := 2
+	ls.Range(func(l labels.Label) { n += len(l.Name) + len(l.Value) + 6 })
+	return n
 }
 
 // vector writes [{"metric":{…},"value":[t,"v"]},…]. vigil stores floats

@@ -125,8 +125,24 @@ func (ls labelSets) appendJSON(e *encoder) {
 	e.byte(']')
 }
 
+func (ls labelSets) sizeHint() int {
+	n := 2
+	for _, l := range ls {
+		n += labelsSize(l) + 1
+	}
+	return n
+}
+
 // stringList is the data of /api/v1/labels and label values: [...].
 type stringList []string
+
+func (s stringList) sizeHint() int {
+	n := 2
+	for _, v := range s {
+		n += len(v) + 3
+	}
+	return n
+}
 
 func (s stringList) appendJSON(e *encoder) {
 	e.byte('[')
