@@ -211,6 +211,9 @@ func TestBadInvocations(t *testing.T) {
 		{"missing config", []string{"--headless", "--data-dir", "", "-c", filepath.Join(dir, "nope.yml")}, 1, []string{"nope.yml"}},
 		{"bad target", []string{"--headless", "--data-dir", "", "ftp://host:21"}, 1, []string{"ftp://host:21"}},
 		{"bad --alertmanager", []string{"--headless", "--data-dir", "", "--alertmanager", "localhost:9093"}, 1, []string{"--alertmanager"}},
+		{"API open to other machines", []string{"--headless", "--data-dir", "", "--web.listen-address", ":9090"}, 1, []string{`--web.listen-address ":9090" would serve vigil's API beyond this machine with neither a password nor TLS`}},
+		{"bad --web.config.file", []string{"--headless", "--data-dir", "", "--web.listen-address", "127.0.0.1:0", "--web.config.file", filepath.Join(dir, "web.yml")}, 1, []string{"--web.config.file " + filepath.Join(dir, "web.yml")}},
+		{"bad --query.max-samples", []string{"--headless", "--query.max-samples", "0"}, 2, []string{"--query.max-samples 0: must be positive"}},
 		{"check without file", []string{"check", "config"}, 2, []string{"usage"}},
 		{"query without expr", []string{"query"}, 2, []string{"usage"}},
 	}
