@@ -203,6 +203,7 @@ func (p *Pipeline) serve() error {
 		return err
 	}
 	if err := srv.Start(); err != nil {
+		_ = srv.Close()
 		return err
 	}
 	p.web = srv

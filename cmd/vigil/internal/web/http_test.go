@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -92,6 +93,8 @@ func TestMethods(t *testing.T) {
 		{http.MethodPost, "/api/v1/write", http.StatusNotFound, ""},
 		{http.MethodHead, "/-/healthy", http.StatusOK, ""},
 		{http.MethodPost, "/federate", http.StatusMethodNotAllowed, ""},
+		{http.MethodGet, "/api/v1/label/values", http.StatusNotFound, ""},
+		{http.MethodGet, "/api/v1/query_exemplars", http.StatusNotFound, ""},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			resp, _ := do(t, tc.method, f.url+tc.path, nil)
@@ -321,4 +324,18 @@ func TestRefused(t *testing.T) {
 	require.ErrorContains(t, o.Check(), `--web.listen-address "9090": address 9090: missing port in address: want host:port`)
 	o.ListenAddress, o.MaxConcurrency = "127.0.0.1:9090", 0
 	require.ErrorContains(t, o.Check(), "--query.max-concurrency 0: must be positive")
+}
+
+// TestPortTaken: a port in use is an error of Start, saying which flag.
+func TestPortTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	o := web.DefaultOptions()
+	o.ListenAddress = taken.Addr().String()
+	srv, err := web.New(o, web.Sources{}, nil)
+	require.NoError(t, err)
+	err = srv.Start()
+	require.ErrorContains(t, err, "--web.listen-address: listen tcp "+taken.Addr().String())
+	require.NoError(t, srv.Close())
 }

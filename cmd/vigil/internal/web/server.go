@@ -117,6 +117,9 @@ func (s *Server) Start() error {
 	go func() {
 		defer close(s.served)
 		if err := toolkit.Serve(ln, s.srv, flags, s.logger); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			// The web config changed for the worse since Check: close
+			// the port rather than leave clients waiting on it.
+			_ = ln.Close()
 			s.logger.Error("web: the API server stopped", "addr", ln.Addr().String(), "err", err)
 		}
 	}()
@@ -189,7 +192,7 @@ func (s *Server) routes() http.Handler {
 		if !ok && strings.HasPrefix(r.URL.Path, "/api/v1/label/") && strings.HasSuffix(r.URL.Path, "/values") {
 			allow, ok = known["/api/v1/label/{name}/values"]
 		}
-		if ok {
+		if ok && !strings.Contains(allow, r.Method) {
 			w.Header().Set("Allow", allow)
 			http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
 			return
