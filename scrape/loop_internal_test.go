@@ -112,6 +112,10 @@ func (a *upAppender) Append(ref storage.SeriesRef, l labels.Labels, t int64, _ f
 	return ref, nil
 }
 
+func (a *upAppender) AppendReserved(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	return a.Append(ref, l, t, v)
+}
+
 func (a *upAppender) Commit() error {
 	a.u.mu.Lock()
 	defer a.u.mu.Unlock()
@@ -150,6 +154,9 @@ type nopAppender struct{}
 
 func (nopAppender) Append(ref storage.SeriesRef, _ labels.Labels, _ int64, _ float64) (storage.SeriesRef, error) {
 	return ref, nil
+}
+func (a nopAppender) AppendReserved(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	return a.Append(ref, l, t, v)
 }
 func (nopAppender) Commit() error   { return nil }
 func (nopAppender) Rollback() error { return nil }

@@ -32,8 +32,20 @@ import (
 // the rest (a scrape loop counts and goes on, as Prometheus does). An
 // Appender is for one goroutine; after Commit or Rollback it may start a new
 // transaction.
+//
+// AppendReserved is Append for the series that vigil must be able to write
+// whatever the cap, so that a full store never blinds alerting: each
+// target's up and other synthetic scrape series, and ALERTS and
+// ALERTS_FOR_STATE. A new series is never refused for MaxSeries and is
+// counted apart from it (Stats.ReservedSeries); an ordinary series it
+// writes to (one restored from a snapshot, which does not record the
+// difference) becomes reserved. The store does not bound the reserve: its
+// writers do, each with series it knows the number of (a scrape loop its
+// five synthetic series, a rule its alerts' three). Every other check of
+// Append applies.
 type Appender interface {
 	Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error)
+	AppendReserved(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error)
 	Commit() error
 	Rollback() error
 }
@@ -110,6 +122,15 @@ func (a *appender) newestPending(s *memSeries) (pendingSample, bool) {
 // ErrTooOld, a new series beyond MaxSeries with ErrTooManySeries. Refusals
 // are counted in Stats. On success it returns the series ref.
 func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	return a.append(ref, l, t, v, false)
+}
+
+// AppendReserved is Append for a reserve series: see Appender.
+func (a *appender) AppendReserved(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	return a.append(ref, l, t, v, true)
+}
+
+func (a *appender) append(ref storage.SeriesRef, l labels.Labels, t int64, v float64, reserve bool) (storage.SeriesRef, error) {
 	db := a.db
 	if db.closed.Load() {
 		return 0, ErrClosed
@@ -118,7 +139,7 @@ func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v flo
 		db.refused.tooOld.Add(1)
 		return 0, fmt.Errorf("append %s at %d: %w", l, t, ErrTooOld)
 	}
-	s, sh, created, err := db.getOrCreate(ref, l)
+	s, sh, created, err := db.getOrCreate(ref, l, reserve)
 	if err != nil {
 		if errors.Is(err, ErrInvalidSeries) {
 			db.refused.invalid.Add(1)

@@ -34,10 +34,17 @@ type DB struct {
 	index  *index
 
 	nextRef   atomic.Uint64 // the id part of refs (see makeRef)
-	numSeries atomic.Int64
-	maxT      atomic.Int64 // newest committed sample in the store
-	nextGC    atomic.Int64 // maxT at which the next collection runs
-	gcMu      sync.Mutex
+	numSeries atomic.Int64  // every series held
+	// numOrdinary is how many of them are not reserved (AppendReserved):
+	// what MaxSeries bounds.
+	numOrdinary atomic.Int64
+	// errTooMany is the error of a series refused past MaxSeries, made
+	// once: a target over the cap has its refused series refused on every
+	// scrape, and a message a series would cost more than its refusal.
+	errTooMany error
+	maxT       atomic.Int64 // newest committed sample in the store
+	nextGC     atomic.Int64 // maxT at which the next collection runs
+	gcMu       sync.Mutex
 
 	appended atomic.Uint64
 	txnSeq   atomic.Uint32 // appender ids
@@ -81,6 +88,7 @@ func New(opts Options) *DB {
 		format:       opts.format(),
 		index:        newIndex(),
 		fs:           fileutil.OS{},
+		errTooMany:   fmt.Errorf("%w (limit %d)", ErrTooManySeries, opts.MaxSeries),
 	}
 	for i := range db.shards {
 		db.shards[i].init()
@@ -147,6 +155,7 @@ func (db *DB) gc(mint int64) {
 		return
 	}
 	var gone []*memSeries
+	var ordinaryGone int64
 	for i := range db.shards {
 		sh := &db.shards[i]
 		sh.mu.Lock()
@@ -170,22 +179,29 @@ func (db *DB) gc(mint int64) {
 			}
 			sh.remove(s.lset.Hash(), s)
 			gone = append(gone, s)
+			if s.flags&reserved == 0 {
+				ordinaryGone++
+			}
 		}
 		sh.mu.Unlock()
 	}
 	db.index.remove(gone)
 	db.numSeries.Add(-int64(len(gone)))
+	db.numOrdinary.Add(-ordinaryGone)
 	db.seriesRemoved.Add(uint64(len(gone)))
 }
 
 // getOrCreate returns the series for ref (if it still lives) or for l,
 // creating it when new, with its shard locked. created says whether the
-// caller must add it to the index once the shard is unlocked.
-func (db *DB) getOrCreate(ref storage.SeriesRef, l labels.Labels) (s *memSeries, sh *shard, created bool, err error) {
+// caller must add it to the index once the shard is unlocked. A reserve
+// series (see AppendReserved) is never refused for MaxSeries, and an
+// ordinary one it finds becomes reserved.
+func (db *DB) getOrCreate(ref storage.SeriesRef, l labels.Labels, reserve bool) (s *memSeries, sh *shard, created bool, err error) {
 	if ref != 0 {
 		sh = db.shardOf(ref)
 		sh.mu.Lock()
 		if s = sh.byRef(ref); s != nil {
+			db.keepReserved(s, reserve)
 			return s, sh, false, nil
 		}
 		sh.mu.Unlock()
@@ -194,6 +210,7 @@ func (db *DB) getOrCreate(ref storage.SeriesRef, l labels.Labels) (s *memSeries,
 	sh = &db.shards[hash&shardMask]
 	sh.mu.Lock()
 	if s = sh.get(hash, l); s != nil {
+		db.keepReserved(s, reserve)
 		return s, sh, false, nil
 	}
 	if l.IsEmpty() {
@@ -204,16 +221,42 @@ func (db *DB) getOrCreate(ref storage.SeriesRef, l labels.Labels) (s *memSeries,
 		sh.mu.Unlock()
 		return nil, nil, false, fmt.Errorf("append %s: %w: label %q twice", l, ErrInvalidSeries, name)
 	}
-	if n := db.numSeries.Add(1); db.opts.MaxSeries > 0 && n > int64(db.opts.MaxSeries) {
-		db.numSeries.Add(-1)
+	if !db.admit(reserve) {
 		sh.mu.Unlock()
 		db.refused.tooManySeries.Add(1)
-		return nil, nil, false, fmt.Errorf("append %s: %w (limit %d)", l, ErrTooManySeries, db.opts.MaxSeries)
+		return nil, nil, false, db.errTooMany
 	}
 	s = newMemSeries(0, l) // not copied: see Appender
+	if reserve {
+		s.flags |= reserved
+	}
 	sh.put(hash, s, db.nextRef.Add(1))
 	db.seriesCreated.Add(1)
 	return s, sh, true, nil
+}
+
+// admit counts a new series, unless it is an ordinary one and MaxSeries
+// ordinary series are held already.
+func (db *DB) admit(reserve bool) bool {
+	if !reserve {
+		if n := db.numOrdinary.Add(1); db.opts.MaxSeries > 0 && n > int64(db.opts.MaxSeries) {
+			db.numOrdinary.Add(-1)
+			return false
+		}
+	}
+	db.numSeries.Add(1)
+	return true
+}
+
+// keepReserved makes s a reserve series when reserve is asked and it was
+// an ordinary one (restored from a snapshot, which does not say, or
+// written by an ordinary Append first), so that it leaves the cap's count.
+// The caller holds s's shard lock.
+func (db *DB) keepReserved(s *memSeries, reserve bool) {
+	if reserve && s.flags&reserved == 0 {
+		s.flags |= reserved
+		db.numOrdinary.Add(-1)
+	}
 }
 
 // Close stops the periodic snapshots, writes a last snapshot when the DB has

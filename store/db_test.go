@@ -107,6 +107,60 @@ func TestRefusals(t *testing.T) {
 	require.Equal(t, Refused{OutOfOrder: 2, Duplicate: 1, TooOld: 1, TooManySeries: 1, Invalid: 1}, st)
 }
 
+// TestMaxSeriesReserve: past MaxSeries ordinary series are refused and
+// reserve series are not; the reserve is counted apart, leaves the count
+// when collected, and an ordinary series written as a reserve one (as a
+// restored up is) leaves the cap's count.
+func TestMaxSeriesReserve(t *testing.T) {
+	db := New(Options{Retention: time.Minute, MaxSeries: 2})
+	defer db.Close()
+	commit := func(reserve bool, l labels.Labels, ts int64) error {
+		a := db.Appender()
+		add := a.Append
+		if reserve {
+			add = a.AppendReserved
+		}
+		if _, err := add(0, l, ts, 1); err != nil {
+			require.NoError(t, a.Rollback())
+			return err
+		}
+		return a.Commit()
+	}
+	name := func(n string) labels.Labels { return labels.FromStrings("__name__", n) }
+	require.NoError(t, commit(false, name("a"), 1000))
+	require.NoError(t, commit(false, name("b"), 1000))
+	require.ErrorIs(t, commit(false, name("c"), 1000), ErrTooManySeries)
+	require.True(t, db.Stats().Full())
+
+	for i := range 10 {
+		require.NoError(t, commit(true, labels.FromStrings("__name__", "up", "instance", fmt.Sprint(i)), 1000), "a reserve series past the cap")
+	}
+	st := db.Stats()
+	require.EqualValues(t, 12, st.Series)
+	require.EqualValues(t, 10, st.ReservedSeries)
+	require.EqualValues(t, 1, st.Refused.TooManySeries)
+	require.ErrorIs(t, commit(false, name("c"), 2000), ErrTooManySeries, "the reserve takes nothing from the cap")
+
+	// b written as a reserve series leaves the cap's count: c fits.
+	require.NoError(t, commit(true, name("b"), 2000))
+	require.NoError(t, commit(false, name("c"), 2000))
+	st = db.Stats()
+	require.EqualValues(t, 13, st.Series)
+	require.EqualValues(t, 11, st.ReservedSeries)
+	require.True(t, st.Full())
+
+	// Past the retention every series but a and c goes, and the counts
+	// follow.
+	require.NoError(t, commit(false, name("a"), 100_000))
+	require.NoError(t, commit(false, name("c"), 100_000))
+	st = db.Stats()
+	require.EqualValues(t, 2, st.Series)
+	require.Zero(t, st.ReservedSeries)
+	require.True(t, st.Full())
+	require.NoError(t, commit(true, name("d"), 100_000))
+	require.EqualValues(t, 1, db.Stats().ReservedSeries)
+}
+
 func TestRollback(t *testing.T) {
 	db := New(Options{})
 	defer db.Close()

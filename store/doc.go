@@ -31,7 +31,11 @@
 // it was when it first filled (BenchmarkRingSoak). A series with nothing
 // left inside the retention leaves the store and its index.
 // Options.MaxSeries bounds the number of series: past it new series are
-// refused and counted, existing ones go on.
+// refused and counted, existing ones go on. The series vigil needs to
+// alert at all, written by Appender.AppendReserved (each target's up and
+// other synthetic scrape series, ALERTS, ALERTS_FOR_STATE), are a reserve
+// outside that bound, counted apart (Stats.ReservedSeries): a full store
+// never hides a target going down.
 //
 // Series live in 256 lock stripes chosen by label hash (as Prometheus'
 // stripeSeries); a series ref carries its stripe and its slot in the
@@ -48,9 +52,10 @@
 //     nothing is visible before Commit, Rollback drops it all.
 //   - Out-of-order samples (ErrOutOfOrder), samples at the newest timestamp
 //     with another value (ErrDuplicate), samples past the retention
-//     (ErrTooOld) and new series beyond MaxSeries (ErrTooManySeries) are
-//     refused with those errors and counted in Stats, never merged. The same
-//     sample appended twice is accepted once, as in Prometheus.
+//     (ErrTooOld) and new ordinary series beyond MaxSeries
+//     (ErrTooManySeries) are refused with those errors and counted in
+//     Stats, never merged. The same sample appended twice is accepted once,
+//     as in Prometheus.
 //   - Staleness markers (value.StaleNaN) are stored bit for bit and honoured
 //     by queries, as in Prometheus.
 //   - DB implements storage.Queryable: a Select copies what it needs under

@@ -15,9 +15,10 @@ type Options struct {
 	// ErrTooOld. Default 1h; negative keeps everything.
 	Retention time.Duration
 
-	// MaxSeries bounds the number of series held at once. Past it new
-	// series are refused with ErrTooManySeries (and counted); existing
-	// series go on. Default 1,000,000; negative means no bound.
+	// MaxSeries bounds the number of series held at once, the reserve
+	// (Appender.AppendReserved) apart. Past it new series are refused with
+	// ErrTooManySeries (and counted); existing series go on. Default
+	// 1,000,000; negative means no bound.
 	MaxSeries int
 
 	// SnapshotInterval is how often a DB opened with Open writes a

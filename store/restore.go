@@ -150,8 +150,7 @@ func (db *DB) insertRestored(l labels.Labels, cs []chunk, enc chunkenc.Encoding,
 		rep.DroppedSeries++ // a series twice: keep the first
 		return nil
 	}
-	if n := db.numSeries.Add(1); db.opts.MaxSeries > 0 && n > int64(db.opts.MaxSeries) {
-		db.numSeries.Add(-1)
+	if !db.admit(false) {
 		sh.mu.Unlock()
 		rep.DroppedSeries++
 		db.refused.tooManySeries.Add(1)

@@ -161,7 +161,7 @@ func TestNewChunkScale(t *testing.T) {
 			require.Len(t, s.closed, 1)
 			require.Equal(t, tc.before, s.closed[0].scale())
 			require.Equal(t, tc.after, s.scale)
-			s.lastKnown = false // decoded from the head, at its scale
+			s.flags &^= lastKnown // decoded from the head, at its scale
 			require.Equal(t, tc.next, s.lastValue(f.enc))
 		})
 	}

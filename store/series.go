@@ -22,7 +22,7 @@ type memSeries struct {
 	headMint int64
 
 	maxt   int64   // newest sample, math.MinInt64 when there is none
-	lastV  float64 // its value, valid when lastKnown
+	lastV  float64 // its value, valid when flags has lastKnown
 	trimAt int64   // no trim of the oldest chunk is due before this sample time (see trimOldest)
 
 	// headN is head's sample count. The chunk knows it too, in its first
@@ -31,9 +31,9 @@ type memSeries struct {
 	// caches, a miss a sample (BenchmarkAppend). (The small fields are
 	// together so that the struct fills its size class, 128 bytes, with no
 	// padding.)
-	headN     uint16
-	lastKnown bool
-	scale     uint8 // head's scale, or the last chunk's while there is no head (see scale.go)
+	headN uint16
+	flags seriesFlags
+	scale uint8 // head's scale, or the last chunk's while there is no head (see scale.go)
 
 	// Transaction bookkeeping: the number of samples appended but not yet
 	// committed or rolled back (the series is not collected while >0), and
@@ -45,6 +45,15 @@ type memSeries struct {
 	txnAt   int32
 }
 
+// seriesFlags are a series' yes-or-no facts, in one byte: the struct has
+// no room for another field (see headN).
+type seriesFlags uint8
+
+const (
+	lastKnown seriesFlags = 1 << iota // lastV holds the newest sample's value
+	reserved                          // created or kept by AppendReserved: outside MaxSeries
+)
+
 func newMemSeries(ref storage.SeriesRef, l labels.Labels) *memSeries {
 	return &memSeries{ref: ref, lset: l, maxt: math.MinInt64}
 }
@@ -52,7 +61,7 @@ func newMemSeries(ref storage.SeriesRef, l labels.Labels) *memSeries {
 // lastValue returns the value of the newest sample, decoding it when the
 // series was restored from a snapshot; enc is its chunks' encoding.
 func (s *memSeries) lastValue(enc chunkenc.Encoding) float64 {
-	if s.lastKnown || s.maxt == math.MinInt64 {
+	if s.flags&lastKnown != 0 || s.maxt == math.MinInt64 {
 		return s.lastV
 	}
 	var data []byte
@@ -69,7 +78,7 @@ func (s *memSeries) lastValue(enc chunkenc.Encoding) float64 {
 		}
 		s.lastV = unscale(s.lastV, scale)
 	}
-	s.lastKnown = true
+	s.flags |= lastKnown
 	return s.lastV
 }
 
@@ -117,7 +126,8 @@ func (s *memSeries) append(f chunkFormat, t int64, v float64, maxSpan int64) (gr
 	s.app.Append(0, t, w)
 	s.headN++
 	grew += len(s.head.Bytes()) - before
-	s.maxt, s.lastV, s.lastKnown = t, v, true
+	s.maxt, s.lastV = t, v
+	s.flags |= lastKnown
 	return grew, nil
 }
 

@@ -8,13 +8,18 @@ import (
 // Stats is a moment's picture of the store, for the console and for vigil's
 // own metrics.
 type Stats struct {
-	Series     int64 // series held
+	Series     int64 // series held, reserved ones included
 	Samples    int64 // samples held
 	Chunks     int64 // chunks held, open head chunks included
 	ChunkBytes int64 // encoded size of those chunks
 	MaxTime    int64 // newest sample (ms); math.MinInt64 when empty
 
-	MaxSeries     int    // the limit (≤ 0: none)
+	// ReservedSeries are the series written by AppendReserved (up and the
+	// other synthetic scrape series, ALERTS, ALERTS_FOR_STATE): they are
+	// outside MaxSeries, which bounds Series - ReservedSeries.
+	ReservedSeries int64
+
+	MaxSeries     int    // the limit of ordinary series (≤ 0: none)
 	Appended      uint64 // samples committed since start
 	Refused       Refused
 	SeriesCreated uint64 // since start, restored series not included
@@ -107,15 +112,23 @@ func (r RestoreReport) Warning() string {
 	return msg
 }
 
+// Full reports whether the store holds MaxSeries ordinary series, so that
+// a new one is refused.
+func (st Stats) Full() bool {
+	return st.MaxSeries > 0 && st.Series-st.ReservedSeries >= int64(st.MaxSeries)
+}
+
 // Stats returns the current figures. It takes each shard lock for a moment.
 func (db *DB) Stats() Stats {
+	n, ordinary := db.numSeries.Load(), db.numOrdinary.Load()
 	st := Stats{
-		Series:        db.numSeries.Load(),
-		MaxTime:       db.maxT.Load(),
-		MaxSeries:     db.opts.MaxSeries,
-		Appended:      db.appended.Load(),
-		SeriesCreated: db.seriesCreated.Load(),
-		SeriesRemoved: db.seriesRemoved.Load(),
+		Series:         n,
+		ReservedSeries: max(n-ordinary, 0),
+		MaxTime:        db.maxT.Load(),
+		MaxSeries:      db.opts.MaxSeries,
+		Appended:       db.appended.Load(),
+		SeriesCreated:  db.seriesCreated.Load(),
+		SeriesRemoved:  db.seriesRemoved.Load(),
 		Refused: Refused{
 			OutOfOrder:    db.refused.outOfOrder.Load(),
 			Duplicate:     db.refused.duplicate.Load(),
