@@ -114,9 +114,12 @@ func (l *loop) appendSeries(app store.Appender, p bodyParser, t int64, st *scrap
 				return err
 			}
 		}
-		c.place(nseq, ce)
-		nseq++
-		if err := l.appendSample(app, ce, isNew, tp, v, t, st); err != nil {
+		kept, err := l.appendSample(app, ce, isNew, tp, v, t, st)
+		if kept {
+			c.place(nseq, ce)
+			nseq++
+		}
+		if err != nil {
 			if !errors.Is(err, errSampleLimit) {
 				return err
 			}
@@ -153,23 +156,25 @@ func (l *loop) unknownSeries(p bodyParser) (ce *entry, isNew bool, tp *int64, v 
 // series being new to the target if isNew. A series that relabeling drops
 // or that is twice in the body is skipped, a sample the store refuses is
 // counted in st; an error wrapping errSampleLimit says that this sample is
-// past sample_limit, any other fails the scrape.
-func (l *loop) appendSample(app store.Appender, ce *entry, isNew bool, tp *int64, v float64, t int64, st *scrapeStats) error {
+// past sample_limit, any other fails the scrape. kept is false when the
+// store refused the series for its series limit: then the cache has let
+// it go (see seriesCache.forget), and the caller must not place it.
+func (l *loop) appendSample(app store.Appender, ce *entry, isNew bool, tp *int64, v float64, t int64, st *scrapeStats) (kept bool, err error) {
 	iter := l.series.iter
 	if ce.dropped {
 		if ce.iter != iter {
 			st.keys++
 		}
 		ce.iter = iter
-		return nil
+		return true, nil
 	}
 	if ce.iter == iter {
 		st.refuse(errDuplicateSeries, ce.lset)
-		return nil
+		return true, nil
 	}
 	st.added++
 	if l.opts.sampleLimit > 0 && st.added > l.opts.sampleLimit {
-		return fmt.Errorf("%w: more than %d samples after metric relabeling", errSampleLimit, l.opts.sampleLimit)
+		return true, fmt.Errorf("%w: more than %d samples after metric relabeling", errSampleLimit, l.opts.sampleLimit)
 	}
 	ts := t
 	if tp != nil && l.opts.honorTimestamps {
@@ -182,13 +187,22 @@ func (l *loop) appendSample(app store.Appender, ce *entry, isNew bool, tp *int64
 		if isNew {
 			st.seriesAdded++
 		}
+	case errors.Is(err, store.ErrTooManySeries):
+		// The store holds no such series, so the loop keeps nothing of it
+		// either: a target that offers more series than vigil takes costs
+		// no memory for the ones refused, only the work of refusing them
+		// again on each scrape.
+		st.refuse(store.ErrTooManySeries, ce.lset)
+		st.series++
+		l.series.forget(ce)
+		return false, nil
 	case isRefused(err):
 		st.refuse(refusedKind(err), ce.lset)
 	default:
-		return fmt.Errorf("append: %w", err)
+		return true, fmt.Errorf("append: %w", err)
 	}
 	ce.iter, ce.stale, ce.explicit = iter, false, tp != nil && l.opts.honorTimestamps
 	st.keys++
 	st.series++
-	return nil
+	return true, nil
 }

@@ -15,14 +15,15 @@ const quietScrapes = 3
 
 // entry is what the loop remembers of one series of its target.
 type entry struct {
-	ref      storage.SeriesRef
-	lset     labels.Labels
-	key      uint64 // keyOf the series as the body wrote it: its key in the cache
-	iter     uint64 // last scrape that had it
-	keyLen   uint32 // with key, the hint for the parser
-	dropped  bool   // metric relabeling drops it
-	stale    bool   // a stale marker was written since it was last seen
-	explicit bool   // the last sample had its own timestamp
+	ref       storage.SeriesRef
+	lset      labels.Labels
+	key       uint64 // keyOf the series as the body wrote it: its key in the cache
+	iter      uint64 // last scrape that had it
+	keyLen    uint32 // with key, the hint for the parser
+	dropped   bool   // metric relabeling drops it
+	stale     bool   // a stale marker was written since it was last seen
+	explicit  bool   // the last sample had its own timestamp
+	forgotten bool   // the store refused it: the next sweep lets it go, without a stale marker
 }
 
 // seriesCache is what a loop remembers of its target's series between
@@ -129,15 +130,37 @@ func (c *seriesCache) place(i int, ce *entry) {
 	}
 }
 
+// forget lets go of ce, a series the store refused, so that the cache
+// holds only series that are stored. One made by this scrape (nearly
+// always the case: the store refuses new series) goes at once; an older
+// one (whose series left the store past the retention and was refused on
+// its way back) at the next sweep.
+func (c *seriesCache) forget(ce *entry) {
+	if c.aliased {
+		c.byKey, c.aliased = nil, false // its other keys are not known
+	} else if c.byKey[ce.key] == ce {
+		delete(c.byKey, ce.key)
+	}
+	if c.byHash != nil && c.byHash[ce.lset.Hash()] == ce {
+		delete(c.byHash, ce.lset.Hash())
+	}
+	if n := len(c.all); n > c.fresh && c.all[n-1] == ce {
+		c.all[n-1] = nil
+		c.all = c.all[:n-1]
+		return
+	}
+	ce.forgotten = true
+}
+
 // sweep calls gone for every entry this scrape did not see, and forgets
-// those unseen for more than keepUnseen scrapes.
+// those unseen for more than keepUnseen scrapes, and those forgotten.
 func (c *seriesCache) sweep(gone func(*entry)) {
 	kept := c.all[:0]
 	for _, ce := range c.all {
-		if ce.iter != c.iter {
+		if ce.iter != c.iter && !ce.forgotten {
 			gone(ce)
 		}
-		if c.iter-ce.iter <= keepUnseen {
+		if c.iter-ce.iter <= keepUnseen && !ce.forgotten {
 			kept = append(kept, ce)
 			continue
 		}

@@ -93,7 +93,13 @@
 // of the target gets a stale marker, the target shows a short error, and
 // the next scrape is on time. A sample the store refuses (out of order,
 // duplicate, too many series) or a series twice in one body is dropped and
-// counted in TargetHealth.LastWarning; the scrape goes on. Errors and
+// counted in TargetHealth.LastWarning; the scrape goes on. A series the
+// store refuses because it holds --max-series is counted in
+// TargetHealth.SeriesRefused (and logged when that starts and ends) and
+// not kept in the loop's cache, so a target that offers more series than
+// vigil takes costs no memory for the refused ones. The synthetic series
+// are written with store.Appender.AppendReserved, which the series limit
+// never refuses: a target's up is stored whatever the cap. Errors and
 // warnings are passed through Sanitize; label values are stored as sent and
 // must be sanitised by whoever shows them. Secrets from the config never
 // appear in errors, health or logs.

@@ -71,3 +71,6 @@ func (t *TestLoop) ScrapeBody(ct string, body []byte, ts time.Time) TargetHealth
 
 // MapsHeld reports whether the loop holds either of its lookup maps.
 func (t *TestLoop) MapsHeld() bool { return t.l.series.byKey != nil || t.l.series.byHash != nil }
+
+// CachedSeries is how many series the loop's cache holds.
+func (t *TestLoop) CachedSeries() int { return len(t.l.series.all) }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/vigilterm/vigil/store"
 )
 
 // HealthState is a target's health as the console shows it.
@@ -31,6 +33,7 @@ type TargetHealth struct {
 	LastWarning    string        // samples the last scrape dropped (duplicates, refused by the store); sanitised
 	LastSamples    int           // samples in the last scrape body
 	Series         int           // series the target currently exposes
+	SeriesRefused  int           // of those, the ones the store refused in the last scrape: it holds --max-series
 	ScrapeInterval time.Duration
 	ScrapeTimeout  time.Duration
 }
@@ -49,12 +52,15 @@ func (l *loop) recordScrape(ts time.Time, dur time.Duration, st scrapeStats, err
 		series = st.series
 	}
 	l.mu.Lock()
+	was, wasRefused := l.health.Health, l.health.SeriesRefused > 0
 	l.health.LastScrape = ts
 	l.health.LastDuration = dur
 	l.health.LastSamples = st.total
 	l.health.Series = series
 	l.health.LastWarning = warning(st)
-	was := l.health.Health
+	if err == nil { // a failed scrape stored nothing: it says nothing of the limit
+		l.health.SeriesRefused = st.refused[store.ErrTooManySeries]
+	}
 	if err != nil {
 		l.health.Health = HealthDown
 		l.health.LastError = Sanitize(err.Error(), DefaultSanitizeLen)
@@ -73,5 +79,12 @@ func (l *loop) recordScrape(ts time.Time, dur time.Duration, st scrapeStats, err
 		l.logger.Info("target up again", "job", h.Job, "instance", h.Instance, "url", h.URL)
 	case h.Health == HealthDown:
 		l.logger.Debug("scrape failed", "job", h.Job, "instance", h.Instance, "err", h.LastError)
+	}
+	// So is the store starting or ending to refuse the target's series.
+	switch refused := h.SeriesRefused > 0; {
+	case refused && !wasRefused:
+		l.logger.Warn("target's series refused", "job", h.Job, "instance", h.Instance, "refused", h.SeriesRefused, "reason", "the store is full (--max-series)")
+	case !refused && wasRefused:
+		l.logger.Info("target's series taken again", "job", h.Job, "instance", h.Instance)
 	}
 }

@@ -440,7 +440,12 @@ func TestOffsetsSpreadTargets(t *testing.T) {
 	require.LessOrEqual(t, len(seen), scrape.ScrapeSlots, "20 targets batched in the interval's slots")
 }
 
-func TestStoreRefusalsAreWarnings(t *testing.T) {
+// TestSeriesRefusedPastMaxSeries: past the store's series limit, a
+// target's new series are refused, counted and named in its health, and
+// its loop keeps nothing of them; its up and other synthetic series are
+// stored whatever the limit, so a second target's up says when it goes
+// down.
+func TestSeriesRefusedPastMaxSeries(t *testing.T) {
 	db := &testDB{DB: store.New(store.Options{Retention: -1, MaxSeries: 8}), t: t}
 	t.Cleanup(func() { _ = db.Close() })
 	b := &body{}
@@ -449,12 +454,35 @@ func TestStoreRefusalsAreWarnings(t *testing.T) {
 		fmt.Fprintf(&sb, "s{i=\"%d\"} 1\n", i)
 	}
 	b.set(sb.String())
-	l, _ := newTestLoop(t, b, db, nil)
-	h := l.Scrape(t0)
-	// 10 series and 5 synthetic ones do not fit in 8: the target stays up,
-	// what did not fit is counted and named.
-	require.Equal(t, scrape.HealthUp, h.Health, h.LastError)
-	require.True(t, strings.HasPrefix(h.LastWarning, "7 samples dropped (7 too many series), e.g. {__name__=\"s\""), h.LastWarning)
+	l, addr := newTestLoop(t, b, db, nil)
+	for i := range 3 {
+		h := l.Scrape(t0.Add(time.Duration(i) * time.Second))
+		require.Equal(t, scrape.HealthUp, h.Health, h.LastError)
+		require.Equal(t, 2, h.SeriesRefused)
+		require.Equal(t, 10, h.Series)
+		require.True(t, strings.HasPrefix(h.LastWarning, "2 series refused: the store is full (--max-series), e.g. {__name__=\"s\""), h.LastWarning)
+		require.Equal(t, 8, l.CachedSeries(), "the refused series are not cached")
+	}
+	require.Equal(t, []sample{{t0.UnixMilli(), 1}, {t0.UnixMilli() + 1000, 1}, {t0.UnixMilli() + 2000, 1}}, db.samples(tl(addr, "__name__", "up")))
+	st := db.Stats()
+	require.EqualValues(t, 8+5, st.Series)
+	require.EqualValues(t, 5, st.ReservedSeries)
+
+	// A second target: none of its series fit, its up does, and says when
+	// it goes down.
+	b2 := &body{}
+	b2.set("other 1\n")
+	l2, addr2 := newTestLoop(t, b2, db, nil)
+	h := l2.Scrape(t0)
+	require.Equal(t, scrape.HealthUp, h.Health)
+	require.Equal(t, 1, h.SeriesRefused)
+	require.Zero(t, l2.CachedSeries())
+	b2.set("other{ 1\n") // does not parse
+	h = l2.Scrape(t0.Add(time.Second))
+	require.Equal(t, scrape.HealthDown, h.Health)
+	require.Equal(t, []sample{{t0.UnixMilli(), 1}, {t0.UnixMilli() + 1000, 0}}, db.samples(tl(addr2, "__name__", "up")))
+	require.Len(t, db.samples(tl(addr2, "__name__", "scrape_duration_seconds")), 2)
+	require.EqualValues(t, 10, db.Stats().ReservedSeries)
 }
 
 func TestInternalTargetPanics(t *testing.T) {

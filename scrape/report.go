@@ -55,20 +55,30 @@ func (st *scrapeStats) refuse(why error, ls labels.Labels) {
 }
 
 // warning is TargetHealth.LastWarning for a scrape: what it dropped, and
-// why.
+// why. Series refused for the store's series limit come first, in words
+// that name the flag: raising it is what the operator can do.
 func warning(st scrapeStats) string {
 	if len(st.refused) == 0 {
 		return ""
 	}
+	var parts []string
+	if n := st.refused[store.ErrTooManySeries]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d series refused: the store is full (--max-series)", n))
+	}
 	n := 0
 	var whys []string
 	for e, c := range st.refused {
+		if e == store.ErrTooManySeries {
+			continue
+		}
 		n += c
 		whys = append(whys, fmt.Sprintf("%d %s", c, e))
 	}
-	sort.Strings(whys)
-	why := strings.Join(whys, ", ")
-	msg := fmt.Sprintf("%d samples dropped (%s)", n, why)
+	if n > 0 {
+		sort.Strings(whys)
+		parts = append(parts, fmt.Sprintf("%d samples dropped (%s)", n, strings.Join(whys, ", ")))
+	}
+	msg := strings.Join(parts, "; ")
 	if st.example != "" {
 		msg += ", e.g. " + st.example
 	}
@@ -108,7 +118,9 @@ func (l *loop) appendReport(app store.Appender, t int64, up float64, rv *reportV
 		}
 	}
 	for i := range reportNames {
-		ref, err := app.Append(r.refs[i], r.labels[i], t, vals[i])
+		// Reserved: a store at its series limit still takes them, so that
+		// a target that goes down always says so (see store.Appender).
+		ref, err := app.AppendReserved(r.refs[i], r.labels[i], t, vals[i])
 		switch {
 		case err == nil:
 			r.refs[i] = ref

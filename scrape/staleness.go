@@ -22,7 +22,7 @@ func staleNaN() float64 { return math.Float64frombits(value.StaleNaN) }
 // stored, not marked already, and not one with timestamps of its own
 // (unless track_timestamps_staleness says so).
 func (l *loop) needsStale(ce *entry) bool {
-	return !ce.dropped && !ce.stale && (!ce.explicit || l.opts.trackTSStaleness)
+	return !ce.dropped && !ce.stale && !ce.forgotten && (!ce.explicit || l.opts.trackTSStaleness)
 }
 
 func (l *loop) appendStale(app store.Appender, ce *entry, t int64) {
