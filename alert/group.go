@@ -163,8 +163,12 @@ func (g *group) write(r *rule, vec promql.Vector, ts time.Time) {
 	seen := make(map[string]labels.Labels, len(vec))
 	var failed int
 	var firstErr error
+	add := app.Append
+	if !r.record {
+		add = app.AppendReserved // ALERTS and ALERTS_FOR_STATE: never refused for --max-series
+	}
 	for _, s := range vec {
-		if _, err := app.Append(0, s.Metric, s.T, s.F); err != nil {
+		if _, err := add(0, s.Metric, s.T, s.F); err != nil {
 			failed++
 			if firstErr == nil {
 				firstErr = err
