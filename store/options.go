@@ -26,6 +26,12 @@ type Options struct {
 	// the periodic snapshots off (Snapshot and Close still write).
 	SnapshotInterval time.Duration
 
+	// OnSnapshot, if set, is called after each snapshot attempt (periodic,
+	// Snapshot or Close's last one) with its outcome, from the goroutine
+	// that made it: how vigil says when snapshots start and stop failing,
+	// once each. It must return quickly and not call Snapshot.
+	OnSnapshot func(SnapshotStats)
+
 	// encoding is the float encoding of the chunks: EncXOR or EncXOR2.
 	// Zero takes defaultEncoding. Only tests and benchmarks set it, to
 	// exercise and measure the other; a snapshot in either is read.

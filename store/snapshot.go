@@ -57,6 +57,9 @@ func (db *DB) snapshot() error {
 		db.lastGood = st.Time
 	}
 	db.statsMu.Unlock()
+	if db.opts.OnSnapshot != nil {
+		db.opts.OnSnapshot(st)
+	}
 	return st.Err
 }
 

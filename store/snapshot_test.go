@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -224,6 +225,32 @@ func TestSnapshotWriteFailures(t *testing.T) {
 			require.NoError(t, db.Stats().LastSnapshot.Err)
 		})
 	}
+}
+
+// TestOnSnapshot: every attempt, periodic or not, good or failed, is
+// reported to Options.OnSnapshot.
+func TestOnSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var got []error
+	db, err := Open(dir, Options{Retention: -1, SnapshotInterval: -1, OnSnapshot: func(st SnapshotStats) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, st.Err)
+	}})
+	require.NoError(t, err)
+	fill(t, db, 2, 2)
+	require.NoError(t, db.Snapshot())
+	db.fs = faultFS{createErr: syscall.EROFS}
+	require.Error(t, db.Snapshot())
+	db.fs = fileutil.OS{}
+	require.NoError(t, db.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, 3)
+	require.NoError(t, got[0])
+	require.ErrorIs(t, got[1], syscall.EROFS)
+	require.NoError(t, got[2], "Close's last snapshot")
 }
 
 // TestSnapshotRealFullAndReadOnlyDisk does the same on real file systems: a
