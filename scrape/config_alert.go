@@ -157,7 +157,7 @@ func (am *AlertmanagerConfig) finish() []problem {
 	for i, st := range am.StaticConfigs {
 		for j, t := range st.Targets {
 			if err := checkAddress(t); err != nil {
-				ps = append(ps, problem{[]any{"static_configs", i, "targets", j}, fmt.Sprintf("alertmanager target %q: %v", t, err)})
+				ps = append(ps, problem{[]any{"static_configs", i, "targets", j}, fmt.Sprintf("alertmanager target %q: %v", RedactTarget(t), err)})
 				continue
 			}
 			b := labels.NewBuilder(labels.EmptyLabels())

@@ -28,11 +28,11 @@ func NewStaticConfig(targets []string, interval time.Duration) (*Config, error) 
 		if strings.Contains(t, "://") {
 			u, err := url.Parse(t)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				errs = append(errs, fmt.Errorf("target %q: want host:port or an http(s) URL", t))
+				errs = append(errs, fmt.Errorf("target %q: want host:port or an http(s) URL", RedactTarget(t)))
 				continue
 			}
 			if u.User != nil {
-				errs = append(errs, fmt.Errorf("target %q: credentials in a URL are not accepted; use a config file with basic_auth", u.Redacted()))
+				errs = append(errs, fmt.Errorf("target %q: credentials in a URL are not accepted; use a config file with basic_auth", RedactTarget(t)))
 				continue
 			}
 			scheme, host, query = u.Scheme, u.Host, u.RawQuery
@@ -41,7 +41,7 @@ func NewStaticConfig(targets []string, interval time.Duration) (*Config, error) 
 			}
 		}
 		if err := checkAddress(host); err != nil {
-			errs = append(errs, fmt.Errorf("target %q: %v", t, err))
+			errs = append(errs, fmt.Errorf("target %q: %v", RedactTarget(t), err))
 			continue
 		}
 		k := key{scheme, path, query}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -77,10 +78,17 @@ func loadConfig(path string, def GlobalConfig) (*Config, []error) {
 }
 
 // parseYAML parses a config file's bytes into its root node, nil for an
-// empty file. A syntax error is a *ConfigError at its line.
+// empty file. A syntax error is a *ConfigError at its line, as promtool
+// reports it: yaml.v3 puts many syntax errors a line before the one
+// promtool names (it counts the line of the parser's mark from 0), so the
+// error is the one of yaml.v2, promtool's parser, whenever that fails too.
 func parseYAML(path string, b []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
+		var v2 any
+		if err2 := yamlv2.Unmarshal(b, &v2); err2 != nil {
+			err = err2
+		}
 		msg := err.Error()
 		line := 0
 		if m := lineRE.FindStringSubmatch(msg); m != nil {

@@ -177,7 +177,7 @@ func (sc *ScrapeConfig) finish(g *GlobalConfig) []problem {
 	for i, st := range sc.StaticConfigs {
 		for j, t := range st.Targets {
 			if err := checkAddress(t); err != nil {
-				ps = append(ps, problem{[]any{"static_configs", i, "targets", j}, fmt.Sprintf("job %q: target %q: %v", sc.JobName, t, err)})
+				ps = append(ps, problem{[]any{"static_configs", i, "targets", j}, fmt.Sprintf("job %q: target %q: %v", sc.JobName, RedactTarget(t), err)})
 			}
 		}
 		for name := range st.Labels {

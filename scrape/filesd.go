@@ -133,7 +133,7 @@ func readFileSD(path string) ([]group, error) {
 	for i, sc := range scs {
 		for _, t := range sc.Targets {
 			if err := checkAddress(t); err != nil {
-				return nil, fmt.Errorf("file_sd file %s, group %d: target %q: %v", path, i, t, err)
+				return nil, fmt.Errorf("file_sd file %s, group %d: target %q: %v", path, i, RedactTarget(t), err)
 			}
 		}
 		lbls := map[string]string{"__meta_filepath": path}

@@ -132,3 +132,41 @@ func FuzzSanitize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStaticTarget: whatever a command-line target is, NewStaticConfig
+// does not panic, never keeps credentials in a target (where they would
+// become its instance label), and masks them in its error.
+func FuzzStaticTarget(f *testing.F) {
+	for _, s := range []string{"db1:9100", "[::1]:9100", "::1", ":0", "h:99999", "u:pw@h:1", "http://u:pw@h:1/m", "[::1", "h%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		cfg, err := scrape.NewStaticConfig([]string{target}, time.Second)
+		if err != nil {
+			// The credentials, as RedactTarget finds them.
+			authority := target
+			if i := strings.Index(authority, "://"); i >= 0 {
+				authority = authority[i+3:]
+			}
+			if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+				authority = authority[:i]
+			}
+			if i := strings.LastIndex(authority, "@"); i > 0 {
+				secret := authority[:i+1]
+				if strings.Contains(err.Error(), secret) && !strings.Contains(scrape.RedactTarget(target), secret) {
+					t.Fatalf("credentials of %q unmasked in the error %q", target, err)
+				}
+			}
+			return
+		}
+		for _, sc := range cfg.ScrapeConfigs {
+			for _, st := range sc.StaticConfigs {
+				for _, a := range st.Targets {
+					if strings.Contains(a, "@") {
+						t.Fatalf("credentials kept in target %q", a)
+					}
+				}
+			}
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,7 +67,7 @@ func targetsFromGroup(sc *ScrapeConfig, g group) ([]*target, []error) {
 		}
 		t, err := newTarget(sc, lb)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("job %q, target %q: %w", sc.JobName, addr, err))
+			errs = append(errs, fmt.Errorf("job %q, target %q: %w", sc.JobName, RedactTarget(addr), err))
 			continue
 		}
 		out = append(out, t)
@@ -142,21 +143,97 @@ func sortTargets(ts []*target) {
 	sort.Slice(ts, func(i, j int) bool { return labels.Compare(ts[i].labels, ts[j].labels) < 0 })
 }
 
-// checkAddress accepts host:port and bare hosts, as Prometheus'
-// __address__ does; a scheme or a path is a mistake worth naming.
+// checkAddress accepts host:port, [ipv6]:port and bare hosts (the port
+// then comes from the scheme), as Prometheus' __address__ does, and
+// refuses at start what a scrape could only fail on later, saying what is
+// wrong: a scheme, a path, credentials (whose password the error masks:
+// see RedactTarget), an IPv6 address without brackets, a port that is not
+// a number from 1 to 65535, no host.
 func checkAddress(a string) error {
 	switch {
 	case a == "":
 		return errors.New("empty target")
 	case strings.Contains(a, "://"):
 		return errors.New("a target is host:port, without a scheme (set scheme: https in the scrape config)")
+	case strings.Contains(a, "@"):
+		return errors.New("credentials in a target are not accepted, and would end up in its instance label; set basic_auth or authorization in the config instead")
 	case strings.Contains(a, "/"):
 		return errors.New("a target is host:port, without a path (set metrics_path in the scrape config)")
 	case strings.ContainsAny(a, " \t\r\n"):
 		return errors.New("a target must not contain spaces")
 	}
-	if _, _, err := net.SplitHostPort(a); err != nil && strings.Count(a, ":") == 1 {
+	host, port := a, ""
+	switch {
+	case strings.HasPrefix(a, "["):
+		end := strings.Index(a, "]")
+		if end < 0 {
+			return errors.New("an IPv6 address opened with [ is not closed with ]")
+		}
+		host = a[1:end]
+		switch rest := a[end+1:]; {
+		case rest == "":
+		case rest[0] == ':':
+			port = rest[1:]
+			if port == "" {
+				return errors.New("no port after the colon")
+			}
+		default:
+			return fmt.Errorf("%q after the IPv6 address: want [address]:port", rest)
+		}
+		if net.ParseIP(host) == nil {
+			return fmt.Errorf("%q in brackets is not an IPv6 address", host)
+		}
+	case strings.Count(a, ":") > 1:
+		return fmt.Errorf("an IPv6 address needs brackets, with the port after them: [%s]:9100", a)
+	case strings.Contains(a, ":"):
+		i := strings.LastIndex(a, ":")
+		host, port = a[:i], a[i+1:]
+		if port == "" {
+			return errors.New("no port after the colon")
+		}
+	}
+	if host == "" {
+		return errors.New("no host before the port")
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		switch {
+		case err != nil || strings.ContainsAny(port, "+-"):
+			return fmt.Errorf("port %q is not a number", port)
+		case n < 1 || n > 65535:
+			return fmt.Errorf("port %s is out of range: a port is 1 to 65535", port)
+		}
+	}
+	// What else a URL would not take (a stray %, a control byte).
+	if _, err := url.Parse("http://" + a + "/"); err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("not host:port: %v", err)
 	}
 	return nil
+}
+
+// RedactTarget is a target, or a URL, as it may be shown: the password of
+// any credentials in it replaced by xxxxx (as url.URL.Redacted does), and
+// credentials without a password (which may be a token) replaced whole.
+func RedactTarget(s string) string {
+	rest, scheme := s, ""
+	if i := strings.Index(s, "://"); i >= 0 {
+		scheme, rest = s[:i+3], s[i+3:]
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return s
+	}
+	user := "xxxxx"
+	if i := strings.Index(authority[:at], ":"); i >= 0 {
+		user = authority[:i] + ":xxxxx"
+	}
+	return scheme + user + rest[at:]
 }
