@@ -143,7 +143,10 @@ func (g *group) evalRule(ctx context.Context, r *rule, ts time.Time, env *evalEn
 	}
 	if err != nil {
 		m.stats.ruleFailures.Add(1)
-		m.logger.Warn("evaluate rule", "group", g.name, "rule", r.name, "err", err)
+		// Each failure at debug level: the operator is told once when
+		// rules start failing and once when they stop (Manager.Rules'
+		// health, which vigil's pipeline watches).
+		m.logger.Debug("evaluate rule", "group", g.name, "rule", r.name, "err", err)
 		return
 	}
 	if !r.record {
@@ -193,7 +196,8 @@ func (g *group) write(r *rule, vec promql.Vector, ts time.Time) {
 	m.stats.samples.Add(uint64(max(len(vec)-failed, 0)))
 	if failed > 0 {
 		m.stats.appendFailures.Add(uint64(failed))
-		m.logger.Warn("rule results refused by the store", "group", g.name, "rule", r.name, "refused", failed, "err", firstErr)
+		// At debug level: vigil's pipeline says when the store is full.
+		m.logger.Debug("rule results refused by the store", "group", g.name, "rule", r.name, "refused", failed, "err", firstErr)
 	}
 	r.seriesPrev = seen
 }

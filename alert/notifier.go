@@ -245,7 +245,9 @@ func (n *Notifier) deliver(ctx context.Context, am *amClient, batch []NotifyAler
 		if ctx.Err() != nil || attempt >= n.opts.Attempts {
 			am.failed.Add(uint64(len(batch)))
 			if ctx.Err() == nil {
-				n.logger.Warn("send alerts to alertmanager", "alertmanager", am.shown, "alerts", len(batch), "attempts", attempt, "err", err)
+				// At debug level: Status' health is what vigil says once
+				// when it starts and ends failing.
+				n.logger.Debug("send alerts to alertmanager", "alertmanager", am.shown, "alerts", len(batch), "attempts", attempt, "err", err)
 			}
 			return false
 		}

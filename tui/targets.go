@@ -217,6 +217,9 @@ func (v *targetsView) rebuild() {
 		job := Sanitize(t.Job, maxLabelLen)
 		inst := Sanitize(t.Instance, maxLabelLen)
 		errText := Sanitize(t.LastError, maxErrorLen)
+		if errText == "" && t.SeriesRefused > 0 { // up, but not all of it is kept
+			errText = Sanitize(t.LastWarning, maxErrorLen)
+		}
 		if !v.filter.matches(job, inst, string(t.Health), errText) {
 			continue
 		}

@@ -30,7 +30,7 @@ const (
 // /api/v1/targets: Job is its scrapePool, URL its scrapeUrl (without
 // credentials), Labels its labels after relabelling, LastDuration its
 // lastScrapeDuration; the others as named there. LastWarning,
-// LastSamples and Series are vigil's own.
+// LastSamples, Series and SeriesRefused are vigil's own.
 type Target struct {
 	Job      string
 	Instance string
@@ -44,6 +44,7 @@ type Target struct {
 	LastWarning    string        // samples the last scrape dropped (duplicates, refused by the store)
 	LastSamples    int           // samples in the last scrape body
 	Series         int           // series the target currently exposes
+	SeriesRefused  int           // of those, the ones the store refused: it holds --max-series (LastWarning says so)
 	ScrapeInterval time.Duration
 	ScrapeTimeout  time.Duration
 }

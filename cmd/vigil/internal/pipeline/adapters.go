@@ -77,6 +77,7 @@ func consoleTarget(th scrape.TargetHealth) tui.Target {
 		LastWarning:    th.LastWarning,
 		LastSamples:    th.LastSamples,
 		Series:         th.Series,
+		SeriesRefused:  th.SeriesRefused,
 		ScrapeInterval: th.ScrapeInterval,
 		ScrapeTimeout:  th.ScrapeTimeout,
 	}

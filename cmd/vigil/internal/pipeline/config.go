@@ -65,7 +65,7 @@ func alertmanagers(cfg *scrape.Config, urls []string) ([]alert.AlertmanagerConfi
 	}
 	for _, u := range urls {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			return nil, fmt.Errorf("--alertmanager %q: want a URL such as http://localhost:9093", u)
+			return nil, fmt.Errorf("--alertmanager %q: want a URL such as http://localhost:9093", scrape.RedactTarget(u))
 		}
 		out = append(out, alert.AlertmanagerConfig{URLs: []string{u}})
 	}

@@ -29,11 +29,10 @@ func (p *Pipeline) ConsoleOptions() tui.Options {
 	return opts
 }
 
-// Warnings are the console's header warnings, read from the state of the
-// parts each time the console refreshes: what the restore lost, a refused
-// reload, --max-series reached, a failed snapshot, events no longer
-// delivered or dropped, an Alertmanager that does not answer or refused
-// alerts.
+// Warnings are the console's header warnings, read each time the console
+// refreshes: what the restore lost, a refused reload, what fails now
+// (Failures: a snapshot, rules, events, an Alertmanager, --max-series
+// reached), and alerts an Alertmanager refused.
 func (p *Pipeline) Warnings() []tui.Status {
 	var ws []tui.Status
 	add := func(source, text string) {
@@ -45,35 +44,12 @@ func (p *Pipeline) Warnings() []tui.Status {
 	p.mu.Lock()
 	add("config", p.reloadErr)
 	p.mu.Unlock()
-
-	st := p.db.Stats()
-	if st.MaxSeries > 0 && st.Series >= int64(st.MaxSeries) {
-		add("store", fmt.Sprintf("max series reached (%d): new series refused (%d so far)", st.MaxSeries, st.Refused.TooManySeries))
+	for _, f := range p.failures.Failing() {
+		add(f.Component, f.Err)
 	}
-	if err := st.LastSnapshot.Err; err != nil {
-		add("snapshot", "snapshot failed: "+err.Error())
-	}
-	if p.events != nil {
-		select {
-		case <-p.events.Done():
-			text := "events no longer delivered to stdout"
-			if err := p.events.Err(); err != nil {
-				text += ": " + err.Error()
-			}
-			add("events", text)
-		default:
-			if d := p.events.Dropped(); d > 0 {
-				add("events", fmt.Sprintf("%d events dropped: stdout reader too slow", d))
-			}
-		}
-	}
+	// A refusal is the alerts' fault, not a failure that ends: it stays
+	// said until vigil restarts.
 	if p.notify != nil {
-		for _, am := range p.notify.Status() {
-			if !am.Healthy && am.LastError != "" {
-				add("alertmanager", "alertmanager "+am.URL+": "+am.LastError)
-				break
-			}
-		}
 		for _, am := range p.notify.Status() {
 			if am.Refused > 0 {
 				add("alertmanager", fmt.Sprintf("alertmanager %s refused %d alerts; last %s", am.URL, am.Refused, am.LastRefusal))

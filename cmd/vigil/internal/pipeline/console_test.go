@@ -22,7 +22,8 @@ func TestWarnings(t *testing.T) {
 	opts.MaxSeries = 1
 	db := store.New(opts)
 	defer db.Close()
-	p := &Pipeline{db: db, logger: slog.New(slog.DiscardHandler)}
+	p := &Pipeline{db: db, logger: slog.New(slog.DiscardHandler), failures: NewFailures(slog.New(slog.DiscardHandler))}
+	p.observe()
 	require.Empty(t, p.Warnings())
 
 	// Past --max-series: new series are refused, and the header says so.
@@ -32,7 +33,8 @@ func TestWarnings(t *testing.T) {
 	_, err = app.Append(0, labels.FromStrings("__name__", "b"), 1000, 1)
 	require.ErrorIs(t, err, store.ErrTooManySeries)
 	require.NoError(t, app.Commit())
-	require.Equal(t, []tui.Status{{Source: "store", Text: "max series reached (1): new series refused (1 so far)"}}, p.Warnings())
+	p.observe()
+	require.Equal(t, []tui.Status{{Source: "max_series", Text: "max series reached (1): new series refused (1 so far)"}}, p.Warnings())
 
 	// A refused reload is shown until a reload goes through.
 	bad := filepath.Join(t.TempDir(), "prometheus.yml")
@@ -50,5 +52,6 @@ func TestWarnings(t *testing.T) {
 	defer p.events.Close(time.Second)
 	p.events.Send(alert.Event{State: alert.StateFiring, Labels: labels.FromStrings("alertname", "X")})
 	<-p.events.Done()
+	p.observe()
 	require.Contains(t, p.Warnings()[len(p.Warnings())-1].Text, "events no longer delivered to stdout")
 }

@@ -18,6 +18,13 @@
 //     HTTP API (package web) when it has a listen address;
 //   - the logger's place (NewLogger): stderr in --headless, vigil.log in
 //     the data directory under the console;
+//   - what vigil says of the failures it runs through (Failures): a
+//     snapshot that cannot be written, rules that fail, events that are
+//     not delivered, an Alertmanager that does not take alerts, the store
+//     at --max-series (and remote write, once it lands), each said once
+//     when it starts and once when it ends, whatever the retries: in the
+//     log (so on stderr in --headless), in the console's header and in
+//     vigil_failing{component};
 //   - what the console reads (ConsoleOptions, Warnings), through adapters
 //     that report what scrape and alert know in the console's own types
 //     (package tui's contract), so that tui imports neither.

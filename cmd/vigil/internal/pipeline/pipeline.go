@@ -40,6 +40,11 @@ type Pipeline struct {
 
 	restoreWarning string // what the restore of the snapshot lost, if anything
 
+	// failures says what fails while vigil runs through it, fed by the
+	// store's snapshots and by watch; stopWatch ends watch.
+	failures  *Failures
+	stopWatch func()
+
 	// silences keeps the local silences in the data directory; nil
 	// without one.
 	silences *alert.SilenceFile
@@ -78,10 +83,16 @@ func Load(o Options) (*Pipeline, error) {
 // share.
 func (p *Pipeline) Open(logger *slog.Logger, engine *promql.Engine) error {
 	p.logger, p.engine = logger, engine
+	p.failures = NewFailures(logger)
+	p.failures.Register(failMaxSeries)
 	storeOpts := store.DefaultOptions()
 	storeOpts.Retention = p.opts.Retention
 	storeOpts.MaxSeries = p.opts.MaxSeries
 	storeOpts.SnapshotInterval = p.opts.SnapshotInterval
+	if p.opts.DataDir != "" {
+		p.failures.Register(failSnapshot)
+		storeOpts.OnSnapshot = observeSnapshot(p.failures)
+	}
 	openStart := time.Now()
 	if p.opts.DataDir == "" {
 		p.db = store.New(storeOpts)
@@ -179,6 +190,10 @@ func (p *Pipeline) Start() error {
 		return err
 	}
 	p.rules.Start()
+	for _, pr := range p.probes() {
+		p.failures.Register(pr.component)
+	}
+	p.stopWatch = p.startWatch()
 	return p.serve()
 }
 
@@ -233,6 +248,9 @@ func (p *Pipeline) WebAddr() string {
 func (p *Pipeline) Stop() error {
 	var errs []error
 	p.stopped.Do(func() {
+		if p.stopWatch != nil {
+			p.stopWatch()
+		}
 		if p.web != nil {
 			errs = append(errs, p.web.Close())
 		}

@@ -31,6 +31,9 @@ func (p *Pipeline) Self() scrape.InternalTarget {
 			if err := writeProcessMetrics(w); err != nil {
 				return err
 			}
+			if err := p.failures.WriteMetrics(w); err != nil {
+				return err
+			}
 			var sinks []alert.Sink
 			if p.events != nil {
 				sinks = append(sinks, p.events)
@@ -71,6 +74,7 @@ func writeStoreMetrics(w io.Writer, st store.Stats) error {
 	gauge("vigil_store_chunks", "Chunks held in the store, open head chunks included.", float64(st.Chunks))
 	gauge("vigil_store_chunk_bytes", "Encoded size of the store's chunks.", float64(st.ChunkBytes))
 	gauge("vigil_store_max_series", "The --max-series limit.", float64(st.MaxSeries))
+	gauge("vigil_store_reserved_series", "Series outside --max-series: up and the other synthetic scrape series, ALERTS, ALERTS_FOR_STATE.", float64(st.ReservedSeries))
 	counter("vigil_store_samples_appended_total", "Samples committed to the store.", float64(st.Appended))
 	t.Header("vigil_store_samples_refused_total", "counter", "Samples the store refused, by reason.")
 	for _, r := range []struct {
