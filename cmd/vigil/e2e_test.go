@@ -197,6 +197,10 @@ func TestBadInvocations(t *testing.T) {
 	dir := t.TempDir()
 	badRules := filepath.Join(dir, "bad.rules.yml")
 	require.NoError(t, os.WriteFile(badRules, []byte("groups:\n- name: g\n  rules:\n  - alert: X\n    expr: up ==\n"), 0o600))
+	badYAML := filepath.Join(dir, "bad.yml")
+	require.NoError(t, os.WriteFile(badYAML, []byte("global:\n  scrape_interval: 5s\nc: [1, 2\n"), 0o600))
+	notDir := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(notDir, nil, 0o600))
 	tests := []struct {
 		name string
 		args []string
@@ -206,13 +210,20 @@ func TestBadInvocations(t *testing.T) {
 		{"unknown flag", []string{"--no-such-flag"}, 2, []string{"unknown flag: --no-such-flag"}},
 		{"bad --events", []string{"--headless", "--events", "xml"}, 2, []string{`--events "xml"`}},
 		{"bad --color", []string{"--headless", "--color", "pink"}, 2, []string{`--color "pink": want auto, always or never`}},
-		{"bad --alert", []string{"--headless", "--data-dir", "", "-a", "no expression here:"}, 1, []string{"NAME: EXPR [for DUR]"}},
-		{"bad rule file", []string{"--headless", "--data-dir", "", "-r", badRules}, 1, []string{badRules, "5"}},
-		{"missing config", []string{"--headless", "--data-dir", "", "-c", filepath.Join(dir, "nope.yml")}, 1, []string{"nope.yml"}},
-		{"bad target", []string{"--headless", "--data-dir", "", "ftp://host:21"}, 1, []string{"ftp://host:21"}},
-		{"bad --alertmanager", []string{"--headless", "--data-dir", "", "--alertmanager", "localhost:9093"}, 1, []string{"--alertmanager"}},
-		{"API open to other machines", []string{"--headless", "--data-dir", "", "--web.listen-address", ":9090"}, 1, []string{`--web.listen-address ":9090" would serve vigil's API beyond this machine with neither a password nor TLS`}},
-		{"bad --web.config.file", []string{"--headless", "--data-dir", "", "--web.listen-address", "127.0.0.1:0", "--web.config.file", filepath.Join(dir, "web.yml")}, 1, []string{"--web.config.file " + filepath.Join(dir, "web.yml")}},
+		// A refusal to start is 2, whatever is refused (docs/faults.md).
+		{"bad --alert", []string{"--headless", "--data-dir", "", "-a", "no expression here:"}, 2, []string{"NAME: EXPR [for DUR]"}},
+		{"bad rule file", []string{"--headless", "--data-dir", "", "-r", badRules}, 2, []string{badRules, "5"}},
+		{"missing config", []string{"--headless", "--data-dir", "", "-c", filepath.Join(dir, "nope.yml")}, 2, []string{"nope.yml"}},
+		{"config YAML syntax", []string{"--headless", "--data-dir", "", "-c", badYAML}, 2, []string{badYAML + ":3: invalid YAML"}},
+		{"bad target", []string{"--headless", "--data-dir", "", "ftp://host:21"}, 2, []string{"ftp://host:21"}},
+		{"IPv6 target without brackets", []string{"--headless", "--data-dir", "", "::1"}, 2, []string{`target "::1": an IPv6 address needs brackets`}},
+		{"port out of range", []string{"--headless", "--data-dir", "", "127.0.0.1:99999"}, 2, []string{`port 99999 is out of range`}},
+		{"no host", []string{"--headless", "--data-dir", "", ":0"}, 2, []string{`target ":0": no host`}},
+		{"credentials in a target", []string{"--headless", "--data-dir", "", "user:s3cretpw@127.0.0.1:9100"}, 2, []string{`target "user:xxxxx@127.0.0.1:9100": credentials in a target are not accepted`}},
+		{"bad --alertmanager", []string{"--headless", "--data-dir", "", "--alertmanager", "localhost:9093"}, 2, []string{"--alertmanager"}},
+		{"data dir that cannot be made", []string{"--headless", "--data-dir", filepath.Join(notDir, "data")}, 2, []string{"not a directory"}},
+		{"API open to other machines", []string{"--headless", "--data-dir", "", "--web.listen-address", ":9090"}, 2, []string{`--web.listen-address ":9090" would serve vigil's API beyond this machine with neither a password nor TLS`}},
+		{"bad --web.config.file", []string{"--headless", "--data-dir", "", "--web.listen-address", "127.0.0.1:0", "--web.config.file", filepath.Join(dir, "web.yml")}, 2, []string{"--web.config.file " + filepath.Join(dir, "web.yml")}},
 		{"bad --query.max-samples", []string{"--headless", "--query.max-samples", "0"}, 2, []string{"--query.max-samples 0: must be positive"}},
 		{"check without file", []string{"check", "config"}, 2, []string{"usage"}},
 		{"query without expr", []string{"query"}, 2, []string{"usage"}},
@@ -226,6 +237,7 @@ func TestBadInvocations(t *testing.T) {
 			for _, w := range tc.want {
 				require.Contains(t, string(out), w)
 			}
+			require.NotContains(t, string(out), "s3cretpw")
 		})
 	}
 }

@@ -24,12 +24,18 @@ import (
 
 	"github.com/vigilterm/vigil/cmd/vigil/internal/pipeline"
 	"github.com/vigilterm/vigil/cmd/vigil/internal/procs"
-	"github.com/vigilterm/vigil/store"
 	"github.com/vigilterm/vigil/tui"
 )
 
-// Exit codes: 0 fine, 1 a check or query failed, 2 vigil could not start
-// (bad flags, no terminal, data dir held by another vigil).
+// Exit codes, one rule for every command (README.md, docs/faults.md):
+//
+//	0  fine;
+//	1  a check or test found problems (as promtool's), a query failed, or
+//	   vigil failed while running (a console error, the last snapshot
+//	   not written);
+//	2  vigil refused to start: bad flags or arguments, a config, rule file
+//	   or target that does not load, no terminal without --headless, a
+//	   data dir held by another vigil or that cannot be opened.
 const (
 	exitOK     = 0
 	exitFailed = 1
@@ -108,22 +114,19 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 		defer plan.tuiIn.Close()
 	}
 
-	// Everything that can be refused is checked before anything starts.
+	// Everything that can be refused is checked before anything starts;
+	// until the pipeline runs, a failure is a refusal to start.
 	p, err := pipeline.Load(o.pipelineOptions(plan, os.Stdout))
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil: %v\n", err)
-		return exitFailed
+		return exitUsage
 	}
 
 	logger, closeLog := pipeline.NewLogger(plan.logs == "stderr", stderr, o.dataDir)
 	defer closeLog()
 	if err := p.Open(logger, newEngine(logger, p.EvalInterval())); err != nil {
 		fmt.Fprintf(stderr, "vigil: %v\n", err)
-		var locked *store.LockedError
-		if errors.As(err, &locked) {
-			return exitUsage
-		}
-		return exitFailed
+		return exitUsage // a *store.LockedError names the holder
 	}
 	tuneGC()
 	defer procs.Govern(ctx, procs.Period, logger)()
@@ -133,14 +136,14 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	if err := p.Start(); err != nil {
 		fmt.Fprintf(stderr, "vigil: %v\n", err)
 		_ = p.Stop()
-		return exitFailed
+		return exitUsage
 	}
 	if o.debugListen != "" {
 		stopDebug, err := serveDebug(o.debugListen, p.Self(), logger)
 		if err != nil {
 			fmt.Fprintf(stderr, "vigil: %v\n", err)
 			_ = p.Stop()
-			return exitFailed
+			return exitUsage
 		}
 		defer stopDebug()
 	}
