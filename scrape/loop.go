@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -48,6 +50,9 @@ type loop struct {
 	report reportSeries
 	types  familyTypes     // the families the bodies' TYPE lines declare: see metadata.go
 	lb     *labels.Builder // for the labels of new series and of the report series
+	// bodyHint is the size of the last body read whole: the next one's
+	// buffer is made that large at once rather than grown by doubling.
+	bodyHint int
 
 	mu     sync.Mutex
 	health TargetHealth
@@ -117,8 +122,43 @@ func (l *loop) adopt(old *loop) {
 // hold a body's worth (and its growth slack) for each of them: cmd/compare
 // measures the memory of a fleet of 100 targets. Nothing of a body
 // outlives its scrape: the cache keeps hashes (seriesKey) and copies of
-// the labels.
+// the labels. A buffer grown for one huge body is not kept (see
+// releaseBody).
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer bodyPool keeps. A buffer in the
+// pool that every scrape takes and gives back is never collected, so one
+// body of body_size_limit (64 MiB: a gzip bomb, a runaway exporter) would
+// otherwise be held for good by a process whose bodies are a few hundred
+// KiB (BenchmarkHeapAfterHugeBody). A target whose bodies are larger gets
+// a buffer of its size (bodyHint) each scrape instead.
+const maxPooledBody = 16 << 20
+
+// lastRelease is when releaseBody last gave memory back (unix ns).
+var lastRelease atomic.Int64
+
+// releaseBody returns buf to bodyPool, unless it is larger than
+// maxPooledBody or mostly slack for the body it held (a big buffer that
+// a small target drew). A buffer over maxPooledBody that is let go is
+// also given back to the OS, at most once a minute: a process with a
+// small heap and GOGC's default pace would otherwise hold the freed
+// memory until its next collection, which may be minutes away.
+func releaseBody(buf *bytes.Buffer) {
+	c := buf.Cap()
+	if c <= maxPooledBody && c <= 4*buf.Len()+1<<20 {
+		bodyPool.Put(buf)
+		return
+	}
+	if c <= maxPooledBody {
+		return
+	}
+	now := time.Now().UnixNano()
+	if last := lastRelease.Load(); now-last > int64(time.Minute) && lastRelease.CompareAndSwap(last, now) {
+		buf.Reset()
+		*buf = bytes.Buffer{} // not held by this frame during the collection
+		debug.FreeOSMemory()
+	}
+}
 
 // scrapeOnce scrapes, parses and appends once, with the report series and
 // stale markers, in one store transaction.
@@ -126,7 +166,12 @@ func (l *loop) scrapeOnce(ctx context.Context, ts time.Time) {
 	start := time.Now()
 	buf := bodyPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer bodyPool.Put(buf)
+	// A body the size of the last one fits without growing (ReadFrom
+	// wants 512 bytes free at the end).
+	if want := l.bodyHint + l.bodyHint/8 + 4096; l.bodyHint > 0 && buf.Cap() < want {
+		buf.Grow(want)
+	}
+	defer releaseBody(buf)
 	sctx, cancel := context.WithTimeout(ctx, l.t.timeout)
 	ct, err := l.scraper.scrape(sctx, buf)
 	cancel()
@@ -137,6 +182,7 @@ func (l *loop) scrapeOnce(ctx context.Context, ts time.Time) {
 	app := l.app.Appender()
 	var st scrapeStats
 	if err == nil {
+		l.bodyHint = buf.Len()
 		st, err = l.append(app, buf.Bytes(), ct, t)
 		if err != nil {
 			_ = app.Rollback()

@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"sync"
@@ -160,3 +161,26 @@ func (a nopAppender) AppendReserved(ref storage.SeriesRef, l labels.Labels, t in
 }
 func (nopAppender) Commit() error   { return nil }
 func (nopAppender) Rollback() error { return nil }
+
+// TestReleaseBody: a buffer grown for a huge body, or one much larger than
+// the body it held, is not given back to the pool, where scrapes would
+// keep it alive for good.
+func TestReleaseBody(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cap, len int
+	}{
+		{"over maxPooledBody", maxPooledBody + 1, maxPooledBody},
+		{"mostly slack", 8 << 20, 100 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			buf := bytes.NewBuffer(make([]byte, tc.len, tc.cap))
+			releaseBody(buf)
+			for range 10 {
+				got := bodyPool.Get().(*bytes.Buffer)
+				require.NotSame(t, buf, got)
+				require.LessOrEqual(t, got.Cap(), maxPooledBody)
+			}
+		})
+	}
+}

@@ -238,10 +238,20 @@ func TestScrapeFailures(t *testing.T) {
 		{
 			name: "body over the limit",
 			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.(http.Flusher).Flush() // chunked: no Content-Length
 				fmt.Fprint(w, strings.Repeat("m 1\n", 1000))
 			},
 			mod: func(sc *scrape.ScrapeConfig) { sc.BodySizeLimit = 1024 },
 			err: "body size limit exceeded: the body is larger than 1024 bytes (body_size_limit)",
+		},
+		{
+			name: "body declared over the limit",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", "4000")
+				fmt.Fprint(w, strings.Repeat("m 1\n", 1000))
+			},
+			mod: func(sc *scrape.ScrapeConfig) { sc.BodySizeLimit = 1024 },
+			err: "body size limit exceeded: the body is 4000 bytes, over 1024 (body_size_limit)",
 		},
 		{
 			name: "gzip body over the limit uncompressed",

@@ -108,8 +108,17 @@ func (s *httpScraper) scrape(ctx context.Context, buf *bytes.Buffer) (string, er
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("server returned HTTP status %s", resp.Status)
 	}
+	limit := s.bodyLimit
+	if limit <= 0 {
+		limit = 1<<63 - 1
+	}
+	gzipped := resp.Header.Get("Content-Encoding") == "gzip"
+	if !gzipped && resp.ContentLength > limit {
+		// Said before it is sent: refused without reading it.
+		return "", fmt.Errorf("%w: the body is %d bytes, over %d (body_size_limit)", errBodySizeLimit, resp.ContentLength, limit)
+	}
 	var body io.Reader = resp.Body
-	if resp.Header.Get("Content-Encoding") == "gzip" {
+	if gzipped {
 		gz, err := getGzipReader(resp.Body)
 		if err != nil {
 			return "", fmt.Errorf("read gzip body: %w", shortHTTPError(ctx, err, s.timeout))
@@ -119,10 +128,6 @@ func (s *httpScraper) scrape(ctx context.Context, buf *bytes.Buffer) (string, er
 			putGzipReader(gz)
 		}()
 		body = gz.gz
-	}
-	limit := s.bodyLimit
-	if limit <= 0 {
-		limit = 1<<63 - 1
 	}
 	n, err := buf.ReadFrom(io.LimitReader(body, limit))
 	if err != nil {
