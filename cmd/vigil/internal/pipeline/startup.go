@@ -46,13 +46,23 @@ type firstScrapeAppender struct {
 }
 
 func (a *firstScrapeAppender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	a.see(l, v)
+	return a.Appender.Append(ref, l, t, v)
+}
+
+// AppendReserved is where a scrape writes up (see store.Appender).
+func (a *firstScrapeAppender) AppendReserved(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	a.see(l, v)
+	return a.Appender.AppendReserved(ref, l, t, v)
+}
+
+func (a *firstScrapeAppender) see(l labels.Labels, v float64) {
 	if a.target.IsEmpty() {
 		a.target = l
 	}
 	if l.Get(labels.MetricName) == "up" {
 		a.up = v
 	}
-	return a.Appender.Append(ref, l, t, v)
 }
 
 func (a *firstScrapeAppender) Commit() error {
