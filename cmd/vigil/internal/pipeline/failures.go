@@ -82,8 +82,12 @@ func (f *Failures) part(c string) *failure {
 
 // Observe reports component's state: failing with err, or working with
 // nil. It logs when the state changes, and only then; a failing part
-// whose reason changes keeps failing, with the new reason shown.
+// whose reason changes keeps failing, with the new reason shown. A nil
+// *Failures (a Pipeline that was never opened) tracks nothing.
 func (f *Failures) Observe(component string, err error) {
+	if f == nil {
+		return
+	}
 	f.mu.Lock()
 	p := f.part(component)
 	var started, ended bool
@@ -116,6 +120,9 @@ func (f *Failures) Observe(component string, err error) {
 // Failing lists the parts that fail now, in the order they were
 // registered.
 func (f *Failures) Failing() []Failure {
+	if f == nil {
+		return nil
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []Failure
@@ -131,6 +138,9 @@ func (f *Failures) Failing() []Failure {
 // vigil_failures_total (how many times it started failing) for every part
 // registered or observed.
 func (f *Failures) WriteMetrics(w io.Writer) error {
+	if f == nil {
+		return nil
+	}
 	f.mu.Lock()
 	type row struct {
 		c        string
