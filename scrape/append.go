@@ -180,7 +180,11 @@ func (l *loop) appendSample(app store.Appender, ce *entry, isNew bool, tp *int64
 	if tp != nil && l.opts.honorTimestamps {
 		ts = *tp
 	}
-	ref, err := app.Append(ce.ref, ce.lset, ts, v)
+	add := app.Append
+	if l.opts.reserved {
+		add = app.AppendReserved
+	}
+	ref, err := add(ce.ref, ce.lset, ts, v)
 	switch {
 	case err == nil:
 		ce.ref = ref

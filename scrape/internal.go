@@ -14,4 +14,9 @@ type InternalTarget struct {
 	Interval time.Duration     // 0: the config's global scrape_interval
 	Timeout  time.Duration     // 0: the global scrape_timeout, at most Interval
 	Collect  CollectFunc       // writes the body; required
+	// Reserved writes the target's series through the store's reserve
+	// (store.Appender.AppendReserved), which --max-series never refuses:
+	// for vigil's own metrics, a set it bounds, which must say what a full
+	// store hides. Never for a target whose series come from outside.
+	Reserved bool
 }

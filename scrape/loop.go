@@ -28,6 +28,7 @@ type loopOptions struct {
 	valueLenLimit    int
 	fallback         string
 	metricRelabel    []*relabel.Config
+	reserved         bool // InternalTarget.Reserved
 }
 
 // loop scrapes one target on its interval and appends what it gets. Its

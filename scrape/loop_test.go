@@ -495,6 +495,23 @@ func TestSeriesRefusedPastMaxSeries(t *testing.T) {
 	require.EqualValues(t, 10, db.Stats().ReservedSeries)
 }
 
+// TestReservedInternalTarget: vigil's own metrics (a Reserved internal
+// target) are stored past --max-series; another internal target's are
+// not.
+func TestReservedInternalTarget(t *testing.T) {
+	db := &testDB{DB: store.New(store.Options{Retention: -1, MaxSeries: 1}), t: t}
+	t.Cleanup(func() { _ = db.Close() })
+	collect := func(_ context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, "a 1\nb 2\n")
+		return err
+	}
+	h := scrape.NewTestFuncLoop(scrape.InternalTarget{Job: "vigil", Instance: "vigil", Collect: collect, Reserved: true}, db).Scrape(t0)
+	require.Zero(t, h.SeriesRefused)
+	h = scrape.NewTestFuncLoop(scrape.InternalTarget{Job: "other", Instance: "x", Collect: collect}, db).Scrape(t0)
+	require.Equal(t, 1, h.SeriesRefused, "one of its two fits: the reserved ones took no room")
+	require.Len(t, db.samples(labels.FromStrings("__name__", "b", "instance", "vigil", "job", "vigil")), 1)
+}
+
 func TestInternalTargetPanics(t *testing.T) {
 	db := newTestDB(t)
 	l := scrape.NewTestFuncLoop(scrape.InternalTarget{Job: "bug", Instance: "x", Collect: func(context.Context, io.Writer) error {

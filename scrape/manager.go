@@ -227,7 +227,7 @@ func (m *Manager) newInternalPool(it *InternalTarget, g GlobalConfig) *pool {
 	return &pool{
 		key: "internal/" + it.Job + "/" + it.Instance, it: it, global: g,
 		client: &http.Client{}, limit: m.opts.BodySizeLimit,
-		loops: map[uint64]*loop{}, opts: loopOptions{honorTimestamps: true, fallback: "text/plain"},
+		loops: map[uint64]*loop{}, opts: loopOptions{honorTimestamps: true, fallback: "text/plain", reserved: it.Reserved},
 	}
 }
 

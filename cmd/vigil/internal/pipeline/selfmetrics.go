@@ -21,6 +21,7 @@ func (p *Pipeline) Self() scrape.InternalTarget {
 	return scrape.InternalTarget{
 		Job:      selfJob,
 		Instance: "vigil",
+		Reserved: true, // they say what a full store refuses: vigil_failing{component="max_series"}
 		Collect: func(_ context.Context, w io.Writer) error {
 			if err := writeStoreMetrics(w, p.db.Stats()); err != nil {
 				return err
