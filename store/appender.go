@@ -35,14 +35,14 @@ import (
 //
 // AppendReserved is Append for the series that vigil must be able to write
 // whatever the cap, so that a full store never blinds alerting: each
-// target's up and other synthetic scrape series, and ALERTS and
-// ALERTS_FOR_STATE. A new series is never refused for MaxSeries and is
+// target's up and other synthetic scrape series, ALERTS and
+// ALERTS_FOR_STATE, and vigil's own metrics. A new series is never refused for MaxSeries and is
 // counted apart from it (Stats.ReservedSeries); an ordinary series it
 // writes to (one restored from a snapshot, which does not record the
 // difference) becomes reserved. The store does not bound the reserve: its
 // writers do, each with series it knows the number of (a scrape loop its
-// five synthetic series, a rule its alerts' three). Every other check of
-// Append applies.
+// five synthetic series, a rule its alerts' three, vigil its own
+// metrics). Every other check of Append applies.
 type Appender interface {
 	Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error)
 	AppendReserved(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error)

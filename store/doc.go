@@ -33,9 +33,9 @@
 // Options.MaxSeries bounds the number of series: past it new series are
 // refused and counted, existing ones go on. The series vigil needs to
 // alert at all, written by Appender.AppendReserved (each target's up and
-// other synthetic scrape series, ALERTS, ALERTS_FOR_STATE), are a reserve
-// outside that bound, counted apart (Stats.ReservedSeries): a full store
-// never hides a target going down.
+// other synthetic scrape series, ALERTS, ALERTS_FOR_STATE, vigil's own
+// metrics), are a reserve outside that bound, counted apart
+// (Stats.ReservedSeries): a full store never hides a target going down.
 //
 // Series live in 256 lock stripes chosen by label hash (as Prometheus'
 // stripeSeries); a series ref carries its stripe and its slot in the
