@@ -312,6 +312,13 @@ func TestScrapeFailures(t *testing.T) {
 			err: "parse body: invalid UTF-8 label value",
 		},
 		{
+			name: "redirect loop",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, r.URL.Path, http.StatusFound)
+			},
+			err: "stopped after 10 redirects",
+		},
+		{
 			name: "hangs after the headers",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/plain; version=0.0.4")

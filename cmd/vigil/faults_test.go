@@ -289,3 +289,99 @@ func quoteAll(args []string) []string {
 	}
 	return out
 }
+
+// TestManySIGHUPs: 50 SIGHUPs in a second reload the config 50 times (or
+// fewer, as signals merge) and vigil goes on scraping; SIGTERM still ends
+// it cleanly.
+func TestManySIGHUPs(t *testing.T) {
+	dir := t.TempDir()
+	config := filepath.Join(dir, "prometheus.yml")
+	require.NoError(t, os.WriteFile(config, []byte("global: {scrape_interval: 1s}\nscrape_configs: []\n"), 0o600))
+	cmd, _, stderr := headless(t, "--events", "none", "--data-dir", filepath.Join(dir, "data"), "-c", config)
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "running headless") }, 20*time.Second, 50*time.Millisecond)
+	for range 50 {
+		require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Eventually(t, func() bool { return strings.Count(stderr.String(), "config reloaded") > 0 }, 20*time.Second, 50*time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "stderr:\n%s", stderr)
+	require.NotContains(t, stderr.String(), "panic")
+}
+
+// TestRacingStarts: vigils started at once on one data directory: one
+// runs, every other exits 2 naming it; after 15 quick restarts the data
+// directory is still whole.
+func TestRacingStarts(t *testing.T) {
+	dataDir := t.TempDir()
+	const n = 5
+	cmds := make([]*exec.Cmd, n)
+	outs := make([]*syncBuffer, n)
+	for i := range cmds {
+		cmds[i] = exec.Command(vigilBin, "--headless", "--events", "none", "--data-dir", dataDir, "--scrape-interval", "1s")
+		outs[i] = &syncBuffer{}
+		cmds[i].Stderr = outs[i]
+	}
+	for _, c := range cmds {
+		require.NoError(t, c.Start())
+	}
+	t.Cleanup(func() {
+		for _, c := range cmds {
+			_ = c.Process.Kill()
+		}
+	})
+	refused, running := 0, -1
+	for i, c := range cmds {
+		done := make(chan error, 1)
+		go func() { done <- c.Wait() }()
+		select {
+		case err := <-done:
+			var exit *exec.ExitError
+			require.ErrorAs(t, err, &exit, "%s", outs[i])
+			require.Equal(t, 2, exit.ExitCode(), "%s", outs[i])
+			require.Contains(t, outs[i].String(), "in use by pid")
+			refused++
+		case <-time.After(5 * time.Second):
+			require.Equal(t, -1, running, "two vigils run on one data directory")
+			running = i
+			require.NoError(t, c.Process.Signal(syscall.SIGTERM))
+			require.NoError(t, <-done, "%s", outs[i])
+		}
+	}
+	require.Equal(t, n-1, refused)
+
+	// Flapping: fifteen starts and stops, each cut short.
+	for i := range 15 {
+		c := exec.Command(vigilBin, "--headless", "--events", "none", "--data-dir", dataDir, "--scrape-interval", "1s")
+		var out syncBuffer
+		c.Stderr = &out
+		require.NoError(t, c.Start())
+		time.Sleep(time.Duration(100+i*40) * time.Millisecond)
+		require.NoError(t, c.Process.Signal(syscall.SIGTERM))
+		require.NoError(t, c.Wait(), "restart %d: %s", i, &out)
+		require.NotContains(t, out.String(), "damaged")
+	}
+	out, err := exec.Command(vigilBin, "query", "--data-dir", dataDir, `count(up)`).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "{} => ")
+}
+
+// TestHugeRuleFile: a 10 MB rule file that does not parse is refused at
+// start with its place (exit 2), in seconds.
+func TestHugeRuleFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "huge.rules.yml")
+	var b strings.Builder
+	b.WriteString("groups:\n- name: g\n  rules:\n")
+	for b.Len() < 10<<20 {
+		fmt.Fprintf(&b, "  - alert: A%d\n    expr: up == 0\n", b.Len())
+	}
+	b.WriteString("  - alert: Broken\n    expr: up ==\n")
+	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, vigilBin, "--headless", "--data-dir", "", "-r", p).CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "%s", out)
+	require.Equal(t, 2, exit.ExitCode(), "%.2000s", out)
+	require.Regexp(t, `huge\.rules\.yml: \d+:\d+: group "g", rule \d+, "Broken"`, string(out))
+}
