@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -55,11 +56,9 @@ func acquireLock(dir string) (l *dirLock, readOnly bool, err error) {
 		return nil, false, fmt.Errorf("open lock file: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		b, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-			return nil, false, &LockedError{Dir: dir, PID: pid}
+			return nil, false, &LockedError{Dir: dir, PID: holderPID(path)}
 		}
 		return nil, false, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -74,6 +73,21 @@ func acquireLock(dir string) (l *dirLock, readOnly bool, err error) {
 		return nil, false, fmt.Errorf("write pid to %s: %w", path, err)
 	}
 	return &dirLock{f: f}, false, nil
+}
+
+// holderPID reads the pid in a held lock file. A holder writes it just
+// after it takes the lock, so a vigil that lost a race for the lock may
+// find the file empty for a moment: it waits up to a fifth of a second
+// for the pid, and says 0 (not known) after that.
+func holderPID(path string) int {
+	for range 20 {
+		b, _ := os.ReadFile(path)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			return pid
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return 0
 }
 
 // release unlocks by closing; the file stays (removing it would race with
