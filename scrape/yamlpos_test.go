@@ -1,6 +1,7 @@
 package scrape_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,9 +46,29 @@ func TestYAMLSyntaxPositions(t *testing.T) {
 	}
 }
 
-// TestYAMLSyntaxPositionsAsPromtool runs promtool on the same files.
+// TestYAMLSyntaxPositionsAsPromtool runs promtool on the same files:
+// Debian's (2.42) and Prometheus 3's of the pinned version, which .ci/run
+// builds in $VIGIL_PROM3_DIR, else /opt/prom3.
 func TestYAMLSyntaxPositionsAsPromtool(t *testing.T) {
-	promtool := peertest.Need(t, "prometheus", "promtool")
+	t.Run("debian", func(t *testing.T) { yamlPositionsAs(t, peertest.Need(t, "prometheus", "promtool")) })
+	t.Run("prom3", func(t *testing.T) {
+		dir := os.Getenv("VIGIL_PROM3_DIR")
+		if dir == "" {
+			dir = "/opt/prom3"
+		}
+		p := filepath.Join(dir, "promtool")
+		if _, err := os.Stat(p); err != nil {
+			msg := fmt.Sprintf("Prometheus 3 promtool not at %s: build it with GOBIN=%s go install github.com/prometheus/prometheus/cmd/promtool@v0.316.0", p, dir)
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s; CI is set, so this is a failure", msg)
+			}
+			t.Skip(msg)
+		}
+		yamlPositionsAs(t, p)
+	})
+}
+
+func yamlPositionsAs(t *testing.T, promtool string) {
 	lineRE := regexp.MustCompile(`yaml: line (\d+):`)
 	for _, tc := range yamlSyntaxCases {
 		t.Run(tc.name, func(t *testing.T) {
