@@ -44,6 +44,12 @@ type Pipeline struct {
 	// store's snapshots and by watch; stopWatch ends watch.
 	failures  *Failures
 	stopWatch func()
+	// drops is what eventsState saw of dropped events: how many, and
+	// when that last grew. Only observe (one goroutine) touches it.
+	drops struct {
+		seen uint64
+		at   time.Time
+	}
 
 	// silences keeps the local silences in the data directory; nil
 	// without one.

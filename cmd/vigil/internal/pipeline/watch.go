@@ -37,7 +37,7 @@ func (p *Pipeline) probes() []probe {
 		{failRules, p.rulesState},
 	}
 	if p.events != nil || p.console != nil {
-		ps = append(ps, probe{failEvents, p.eventsState()})
+		ps = append(ps, probe{failEvents, p.eventsState})
 	}
 	if p.notify != nil {
 		ps = append(ps, probe{failAlertmanager, p.alertmanagerState})
@@ -123,37 +123,33 @@ func (p *Pipeline) rulesState() error {
 // eventsState says that events are not delivered: the reader of stdout
 // went away (for good), or a sink dropped events in the last
 // eventDropQuiet because its reader is too slow.
-func (p *Pipeline) eventsState() func() error {
-	var lastDropped uint64
-	var lastDrop time.Time
-	return func() error {
-		if p.events != nil {
-			select {
-			case <-p.events.Done():
-				text := "events no longer delivered to stdout"
-				if err := p.events.Err(); err != nil {
-					text += ": " + err.Error()
-				}
-				return errors.New(text)
-			default:
+func (p *Pipeline) eventsState() error {
+	if p.events != nil {
+		select {
+		case <-p.events.Done():
+			text := "events no longer delivered to stdout"
+			if err := p.events.Err(); err != nil {
+				text += ": " + err.Error()
 			}
+			return errors.New(text)
+		default:
 		}
-		var dropped uint64
-		if p.events != nil {
-			dropped += p.events.Dropped()
-		}
-		if p.console != nil {
-			dropped += p.console.Dropped()
-		}
-		now := time.Now()
-		if dropped > lastDropped {
-			lastDropped, lastDrop = dropped, now
-		}
-		if !lastDrop.IsZero() && now.Sub(lastDrop) < eventDropQuiet {
-			return fmt.Errorf("%d events dropped: their reader is too slow", dropped)
-		}
-		return nil
 	}
+	var dropped uint64
+	if p.events != nil {
+		dropped += p.events.Dropped()
+	}
+	if p.console != nil {
+		dropped += p.console.Dropped()
+	}
+	d, now := &p.drops, time.Now()
+	if dropped > d.seen {
+		d.seen, d.at = dropped, now
+	}
+	if !d.at.IsZero() && now.Sub(d.at) < eventDropQuiet {
+		return fmt.Errorf("%d events dropped: their reader is too slow", dropped)
+	}
+	return nil
 }
 
 func (p *Pipeline) alertmanagerState() error {
