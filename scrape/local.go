@@ -21,8 +21,10 @@ import (
 
 // LocalTarget is the built-in target for the machine vigil runs on: job
 // "node", instance the hostname, and node_exporter's metric names and
-// labels for what the default dashboard and rules need, read from /proc
-// and /sys.
+// labels for what the console's host page and the default rules need,
+// read from /proc and /sys: CPU seconds per core and mode, memory, load,
+// filesystems, disk I/O per device, network per interface with errors
+// and drops, boot time, the clock and uname.
 func LocalTarget() InternalTarget {
 	host, _ := os.Hostname()
 	c := &LocalCollector{ProcPath: "/proc", SysPath: "/sys"}
@@ -292,9 +294,11 @@ func (c *LocalCollector) network(_ context.Context, fs procfs.FS, tw *TextWriter
 		{"receive_bytes", func(l procfs.NetDevLine) uint64 { return l.RxBytes }},
 		{"receive_packets", func(l procfs.NetDevLine) uint64 { return l.RxPackets }},
 		{"receive_errs", func(l procfs.NetDevLine) uint64 { return l.RxErrors }},
+		{"receive_drop", func(l procfs.NetDevLine) uint64 { return l.RxDropped }},
 		{"transmit_bytes", func(l procfs.NetDevLine) uint64 { return l.TxBytes }},
 		{"transmit_packets", func(l procfs.NetDevLine) uint64 { return l.TxPackets }},
 		{"transmit_errs", func(l procfs.NetDevLine) uint64 { return l.TxErrors }},
+		{"transmit_drop", func(l procfs.NetDevLine) uint64 { return l.TxDropped }},
 	} {
 		name := "node_network_" + f.name + "_total"
 		tw.Header(name, "counter", "Network device statistic "+f.name+".")
@@ -328,6 +332,8 @@ func (c *LocalCollector) disks(_ context.Context, _ procfs.FS, tw *TextWriter) e
 		{"node_disk_read_bytes_total", "The total number of bytes read successfully.", func(d blockdevice.Diskstats) float64 { return float64(d.ReadSectors) * sector }},
 		{"node_disk_written_bytes_total", "The total number of bytes written successfully.", func(d blockdevice.Diskstats) float64 { return float64(d.WriteSectors) * sector }},
 		{"node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", func(d blockdevice.Diskstats) float64 { return float64(d.IOsTotalTicks) / 1000 }},
+		{"node_disk_reads_completed_total", "The total number of reads completed successfully.", func(d blockdevice.Diskstats) float64 { return float64(d.ReadIOs) }},
+		{"node_disk_writes_completed_total", "The total number of writes completed successfully.", func(d blockdevice.Diskstats) float64 { return float64(d.WriteIOs) }},
 	} {
 		tw.Header(f.name, "counter", f.help)
 		for _, d := range keep {
