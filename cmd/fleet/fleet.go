@@ -200,6 +200,7 @@ const (
 	falling               // wanders below where it started (free, available)
 	clock                 // the wall clock, in seconds
 	cpu                   // node_cpu_seconds_total: a CPU's modes add up to one second per second
+	linear                // -steady: grows by exactly line.rate a second
 )
 
 // untypedGauges are the untyped node_exporter series that are not counters:
@@ -253,6 +254,7 @@ type target struct {
 	rate   float64   // counters grow by value*rate per second
 	busy   float64   // the share of each CPU this host keeps busy, on average
 	cpus   []float64 // each CPU's busy share now, wandering around busy
+	steady bool      // -steady: nothing wanders (makeSteady)
 }
 
 type line struct {
@@ -264,6 +266,7 @@ type line struct {
 	ten    float64 // 10^d for a value recorded with d decimals (whole numbers: 1), 0 for any
 	cpu    int     // cpu lines: index into target.cpus
 	share  float64 // cpu lines: the mode's share of busy time; -1 for idle
+	rate   float64 // linear lines: growth a second
 }
 
 // modeShare is how a busy CPU's time splits between the modes of
@@ -372,11 +375,17 @@ func (t *target) step(now time.Time) {
 	// One factor per scrape for every counter keeps a histogram's buckets
 	// in order: each grows in proportion to its value.
 	grow := dt * t.rate * (0.5 + t.rng.Float64())
+	if t.steady {
+		grow = dt * t.rate
+	}
 	// Walks move with time, not with scrapes, so two scrapers of one
 	// target (vigil and Prometheus in cmd/compare) see the same motion:
 	// a gauge moves by up to ±1% of its base in 5 s.
 	pace := math.Min(1, math.Sqrt(dt/5))
 	for c, b := range t.cpus {
+		if t.steady {
+			break
+		}
 		b += (t.rng.Float64() - 0.5) * 0.1 * pace
 		t.cpus[c] = math.Max(t.busy*0.5, math.Min(math.Min(1, t.busy*1.5+0.05), b))
 	}
@@ -401,6 +410,8 @@ func (t *target) step(now time.Time) {
 			l.value = l.base * (1 + l.walk)
 		case clock:
 			l.value = float64(now.UnixMilli()) / 1000
+		case linear:
+			l.value += dt * l.rate
 		}
 	}
 }

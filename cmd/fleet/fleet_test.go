@@ -439,6 +439,7 @@ func TestBadFlags(t *testing.T) {
 		{"-targets", "0"},
 		{"-targets", "2", "-down", "2", "-slow", "1"},
 		{"-listen", "nowhere"},
+		{"-expect", "x.json"}, // without -steady
 		{"extra"},
 	} {
 		err := run(context.Background(), append(args, "-body", recorded), io.Discard, io.Discard)

@@ -52,6 +52,15 @@
 // Each target's values are seeded by its index, so hosts differ but a run
 // is repeatable. No instance label is added: the scraper adds its own.
 //
+// With -steady nothing wanders, so that a console's figures can be checked
+// against the truth from the first seconds on: target i keeps every CPU
+// busy a fixed share (5% to 94%, the busiest of a hundred being target
+// 57), its memory and filesystems at fixed fills, receives and sends,
+// reads and writes at fixed rates, and every other counter grows at its
+// recorded rate since boot and every other gauge holds its recorded
+// value. -expect FILE writes those figures for every target that answers
+// (JSON, by address; steady.go's Steady says what each is).
+//
 // Targets are numbered from 0 and target i listens on the -listen port
 // plus i. The first -hostile targets are hostile, the next -slow are slow,
 // the last -down are down; the rest are normal:
@@ -111,6 +120,8 @@ type config struct {
 	down, slow, hostile int
 	slowDelay           time.Duration
 	sdFile, body        string
+	steady              bool
+	expect              string
 }
 
 func main() {
@@ -137,6 +148,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.slowDelay, "slow-delay", 3*time.Second, "how long a slow target takes to answer")
 	fs.IntVar(&c.hostile, "hostile", 0, "this many targets (the first ones) send escape sequences, NaN/Inf, huge label values and, 5 s in every 20 s, garbage")
 	fs.StringVar(&c.sdFile, "sd-file", "", "write a Prometheus file_sd JSON file listing every target here")
+	fs.BoolVar(&c.steady, "steady", false, "values follow known steady rates instead of wandering (see -expect)")
+	fs.StringVar(&c.expect, "expect", "", "with -steady: write every target's steady figures here, as JSON by address")
 	fs.StringVar(&c.body, "body", "testdata/fleet/node_exporter.prom.txt", "the recorded node_exporter body every target serves")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -146,6 +159,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.targets <= 0 || c.series <= 0 {
 		return c, fmt.Errorf("-targets and -series must be positive")
+	}
+	if c.expect != "" && !c.steady {
+		return c, fmt.Errorf("-expect needs -steady")
 	}
 	if c.down < 0 || c.slow < 0 || c.hostile < 0 || c.down+c.slow+c.hostile > c.targets {
 		return c, fmt.Errorf("-down %d, -slow %d and -hostile %d: more than the %d targets", c.down, c.slow, c.hostile, c.targets)
@@ -195,6 +211,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		servers []*http.Server
 		wg      sync.WaitGroup
 		groups  = map[Kind][]string{}
+		answer  = map[int]string{} // the targets that answer, by index
 	)
 	defer func() {
 		for _, s := range servers {
@@ -214,6 +231,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("target %d: %w", i, err)
 		}
 		t := newTarget(i, kind, fams, rec.uptime, start)
+		if c.steady {
+			t.makeSteady()
+		}
+		answer[i] = addr
 		srv := &http.Server{Handler: t.handler(c.slowDelay), ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, srv)
 		wg.Add(1)
@@ -226,6 +247,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if c.sdFile != "" {
 		if err := writeSD(c.sdFile, groups); err != nil {
+			return err
+		}
+	}
+	if c.expect != "" {
+		if err := writeExpect(c.expect, answer); err != nil {
 			return err
 		}
 	}
