@@ -31,13 +31,16 @@ type alertsView struct {
 	detail bool
 	shown  []Alert // rows of the alerts table, in order
 	rules  []Rule  // rows of the rules table, in order
+	// shared are the labels every row of the alerts and of the events
+	// table has, printed; "" when none.
+	shared [numPanes]string
 }
 
 func newAlertsView(c *common) *alertsView {
 	v := &alertsView{c: c, filter: newFilter()}
 	v.tables[paneAlerts].cols = []column{
 		{title: "STATE", width: 8},
-		{title: "ALERT", width: 18},
+		{title: "ALERT", min: 12},
 		{title: "LABELS", min: 12},
 		{title: "VALUE", width: 9, right: true},
 		{title: "SINCE", width: 6, right: true},
@@ -75,7 +78,7 @@ func (v *alertsView) ShortHelp() []key.Binding {
 	if v.detail {
 		return []key.Binding{k.Back}
 	}
-	return []key.Binding{k.Up, k.Down, withHelp(k.Right, "←/→", "pane"), k.Enter, k.Filter, withHelp(k.Silence, "S", "silence")}
+	return []key.Binding{k.Up, k.Down, withHelp(k.Right, "←/→", "pane"), k.Enter, k.Filter, withHelp(k.Silence, "S", "silence"), k.Expand}
 }
 
 func (v *alertsView) FullHelp() [][]key.Binding {
@@ -83,7 +86,7 @@ func (v *alertsView) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{withHelp(k.Left, "←/h", "previous pane"), withHelp(k.Right, "→/l", "next pane"), k.Enter, k.Back, k.Filter},
-		{k.Silence},
+		{k.Silence, withHelp(k.Expand, "w", "the selected row whole")},
 	}
 }
 
@@ -121,6 +124,10 @@ func (v *alertsView) update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case key.Matches(km, k.Expand):
+		for i := range v.tables {
+			v.tables[i].expand = !v.tables[v.pane].expand
+		}
 	case key.Matches(km, k.Left):
 		v.pane = (v.pane + numPanes - 1) % numPanes
 	case key.Matches(km, k.Right):
@@ -219,6 +226,52 @@ func sharedLabels(n int, at func(i int) (name string, ls labels.Labels)) map[str
 	return shared
 }
 
+// splitAlerts splits the label sets of n alerts (or events; at gives
+// each one's alert name and labels), alertname aside: what every row
+// shares is shown once above the table, and a row leads with what tells
+// it apart, instance first. perRule are, by alert name, the labels all
+// of that name's sets share when it has more than one: left out of its
+// rows too, as an Alertmanager group shows its common labels once.
+func (v *alertsView) splitAlerts(n int, at func(i int) (string, labels.Labels)) (labelSplit, map[string]map[string]string) {
+	sets := make([]labels.Labels, n)
+	for i := range n {
+		_, ls := at(i)
+		sets[i] = labels.NewBuilder(ls).Del(labels.AlertName).Labels()
+	}
+	split := splitLabels(sets)
+	if n == 1 {
+		// One row shares nothing with another: it shows all its labels.
+		split = splitLabels([]labels.Labels{sets[0], labels.EmptyLabels()})
+	}
+	return split, sharedLabels(n, at)
+}
+
+// printShared prints the labels every one of n rows shares; "" with
+// fewer than two rows, where nothing is shared but the one row's labels.
+func printShared(s labelSplit, n int) string {
+	if n < 2 || s.shared.IsEmpty() {
+		return ""
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(labelsString(s.shared, false, maxLineLen), "{"), "}")
+}
+
+// rowLabels prints the labels of one row that tell it apart: those that
+// differ between the rows, in the split's order, less those its alert
+// name's rows all share.
+func rowLabels(s labelSplit, ruleShared map[string]string, ls labels.Labels) string {
+	b := labels.NewBuilder(ls)
+	for name, value := range ruleShared {
+		if ls.Get(name) == value {
+			b.Del(name)
+		}
+	}
+	out := s.distinct(b.Labels(), 0)
+	if out == "{}" {
+		return ""
+	}
+	return out
+}
+
 func (v *alertsView) rebuild() {
 	c := v.c
 	as := append([]Alert(nil), c.alerts...)
@@ -239,14 +292,19 @@ func (v *alertsView) rebuild() {
 		}
 		return a.Labels.Get(labels.AlertName)
 	}
-	shared := sharedLabels(len(as), func(i int) (string, labels.Labels) { return alertName(as[i]), as[i].Labels })
+	var kept []Alert
 	for _, a := range as {
 		name := Sanitize(alertName(a), maxLabelLen)
 		// The filter sees every label, shown or not.
 		if v.filter.value() != "" && !v.filter.matches(string(a.State), name, otherLabels(a.Labels, nil, maxLineLen)) {
 			continue
 		}
-		ls := otherLabels(a.Labels, shared[alertName(a)], maxLineLen)
+		kept = append(kept, a)
+	}
+	split, perRule := v.splitAlerts(len(kept), func(i int) (string, labels.Labels) { return alertName(kept[i]), kept[i].Labels })
+	v.shared[paneAlerts] = printShared(split, len(kept))
+	for _, a := range kept {
+		name := Sanitize(alertName(a), maxLabelLen)
 		v.shown = append(v.shown, a)
 		state, style := string(a.State), v.stateStyle(a.State)
 		if !c.silencedUntil(a).IsZero() {
@@ -254,7 +312,7 @@ func (v *alertsView) rebuild() {
 		}
 		rows = append(rows, row{
 			key:    string(a.Labels.Bytes(nil)),
-			cells:  []string{state, name, ls, formatShort(a.Value), formatAge(c.now, since(a))},
+			cells:  []string{state, name, rowLabels(split, perRule[alertName(a)], a.Labels), formatShort(a.Value), formatAge(c.now, since(a))},
 			styles: []*lipgloss.Style{style, &c.styles.Title},
 		})
 	}
@@ -293,23 +351,33 @@ func (v *alertsView) rebuild() {
 	v.tables[paneRules].setRows(rows)
 
 	rows = nil
-	shared = sharedLabels(len(c.events), func(i int) (string, labels.Labels) {
-		return c.events[i].Labels.Get(labels.AlertName), c.events[i].Labels
+	var evs []int // the events shown, newest first
+	for i := len(c.events) - 1; i >= 0; i-- {
+		e := c.events[i]
+		silenced := ""
+		if !e.SilencedUntil.IsZero() {
+			silenced = "(silenced) "
+		}
+		if v.filter.value() != "" && !v.filter.matches(string(e.State), Sanitize(e.Labels.Get(labels.AlertName), maxLabelLen), silenced+otherLabels(e.Labels, nil, maxLineLen)) {
+			continue
+		}
+		evs = append(evs, i)
+	}
+	split, perRule = v.splitAlerts(len(evs), func(i int) (string, labels.Labels) {
+		e := c.events[evs[i]]
+		return e.Labels.Get(labels.AlertName), e.Labels
 	})
-	for i := len(c.events) - 1; i >= 0; i-- { // newest first
+	v.shared[paneEvents] = printShared(split, len(evs))
+	for _, i := range evs {
 		e := c.events[i]
 		name := Sanitize(e.Labels.Get(labels.AlertName), maxLabelLen)
 		silenced := ""
 		if !e.SilencedUntil.IsZero() {
 			silenced = "(silenced) "
 		}
-		if v.filter.value() != "" && !v.filter.matches(string(e.State), name, silenced+otherLabels(e.Labels, nil, maxLineLen)) {
-			continue
-		}
-		ls := silenced + otherLabels(e.Labels, shared[e.Labels.Get(labels.AlertName)], maxLineLen)
 		rows = append(rows, row{
 			key:    itoa(i),
-			cells:  []string{e.Time.In(c.opts.Location).Format("15:04:05"), string(e.State), name, ls, formatShort(e.Value)},
+			cells:  []string{e.Time.In(c.opts.Location).Format("15:04:05"), string(e.State), name, silenced + rowLabels(split, perRule[e.Labels.Get(labels.AlertName)], e.Labels), formatShort(e.Value)},
 			styles: []*lipgloss.Style{&c.styles.Dim, v.stateStyle(e.State)},
 		})
 	}
@@ -373,6 +441,10 @@ func (v *alertsView) view(width, height int) string {
 	}
 	if v.filter.value() != "" {
 		empty = "nothing matches the filter"
+	}
+	if sh := v.shared[v.pane]; sh != "" {
+		title += "\n" + st.Dim.Render(fit("every row: "+sh, width))
+		height--
 	}
 	return title + "\n" + v.tables[v.pane].view(st, width, height-1, empty)
 }

@@ -34,6 +34,8 @@ type KeyMap struct {
 	ChartAll key.Binding
 	Silence  key.Binding // Alerts: silence the selected alert here, for longer each press
 	Raw      key.Binding // Explore: a counter as it is, not as a rate
+	Compact  key.Binding // Overview: cards or one line a host
+	Expand   key.Binding // tables: the selected row whole, wrapped
 
 	// Time range.
 	RangeUp   key.Binding
@@ -79,6 +81,8 @@ func DefaultKeyMap() KeyMap {
 		ChartAll: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "chart all")),
 		Silence:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "silence 15m/1h/4h/24h/off")),
 		Raw:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rate/raw counter")),
+		Compact:  key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "cards/table")),
+		Expand:   key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "whole row")),
 
 		RangeUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "longer range")),
 		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),

@@ -23,6 +23,9 @@ type row struct {
 	key    string
 	cells  []string
 	styles []*lipgloss.Style
+	// full, where set, is what the expanded row shows of a cell instead
+	// of the cell (a whole error where the cell has a brief one).
+	full []string
 }
 
 // table is a scrolling table with a cursor. bubbles/table cannot colour a
@@ -35,6 +38,9 @@ type table struct {
 	cursor int
 	offset int
 	height int // rows shown, set by view
+	// expand shows the selected row whole: under it, the cells that its
+	// columns cut, wrapped (w).
+	expand bool
 }
 
 // setRows replaces the rows, keeping the cursor on the row with the same
@@ -108,22 +114,31 @@ func (t *table) view(st *Styles, width, height int, emptyText string) string {
 		}
 		return b.String()
 	}
+	var more []string
+	if t.expand {
+		more = t.whole(st, t.rows[t.cursor], widths, width)
+		more = more[:min(len(more), max(t.height-1, 0))]
+	}
+	rows := max(t.height-len(more), 1)
 	// Keep the cursor in sight.
 	if t.cursor < t.offset {
 		t.offset = t.cursor
 	}
-	if t.cursor >= t.offset+t.height {
-		t.offset = t.cursor - t.height + 1
+	if t.cursor >= t.offset+rows {
+		t.offset = t.cursor - rows + 1
 	}
-	if t.offset > max(len(t.rows)-t.height, 0) {
-		t.offset = max(len(t.rows)-t.height, 0)
+	if t.offset > max(len(t.rows)-rows, 0) {
+		t.offset = max(len(t.rows)-rows, 0)
 	}
-	for i := t.offset; i < len(t.rows) && i < t.offset+t.height; i++ {
+	for i := t.offset; i < len(t.rows) && i < t.offset+rows; i++ {
 		r := t.rows[i]
 		b.WriteByte('\n')
 		if i == t.cursor {
 			line := t.line(widths, func(j int) string { return cell(r, j) })
 			b.WriteString(st.TableSelected.Render(padRight(line, width)))
+			for _, l := range more {
+				b.WriteString("\n" + l)
+			}
 			continue
 		}
 		for j := range t.cols {
@@ -143,6 +158,36 @@ func (t *table) view(st *Styles, width, height int, emptyText string) string {
 		}
 	}
 	return b.String()
+}
+
+// whole is what the columns cut of row r (or leave out, when too narrow
+// for them), each under its column's title, wrapped to width.
+func (t *table) whole(st *Styles, r row, widths []int, width int) []string {
+	titleW := 0
+	for _, c := range t.cols {
+		titleW = max(titleW, cellWidth(c.title))
+	}
+	var out []string
+	for j, c := range t.cols {
+		text := cell(r, j)
+		if j < len(r.full) && r.full[j] != "" && r.full[j] != text {
+			text = r.full[j]
+		} else if text == "" || cellWidth(text) <= widths[j] {
+			continue
+		}
+		for i, l := range wrapWords(text, max(width-titleW-3, 10)) {
+			head := ""
+			if i == 0 {
+				head = c.title
+			}
+			style := st.TableCell
+			if j < len(r.styles) && r.styles[j] != nil {
+				style = *r.styles[j]
+			}
+			out = append(out, "  "+st.Dim.Render(padRight(head, titleW))+" "+style.Render(l))
+		}
+	}
+	return out
 }
 
 // scrollInfo returns "3/120" for the title line.
@@ -182,8 +227,10 @@ func (t *table) pad(j int, s string, w int) string {
 }
 
 // widths lays the columns out in width cells: fixed columns as asked, the
-// flexible ones share the rest; when too narrow, columns are dropped from
-// the right, flexible ones kept at their minimum.
+// flexible ones share the rest, each as much as its widest cell needs
+// before any gets more (so a short column leaves room to a long one);
+// when too narrow, columns are dropped from the right, flexible ones kept
+// at their minimum.
 func (t *table) widths(width int) []int {
 	ws := make([]int, len(t.cols))
 	used, flex := 0, 0
@@ -206,16 +253,79 @@ func (t *table) widths(width int) []int {
 			ws[i] = 0
 		}
 	}
-	if flex > 0 && used < width {
-		extra := width - used
-		for i, c := range t.cols {
-			if c.width == 0 && ws[i] > 0 {
-				add := extra / flex
+	if flex == 0 || used >= width {
+		return ws
+	}
+	extra := width - used
+	need := make([]int, len(t.cols))
+	for i, c := range t.cols {
+		if c.width > 0 || ws[i] == 0 {
+			continue
+		}
+		need[i] = cellWidth(c.title)
+		for _, r := range t.rows {
+			need[i] = max(need[i], cellWidth(cell(r, i)))
+		}
+		need[i] = max(need[i]-ws[i], 0)
+	}
+	// Water-fill: a column that needs less than an equal share takes
+	// what it needs; the others share what is left.
+	open := flex
+	for open > 0 && extra > 0 {
+		share, gave := extra/open, false
+		for i := range t.cols {
+			if t.cols[i].width > 0 || ws[i] == 0 || need[i] < 0 {
+				continue
+			}
+			if need[i] <= share {
+				ws[i] += need[i]
+				extra -= need[i]
+				need[i], gave = -1, true
+				open--
+			}
+		}
+		if !gave {
+			break
+		}
+	}
+	// The rest, in equal parts, to the columns still short of their
+	// need; the last flexible column takes what is left after that.
+	last := -1
+	for i := range t.cols {
+		if t.cols[i].width == 0 && ws[i] > 0 {
+			last = i
+			if need[i] >= 0 && open > 0 {
+				add := extra / open
 				ws[i] += add
 				extra -= add
-				flex--
+				open--
 			}
 		}
 	}
+	if last >= 0 {
+		ws[last] += extra
+	}
 	return ws
+}
+
+// wrapWords breaks a sanitised single-line string into lines of at most
+// width cells, at a space where there is one in the line's second half.
+func wrapWords(s string, width int) []string {
+	var out []string
+	for s != "" {
+		if cellWidth(s) <= width {
+			out = append(out, s)
+			break
+		}
+		head := truncateCells(s, width)
+		if head == "" { // a character wider than the line
+			break
+		}
+		if i := strings.LastIndexByte(head, ' '); i > len(head)/2 {
+			head = head[:i+1]
+		}
+		out = append(out, strings.TrimRight(head, " "))
+		s = s[len(head):]
+	}
+	return out
 }

@@ -25,6 +25,7 @@ type targetsView struct {
 	histBusy bool
 	histSeq  int
 	shown    []Target // the rows of the table, in order
+	shared   string   // the labels every row has, printed; "" when none
 }
 
 // The orders of the Targets table, cycled with s.
@@ -54,15 +55,6 @@ func newTargetsView(c *common) *targetsView {
 	return &targetsView{
 		c:      c,
 		filter: newFilter(),
-		table: table{cols: []column{
-			{title: "JOB", width: 10},
-			{title: "INSTANCE", min: 14},
-			{title: "HEALTH", width: 7},
-			{title: "LAST", width: 6, right: true},
-			{title: "DUR", width: 6, right: true},
-			{title: "SAMPLES", width: 7, right: true},
-			{title: "ERROR", min: 10},
-		}},
 	}
 }
 
@@ -132,14 +124,15 @@ func (v *targetsView) ShortHelp() []key.Binding {
 	if v.detail {
 		return []key.Binding{k.Back}
 	}
-	return []key.Binding{k.Up, k.Down, k.Enter, k.Filter, k.Sort}
+	return []key.Binding{k.Up, k.Down, k.Enter, k.Filter, k.Sort, k.Expand}
 }
 
 func (v *targetsView) FullHelp() [][]key.Binding {
 	k := &v.c.keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Enter, k.Back, k.Filter, withHelp(k.Sort, "s", "sort: job, health, duration, samples, last")},
+		{k.Enter, k.Back, k.Filter, withHelp(k.Sort, "s", "sort: job, health, duration, samples, last"),
+			withHelp(k.Expand, "w", "the selected row whole: labels, error")},
 	}
 }
 
@@ -188,6 +181,9 @@ func (v *targetsView) update(msg tea.Msg) tea.Cmd {
 		v.table.cursor = 0
 		v.rebuild()
 		return nil
+	case key.Matches(km, k.Expand):
+		v.table.expand = !v.table.expand
+		return nil
 	}
 	v.table.move(km, k)
 	return nil
@@ -204,42 +200,120 @@ func (v *targetsView) healthStyle(h TargetHealth) *lipgloss.Style {
 	return &st.Unknown
 }
 
+// rebuild lays the table out for the targets that pass the filter: the
+// instance first, the job only when the rows differ in it, the other
+// labels that differ between the rows in a column of their own (the
+// ones they share once above the table, as splitLabels says), and the
+// error without what the row says already (w shows it whole).
 func (v *targetsView) rebuild() {
 	c := v.c
 	v.shown = v.shown[:0]
-	rows := make([]row, 0, len(c.targets))
 	ts := c.targets
 	if less := targetSorts[v.sortBy].less; less != nil {
 		ts = append([]Target(nil), ts...)
 		sort.SliceStable(ts, func(i, j int) bool { return less(&ts[i], &ts[j]) })
 	}
+	var sets []labels.Labels
 	for _, t := range ts {
-		job := Sanitize(t.Job, maxLabelLen)
-		inst := Sanitize(t.Instance, maxLabelLen)
-		errText := Sanitize(t.LastError, maxErrorLen)
-		if errText == "" && t.SeriesRefused > 0 { // up, but not all of it is kept
-			errText = Sanitize(t.LastWarning, maxErrorLen)
-		}
-		if !v.filter.matches(job, inst, string(t.Health), errText) {
-			continue
+		ls := targetLabels(t)
+		if v.filter.value() != "" {
+			fields := []string{Sanitize(t.Job, maxLabelLen), Sanitize(t.Instance, maxLabelLen), string(t.Health), Sanitize(targetError(t), maxErrorLen)}
+			ls.Range(func(l labels.Label) { fields = append(fields, Sanitize(l.Value, maxLabelLen)) })
+			if !v.filter.matches(fields...) {
+				continue
+			}
 		}
 		v.shown = append(v.shown, t)
-		dur := "-"
-		if !t.LastScrape.IsZero() {
-			dur = formatDuration(t.LastDuration)
+		sets = append(sets, ls)
+	}
+	split := splitLabels(sets)
+	var other []string // differing labels but job and instance
+	showJob := false
+	for _, n := range split.differ {
+		switch n {
+		case "job":
+			showJob = true
+		case "instance":
+		default:
+			other = append(other, n)
 		}
-		samples := "-"
+	}
+	v.shared = ""
+	if len(sets) > 1 {
+		v.shared = strings.TrimSuffix(strings.TrimPrefix(labelsString(split.shared, false, maxLineLen), "{"), "}")
+	}
+	cols := []column{{title: "INSTANCE", min: 14}}
+	if showJob {
+		cols = append(cols, column{title: "JOB", width: 10})
+	}
+	cols = append(cols, column{title: "HEALTH", width: 7}, column{title: "LAST", width: 6, right: true},
+		column{title: "DUR", width: 6, right: true}, column{title: "SAMPLES", width: 7, right: true})
+	if len(other) > 0 {
+		cols = append(cols, column{title: "LABELS", min: 10})
+	}
+	cols = append(cols, column{title: "ERROR", min: 10})
+	v.table.cols = cols
+	otherSplit := labelSplit{differ: other}
+
+	rows := make([]row, 0, len(v.shown))
+	for i, t := range v.shown {
+		job := Sanitize(t.Job, maxLabelLen)
+		inst := Sanitize(t.Instance, maxLabelLen)
+		dur, samples := "-", "-"
 		if !t.LastScrape.IsZero() {
-			samples = itoa(t.LastSamples)
+			dur, samples = formatDuration(t.LastDuration), itoa(t.LastSamples)
 		}
 		hs := v.healthStyle(t.Health)
-		rows = append(rows, row{
-			key:    t.Job + "\x00" + t.Instance + "\x00" + t.URL,
-			cells:  []string{job, inst, string(t.Health), formatAge(c.now, t.LastScrape), dur, samples, errText},
-			styles: []*lipgloss.Style{nil, nil, hs, nil, nil, nil, &c.styles.Error},
-		})
+		r := row{key: t.Job + "\x00" + t.Instance + "\x00" + t.URL}
+		add := func(text string, style *lipgloss.Style, full string) {
+			r.cells = append(r.cells, text)
+			r.styles = append(r.styles, style)
+			r.full = append(r.full, full)
+		}
+		add(inst, nil, "")
+		if showJob {
+			add(job, nil, "")
+		}
+		add(string(t.Health), hs, "")
+		add(formatAge(c.now, t.LastScrape), nil, "")
+		add(dur, nil, "")
+		add(samples, nil, "")
+		if len(other) > 0 {
+			ls := otherSplit.distinct(sets[i], 0)
+			if ls == "{}" {
+				ls = ""
+			}
+			add(ls, &c.styles.Dim, "")
+		}
+		add(Sanitize(briefError(t), maxErrorLen), &c.styles.Error, Sanitize(targetError(t), maxErrorLen))
+		rows = append(rows, r)
 	}
 	v.table.setRows(rows)
+}
+
+// targetError is what went wrong with a target: its last scrape's
+// error, or, when it is up but not all of its series are kept, why.
+func targetError(t Target) string {
+	if t.LastError == "" && t.SeriesRefused > 0 {
+		return t.LastWarning
+	}
+	return t.LastError
+}
+
+// targetLabels are a target's labels, with job and instance where its
+// Labels lack them.
+func targetLabels(t Target) labels.Labels {
+	if t.Labels.Has("job") && t.Labels.Has("instance") {
+		return t.Labels
+	}
+	b := labels.NewBuilder(t.Labels)
+	if !t.Labels.Has("job") {
+		b.Set("job", t.Job)
+	}
+	if !t.Labels.Has("instance") {
+		b.Set("instance", t.Instance)
+	}
+	return b.Labels()
 }
 
 func (v *targetsView) view(width, height int) string {
@@ -271,6 +345,10 @@ func (v *targetsView) view(width, height int) string {
 		empty = "no target source"
 	case len(c.targets) > 0:
 		empty = "no target matches the filter"
+	}
+	if v.shared != "" {
+		title += "\n" + st.Dim.Render(fit("every target: "+v.shared, width))
+		height--
 	}
 	return title + "\n" + v.table.view(st, width, height-1, empty)
 }
