@@ -132,10 +132,11 @@ func TestOverviewMoveAndDrill(t *testing.T) {
 	m = press(t, m, "G")
 	require.Equal(t, 2, o.cursor)
 	m = press(t, m, "enter")
-	require.True(t, o.detail)
+	require.NotNil(t, o.page)
+	require.Equal(t, "web1:9100", o.page.instance)
 	require.Contains(t, m.View(), "web1:9100 · 15m")
 	m = press(t, m, "esc")
-	require.False(t, o.detail)
+	require.Nil(t, o.page)
 }
 
 func TestExploreDrill(t *testing.T) {
@@ -352,6 +353,8 @@ func TestOverviewScroll(t *testing.T) {
 	opts.Querier = NewEngineQuerier(newTestEngine(), st)
 	m := newTestModel(t, opts, 80, 24)
 	m = tick(t, m)
+	require.Contains(t, m.View(), "HOST", "ten hosts do not fit as cards: a line each")
+	m = press(t, m, "s", "s", "s", "s", "s", "s", "s", "v") // by name, as cards
 	require.Contains(t, m.View(), "host0:9100")
 	require.NotContains(t, m.View(), "host9:9100")
 	m = press(t, m, "j", "j", "j", "j", "l")
@@ -459,23 +462,29 @@ func TestExploreEmptyLists(t *testing.T) {
 	require.Contains(t, m.View(), "no metrics in the last 15m")
 }
 
-// TestOverviewOtherTargets: targets without node_exporter data (another
-// job, or a host down since the start) are listed under the cards with
-// their health and duration or error, as the Targets view sorts health.
+// TestOverviewOtherTargets: the targets that are down, hosts or not,
+// are listed above the hosts with their error, whatever the order; the
+// targets without node_exporter data that are not down (another job, one
+// not scraped yet) are listed under them with their health and duration.
 func TestOverviewOtherTargets(t *testing.T) {
 	opts := testOptions(t)
 	targets := append(testTargets(), Target{Job: "node", Instance: "gone:9100", Health: TargetDown,
-		LastScrape: testNow, LastError: "dial tcp: connection refused"},
+		URL: "http://gone:9100/metrics", LastScrape: testNow,
+		LastError: `Get "http://gone:9100/metrics": dial tcp gone:9100: connect: connection refused`},
 		Target{Job: "vigil", Instance: "localhost:9999", Health: TargetUp,
 			LastScrape: testNow, LastDuration: 3 * time.Millisecond, Series: 57})
 	opts.Targets = TargetsFunc(func() []Target { return targets })
-	m := tick(t, newTestModel(t, opts, 100, 30))
-	lines := strings.Split(m.View(), "\n")
-	i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Other targets 3") })
-	require.Positive(t, i, "no other targets in:\n%s", m.View())
-	require.Regexp(t, `^● down +gone:9100 +node +dial tcp: connection refused`, lines[i+1])
-	require.Regexp(t, `^○ unknown +localhost:8080 +app +not scraped yet`, lines[i+2])
-	require.Regexp(t, `^● up +localhost:9999 +vigil +3ms +57 series`, lines[i+3])
+	for _, keys := range [][]string{nil, {"s"}, {"s", "s", "s"}, {"v"}} {
+		m := press(t, tick(t, newTestModel(t, opts, 100, 30)), keys...)
+		lines := strings.Split(m.View(), "\n")
+		require.Regexp(t, `^Hosts 3 · 2 down · by `, lines[2], "keys %q", keys)
+		require.Regexp(t, `^✖ down batch1:9100 +node +context deadline exceeded$`, lines[3])
+		require.Regexp(t, `^✖ down gone:9100 +node +connect: connection refused$`, lines[4], "the error without what the line says already")
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "Other targets 2") })
+		require.Positive(t, i, "no other targets in:\n%s", m.View())
+		require.Regexp(t, `^○ unknown +localhost:8080 +app +not scraped yet`, lines[i+1])
+		require.Regexp(t, `^● up +localhost:9999 +vigil +3ms +57 series`, lines[i+2])
+	}
 }
 
 // TestSilence: S asks the Silencer to silence the selected alert for 15m,
@@ -595,6 +604,54 @@ func TestAlertTablesShowWhatTellsAlertsApart(t *testing.T) {
 	require.Contains(t, m.View(), "fleet_kind")
 }
 
+// TestLabelColumnsLeadWithWhatDiffers: labels sorted by name put
+// cluster= and env= before instance, and at 80 columns every row read
+// alike; the label columns lead with what differs, instance first, show
+// what every row shares once above the table, and w shows the selected
+// row whole.
+func TestLabelColumnsLeadWithWhatDiffers(t *testing.T) {
+	opts := testOptions(t)
+	var alerts []Alert
+	var targets []Target
+	for i := range 6 {
+		inst := "10.0.0." + itoa(i) + ":9100"
+		rule := []string{"NodeCPUBusy", "NodeDiskFull"}[i%2]
+		alerts = append(alerts, Alert{Rule: rule, Group: "node", State: StatePending, Value: 91,
+			Labels: labels.FromStrings("alertname", rule, "cluster", "production-eu-west-1", "env", "production",
+				"instance", inst, "job", "node", "zone", "eu-west-1"+string(rune('a'+i%3))),
+			ActiveAt: testNow.Add(-time.Minute)})
+		targets = append(targets, Target{Job: "node", Instance: inst, Health: TargetDown,
+			URL: "http://" + inst + "/metrics", LastScrape: testNow,
+			LastError: `Get "http://` + inst + `/metrics": dial tcp ` + inst + `: connect: connection refused`,
+			Labels: labels.FromStrings("cluster", "production-eu-west-1", "env", "production", "instance", inst, "job", "node",
+				"zone", "eu-west-1"+string(rune('a'+i%3)))})
+	}
+	opts.Alerts = &fakeSilences{alerts: func() []Alert { return alerts }}
+	opts.Targets = TargetsFunc(func() []Target { return targets })
+	m := newTestModel(t, opts, 80, 24)
+
+	screen := press(t, m, "3").View()
+	require.Contains(t, screen, `every row: cluster="production-eu-west-1", env="production", job="node"`)
+	for i := range 6 {
+		require.Regexp(t, `(pending  NodeCPUBusy|pending  NodeDiskFull) +instance="10.0.0.`+itoa(i)+`:9100", zone="eu`, screen)
+	}
+	require.Equal(t, 1, strings.Count(screen, "production-eu-west-1"))
+
+	wide := press(t, newTestModel(t, opts, 100, 24), "2")
+	require.Regexp(t, `10.0.0.0:9100 +down .* zone="eu-west-1a" +connect: connection refused`, wide.View())
+	m = press(t, m, "2")
+	screen = m.View()
+	require.Contains(t, screen, `every target: cluster="production-eu-west-1", env="production", job="node"`)
+	require.NotContains(t, screen, "JOB", "every target has the same job")
+	require.Regexp(t, `10.0.0.0:9100 +down .* zone="eu-west-1a" +connect: conn`, screen)
+	require.NotContains(t, screen, "dial tcp")
+	m = press(t, m, "w")
+	screen = m.View()
+	require.Contains(t, screen, "  ERROR    Get \"http://10.0.0.0:9100/metrics\": dial tcp 10.0.0.0:9100: connect:\n"+
+		"           connection refused\n", "w shows the selected row's error whole")
+	requireFits(t, screen, 80, 24)
+}
+
 // Events repeat an alert's labels at each transition: one label set seen
 // many times is still one set, and keeps all its labels.
 func TestSharedLabelsCountsDistinctSets(t *testing.T) {
@@ -626,7 +683,8 @@ func TestAlertEventsShowWhatTellsAlertsApart(t *testing.T) {
 	screen := m.View()
 	require.Contains(t, screen, `instance="10.0.0.1:9100"`)
 	require.Contains(t, screen, `instance="10.0.0.2:9100"`)
-	require.NotContains(t, screen, "fleet_kind", "shared by every NodeCPUBusy event")
+	require.Contains(t, screen, `every row: fleet_kind="normal"`)
+	require.Equal(t, 1, strings.Count(screen, "fleet_kind"), "shared by every event: once, above the table")
 
 	m = press(t, m, "/", "n", "o", "r", "m", "a", "l", "enter")
 	require.Len(t, m.views[viewAlerts].(*alertsView).tables[paneEvents].rows, 3, "filtered on a label not shown")

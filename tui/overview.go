@@ -1,104 +1,79 @@
 package tui
 
 import (
-	"fmt"
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 )
 
-// hostMetric is one line of a host card, computed by PromQL over
-// node_exporter's metric names, one series per instance.
-type hostMetric struct {
-	label string
-	expr  string // %W is the rate window
-	unit  func(float64) string
-	max   float64 // sparkline scale; 0 scales to the data
-}
-
-// Filesystems and interfaces that say nothing about a host's health.
-const (
-	fsFilter  = `fstype!~"tmpfs|ramfs|devtmpfs|squashfs|nsfs|proc|sysfs|fuse.*|autofs"` // overlay stays: it is / in a container
-	netFilter = `device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*|cali.*|tun.*|tap.*"`
-)
-
-var hostMetrics = []hostMetric{
-	{label: "CPU", max: 100, unit: formatPercent,
-		expr: `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[%W])))`},
-	{label: "MEM", max: 100, unit: formatPercent,
-		expr: `100 * (1 - max by (instance) (node_memory_MemAvailable_bytes) / max by (instance) (node_memory_MemTotal_bytes))`},
-	{label: "LOAD", unit: formatValueShort,
-		expr: `max by (instance) (node_load1)`},
-	{label: "DISK", max: 100, unit: formatPercent,
-		expr: `100 * max by (instance) (1 - node_filesystem_avail_bytes{` + fsFilter + `} / (node_filesystem_size_bytes{` + fsFilter + `} > 0))`},
-	{label: "RX", unit: func(v float64) string { return formatSI(v, "B/s") },
-		expr: `sum by (instance) (rate(node_network_receive_bytes_total{` + netFilter + `}[%W]))`},
-	{label: "TX", unit: func(v float64) string { return formatSI(v, "B/s") },
-		expr: `sum by (instance) (rate(node_network_transmit_bytes_total{` + netFilter + `}[%W]))`},
-}
-
-const ncpuExpr = `count by (instance) (node_cpu_seconds_total{mode="idle"})`
-
-func formatValueShort(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return formatValue(v)
-	}
-	if math.Abs(v) >= 1000 {
-		return formatSI(v, "")
-	}
-	return trimFloat(v, 2)
-}
-
-// rateWindow is the range of rate() for a query stepping by step: wide
-// enough to hold several scrapes, and never finer than the step.
-func rateWindow(step time.Duration) string {
-	w := max(4*step, time.Minute)
-	return formatRange(w.Round(time.Second))
-}
-
-// host is one card's data.
+// host is one host of the Overview: its figures as the queries of
+// hostquery.go read them, and what the targets and alerts say of it.
 type host struct {
 	instance string      // raw; sanitised where shown
+	name     string      // brief name, sanitised (briefNames)
+	nodename string      // node_exporter's, raw; "" when unknown
 	values   [][]float64 // per metric, on the sparkline's grid; nil when none
 	current  []float64   // per metric, at valueTime; NaN when none
-	ncpu     float64
+	ncpu     float64     // NaN when unknown
+	hasCPU   bool        // it has CPU counters: a missing rate is a young series
+
+	// From the targets and alerts, each refresh.
+	health  TargetHealth // of its target; "" when no target has its instance
+	job     string
+	labels  labels.Labels // its target's
+	firing  int           // unsilenced alerts on it
+	pending int
+	alerts  []string // names of its firing, then pending alerts
+}
+
+// warming reports whether metric i is a rate not known yet: the host has
+// data, but not the two samples a rate needs.
+func (h *host) warming(i int) bool {
+	return hostMetrics[i].rate && math.IsNaN(h.current[i]) && h.hasCPU && h.health != TargetDown
 }
 
 type overviewData struct {
-	seq     int
-	span    span
-	series  map[string][][]float64 // nil: the range was not re-read
-	current map[string][]float64
-	ncpu    map[string]float64
-	err     error
+	seq      int
+	span     span
+	series   map[string][][]float64 // nil: the range was not re-read
+	current  map[string][]float64
+	ncpu     map[string]float64
+	nodename map[string]string
+	err      error
 }
 
-type overviewDetailData struct {
-	seq    int
-	span   span
-	series []promql.Series
-	err    error
-}
-
-// overview is view 1: a card per host with its vital signs.
+// overview is view 1: the fleet's hosts, sorted, as cards or one line
+// each, with the targets that are down above them; enter opens a host's
+// page (hostpage.go), which is the whole view when there is one host.
 type overview struct {
-	c       *common
-	filter  filter
-	hosts   []host
-	err     error
-	cursor  int
-	scroll  int // first card row shown
-	seq     int
-	busy    bool
-	loaded  bool
-	visRows int
+	c      *common
+	filter filter
+	hosts  []host // every host with data, sorted and annotated by resort
+	shown  []host // those that pass the filter, in order
+	names  map[string]string
+	err    error
+	cursor int
+	sel    string // the cursor's instance, kept across refreshes
+	scroll int    // first card row or table row shown
+	seq    int
+	busy   bool
+	loaded bool
+
+	visRows int // card rows or table rows on screen, set by view
+	perRow  int // cards in a row, set by view (1 in the table)
+
+	sortBy int
+	// compact is the one-line-a-host table; set, it is the operator's
+	// choice (v), otherwise the table is drawn when the cards do not fit.
+	compact    bool
+	compactSet bool
 
 	// What was read last: the range (sparklines) is re-read only when its
 	// grid moves, the current values only when valueTime moves.
@@ -106,12 +81,7 @@ type overview struct {
 	series  map[string][][]float64
 	valueAt time.Time
 
-	// Drill-in: one host, one metric as a full chart.
-	detail       bool
-	detailMetric int
-	detailSeq    int
-	detailBusy   bool
-	detailData   *overviewDetailData
+	page *hostPage // the open host page; nil when none
 }
 
 func newOverview(c *common) *overview { return &overview{c: c, filter: newFilter()} }
@@ -120,29 +90,109 @@ func (o *overview) title() string { return "Overview" }
 
 func (o *overview) capturing() bool { return o.filter.editing }
 
+// The orders of the Overview, cycled with s. Each compares two hosts,
+// the first one first; a figure that is not known goes last.
+var overviewSorts = []struct {
+	name string
+	cmp  func(a, b *host) int
+}{
+	{"trouble", func(a, b *host) int {
+		return cmp.Or(cmp.Compare(b.firing, a.firing), cmp.Compare(downRank(a), downRank(b)),
+			cmp.Compare(b.pending, a.pending), descNaN(heat(a), heat(b)))
+	}},
+	{"cpu", func(a, b *host) int { return descNaN(a.current[metricCPU], b.current[metricCPU]) }},
+	{"memory", func(a, b *host) int { return descNaN(a.current[metricMem], b.current[metricMem]) }},
+	{"disk", func(a, b *host) int { return descNaN(a.current[metricDisk], b.current[metricDisk]) }},
+	{"load", func(a, b *host) int { return descNaN(a.current[metricLoad]/a.ncpu, b.current[metricLoad]/b.ncpu) }},
+	{"network", func(a, b *host) int {
+		return descNaN(a.current[metricRx]+a.current[metricTx], b.current[metricRx]+b.current[metricTx])
+	}},
+	{"alerts", func(a, b *host) int {
+		return cmp.Or(cmp.Compare(b.firing, a.firing), cmp.Compare(b.pending, a.pending))
+	}},
+	{"name", func(a, b *host) int { return 0 }}, // the tie-break is the name
+}
+
+func downRank(h *host) int {
+	if h.health == TargetDown {
+		return 0
+	}
+	return 1
+}
+
+// heat is how close a host is to a limit, 0-100: its busiest CPU,
+// memory or fullest disk, or load per CPU.
+func heat(h *host) float64 {
+	v := math.NaN()
+	for _, x := range []float64{h.current[metricCPU], h.current[metricMem], h.current[metricDisk], 100 * h.current[metricLoad] / h.ncpu} {
+		if !math.IsNaN(x) && (math.IsNaN(v) || x > v) {
+			v = x
+		}
+	}
+	return math.Min(v, 100)
+}
+
+// descNaN orders larger first and NaN last.
+func descNaN(a, b float64) int {
+	switch an, bn := math.IsNaN(a), math.IsNaN(b); {
+	case an && bn:
+		return 0
+	case an:
+		return 1
+	case bn:
+		return -1
+	}
+	return cmp.Compare(b, a)
+}
+
 func (o *overview) ShortHelp() []key.Binding {
 	k := &o.c.keys
-	if o.detail {
-		return []key.Binding{withHelp(k.Down, "↑/↓", "metric"), k.Back, k.RangeUp, k.RangeDown}
+	if o.page != nil {
+		return o.page.ShortHelp(o.single())
 	}
-	return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "chart"), k.Filter, k.RangeUp}
+	return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "host"),
+		withHelp(k.Sort, "s", "sort"), withHelp(k.Compact, "v", "cards/table"), k.Filter}
 }
 
 func (o *overview) FullHelp() [][]key.Binding {
 	k := &o.c.keys
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Left, k.Right, k.Top, k.Bottom},
-		{withHelp(k.Enter, "enter", "chart a host"), k.Back, k.Filter},
+		{k.Up, k.Down, k.Left, k.Right, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{withHelp(k.Enter, "enter", "the host's page"), withHelp(k.Back, "esc", "back to the hosts"),
+			withHelp(k.Filter, "/", "filter: name, job, label, up/down, firing/pending, alert")},
+		{withHelp(k.Sort, "s", "sort: "+sortNames()), withHelp(k.Compact, "v", "cards or one line a host")},
 	}
 }
 
-// layout returns how many cards fit in a row, their width and the width
-// of their sparklines.
-func (o *overview) layout(width int) (perRow, cardW, sparkW int) {
-	perRow = max(width/38, 1)
-	cardW = width / perRow
-	sparkW = max(cardW-2-2-4-1-9-1, 0)
-	return perRow, cardW, sparkW
+func sortNames() string {
+	names := make([]string, len(overviewSorts))
+	for i, s := range overviewSorts {
+		names[i] = s.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// single reports whether there is one host only: the Overview is then
+// its page.
+func (o *overview) single() bool { return len(o.hosts) == 1 && o.filter.value() == "" }
+
+// nameWidth is the width of the longest name shown.
+func (o *overview) nameWidth() int {
+	w := 0
+	for _, h := range o.shown {
+		w = max(w, cellWidth(h.name))
+	}
+	return w
+}
+
+// useTable reports whether the hosts are drawn one line each.
+func (o *overview) useTable(width, height int) bool {
+	if o.compactSet {
+		return o.compact
+	}
+	per, _, _ := cardLayout(width)
+	rows := (len(o.shown) + per - 1) / per
+	return rows*cardHeight > max(height-2, cardHeight)
 }
 
 func (o *overview) refresh() tea.Cmd {
@@ -150,32 +200,42 @@ func (o *overview) refresh() tea.Cmd {
 	if c.opts.Querier == nil || c.width == 0 {
 		return nil
 	}
-	if o.detail {
-		return o.refreshDetail()
+	o.resort()
+	var cmds []tea.Cmd
+	if o.page != nil {
+		cmds = append(cmds, o.page.refresh())
+		if !o.single() {
+			return tea.Batch(cmds...) // the list is not on screen
+		}
 	}
-	_, _, sparkW := o.layout(c.width)
+	sparkW := 10
+	if o.useTable(c.width, c.height) {
+		sparkW = compactLayout(c.width, o.nameWidth()).cpuSpark
+	} else {
+		_, _, sparkW = cardLayout(c.width)
+	}
 	sp := c.spanFor(max(sparkW, 10))
 	at := c.valueTime()
 	needRange := sp != o.span || o.series == nil
 	if o.busy || (!needRange && at.Equal(o.valueAt)) {
-		return nil
+		return tea.Batch(cmds...)
 	}
 	o.busy = true
 	o.seq++
 	seq := o.seq
 	q := c.opts.Querier
 	n := int(sp.end.Sub(sp.start)/sp.step) + 1
-	return func() tea.Msg {
+	return tea.Batch(append(cmds, func() tea.Msg {
 		ctx, cancel := c.queryCtx()
 		defer cancel()
-		d := overviewData{seq: seq, span: sp, current: map[string][]float64{}, ncpu: map[string]float64{}}
+		d := overviewData{seq: seq, span: sp, current: map[string][]float64{}, ncpu: map[string]float64{}, nodename: map[string]string{}}
 		if needRange {
 			d.series = map[string][][]float64{}
 		}
 		win := rateWindow(sp.step)
 		for i, hm := range hostMetrics {
 			if needRange {
-				mat, err := q.Range(ctx, strings.ReplaceAll(hm.expr, "%W", win), sp.start, sp.end, sp.step)
+				mat, err := q.Range(ctx, hm.expr(win), sp.start, sp.end, sp.step)
 				if err != nil && d.err == nil {
 					d.err = err
 				}
@@ -187,30 +247,36 @@ func (o *overview) refresh() tea.Cmd {
 					d.series[inst][i] = aligned(s, sp.start, sp.step, n)
 				}
 			}
-			// Current values over the usual 1m window, like a dashboard.
-			v, err := q.Instant(ctx, strings.ReplaceAll(hm.expr, "%W", "1m"), at)
+			v, err := q.Instant(ctx, hm.expr(currentWindow), at)
 			if err != nil && d.err == nil {
 				d.err = err
 			}
-			if vec, ok := v.(promql.Vector); ok {
-				for _, s := range vec {
-					inst := s.Metric.Get("instance")
-					if d.current[inst] == nil {
-						d.current[inst] = nanSlice(len(hostMetrics))
-					}
-					d.current[inst][i] = s.F
+			for _, s := range vectorOf(v) {
+				inst := s.Metric.Get("instance")
+				if d.current[inst] == nil {
+					d.current[inst] = nanSlice(len(hostMetrics))
 				}
+				d.current[inst][i] = s.F
 			}
 		}
 		if v, err := q.Instant(ctx, ncpuExpr, at); err == nil {
-			if vec, ok := v.(promql.Vector); ok {
-				for _, s := range vec {
-					d.ncpu[s.Metric.Get("instance")] = s.F
-				}
+			for _, s := range vectorOf(v) {
+				d.ncpu[s.Metric.Get("instance")] = s.F
+			}
+		}
+		if v, err := q.Instant(ctx, nodenameExpr, at); err == nil {
+			for _, s := range vectorOf(v) {
+				d.nodename[s.Metric.Get("instance")] = s.Metric.Get("nodename")
 			}
 		}
 		return d
-	}
+	})...)
+}
+
+// vectorOf returns v's samples when it is a vector, else none.
+func vectorOf(v any) promql.Vector {
+	vec, _ := v.(promql.Vector)
+	return vec
 }
 
 func nanSlice(n int) []float64 {
@@ -221,7 +287,7 @@ func nanSlice(n int) []float64 {
 	return s
 }
 
-// apply merges freshly read data into the host list.
+// apply takes freshly read data in.
 func (o *overview) apply(d overviewData) {
 	if d.series != nil {
 		o.series, o.span = d.series, d.span
@@ -237,7 +303,7 @@ func (o *overview) apply(d overviewData) {
 	}
 	hosts := make([]host, 0, len(insts))
 	for inst := range insts {
-		h := host{instance: inst, values: o.series[inst], current: d.current[inst], ncpu: math.NaN()}
+		h := host{instance: inst, values: o.series[inst], current: d.current[inst], ncpu: math.NaN(), nodename: d.nodename[inst]}
 		if h.values == nil {
 			h.values = make([][]float64, len(hostMetrics))
 		}
@@ -245,57 +311,117 @@ func (o *overview) apply(d overviewData) {
 			h.current = nanSlice(len(hostMetrics))
 		}
 		if n, ok := d.ncpu[inst]; ok {
-			h.ncpu = n
+			h.ncpu, h.hasCPU = n, true
 		}
 		hosts = append(hosts, h)
 	}
-	sort.Slice(hosts, func(i, j int) bool { return hosts[i].instance < hosts[j].instance })
 	o.hosts = hosts
+	o.names = briefNames(o.hosts, o.c.targets)
+	o.resort()
 }
 
-func (o *overview) refreshDetail() tea.Cmd {
+// resort annotates the hosts with their targets and alerts, sorts them,
+// applies the filter and keeps the cursor on the host it was on.
+func (o *overview) resort() {
 	c := o.c
-	hs := o.visible()
-	if o.cursor >= len(hs) {
-		return nil
-	}
-	sp := c.spanFor(max(c.width-10, 10) * 2) // braille: two points per cell
-	if o.detailBusy || (o.detailData != nil && o.detailData.span == sp) {
-		return nil
-	}
-	o.detailBusy = true
-	o.detailSeq++
-	seq := o.detailSeq
-	inst := hs[o.cursor].instance
-	hm := hostMetrics[o.detailMetric]
-	expr := strings.ReplaceAll(hm.expr, "%W", rateWindow(sp.step))
-	q := c.opts.Querier
-	return func() tea.Msg {
-		ctx, cancel := c.queryCtx()
-		defer cancel()
-		mat, err := q.Range(ctx, expr, sp.start, sp.end, sp.step)
-		d := &overviewDetailData{seq: seq, span: sp, err: err}
-		for _, s := range mat {
-			if s.Metric.Get("instance") == inst {
-				d.series = append(d.series, s)
-			}
+	byInst := make(map[string]*Target, len(c.targets))
+	for i := range c.targets {
+		t := &c.targets[i]
+		if prev, ok := byInst[t.Instance]; !ok || healthRank(t.Health) < healthRank(prev.Health) {
+			byInst[t.Instance] = t // a host is as well as its worst target
 		}
-		return d
 	}
+	type alertCount struct {
+		firing, pending []string
+	}
+	alerts := map[string]*alertCount{}
+	for _, a := range c.alerts {
+		if !c.silencedUntil(a).IsZero() || (a.State != StateFiring && a.State != StatePending) {
+			continue
+		}
+		inst := a.Labels.Get("instance")
+		ac := alerts[inst]
+		if ac == nil {
+			ac = &alertCount{}
+			alerts[inst] = ac
+		}
+		name := a.Rule
+		if name == "" {
+			name = a.Labels.Get(labels.AlertName)
+		}
+		if a.State == StateFiring {
+			ac.firing = append(ac.firing, name)
+		} else {
+			ac.pending = append(ac.pending, name)
+		}
+	}
+	for i := range o.hosts {
+		h := &o.hosts[i]
+		h.health, h.job, h.labels = "", "", labels.EmptyLabels()
+		if t := byInst[h.instance]; t != nil {
+			h.health, h.job, h.labels = t.Health, t.Job, t.Labels
+		}
+		h.firing, h.pending, h.alerts = 0, 0, nil
+		if ac := alerts[h.instance]; ac != nil {
+			h.firing, h.pending = len(ac.firing), len(ac.pending)
+			h.alerts = append(uniqSorted(ac.firing), uniqSorted(ac.pending)...)
+		}
+		h.name = o.names[h.instance]
+		if h.name == "" {
+			h.name = Sanitize(h.instance, maxLabelLen)
+		}
+	}
+	by := overviewSorts[o.sortBy].cmp
+	slices.SortStableFunc(o.hosts, func(a, b host) int {
+		return cmp.Or(by(&a, &b), strings.Compare(a.name, b.name), strings.Compare(a.instance, b.instance))
+	})
+	o.shown = o.shown[:0]
+	for _, h := range o.hosts {
+		if o.matches(&h) {
+			o.shown = append(o.shown, h)
+		}
+	}
+	o.cursor = 0
+	for i, h := range o.shown {
+		if h.instance == o.sel {
+			o.cursor = i
+			break
+		}
+	}
+	o.keepSelection()
 }
 
-// visible returns the hosts that pass the filter.
-func (o *overview) visible() []host {
+func uniqSorted(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// matches says whether the filter keeps a host: every word must occur
+// in its instance, brief name, nodename, job, a label value of its
+// target, its health, or the state or name of one of its alerts.
+func (o *overview) matches(h *host) bool {
 	if o.filter.value() == "" {
-		return o.hosts
+		return true
 	}
-	var out []host
-	for _, h := range o.hosts {
-		if o.filter.matches(h.instance) {
-			out = append(out, h)
-		}
+	fields := []string{h.instance, h.name, h.nodename, h.job, string(h.health)}
+	h.labels.Range(func(l labels.Label) { fields = append(fields, l.Value) })
+	if h.firing > 0 {
+		fields = append(fields, "firing")
 	}
-	return out
+	if h.pending > 0 {
+		fields = append(fields, "pending")
+	}
+	fields = append(fields, h.alerts...)
+	return o.filter.matches(fields...)
+}
+
+// keepSelection clamps the cursor and remembers its host.
+func (o *overview) keepSelection() {
+	n := len(o.shown)
+	o.cursor = max(min(o.cursor, n-1), 0)
+	if n > 0 {
+		o.sel = o.shown[o.cursor].instance
+	}
 }
 
 func (o *overview) update(msg tea.Msg) tea.Cmd {
@@ -305,78 +431,83 @@ func (o *overview) update(msg tea.Msg) tea.Cmd {
 			o.busy = false
 			o.loaded = true
 			o.apply(msg)
-			o.clampCursor()
+			if o.single() && o.page == nil {
+				o.page = newHostPage(o.c, o.hosts[0].instance)
+				return o.page.refresh()
+			}
 		}
-	case *overviewDetailData:
-		if msg.seq == o.detailSeq {
-			o.detailBusy = false
-			o.detailData = msg
+	case *hostPageData:
+		if o.page != nil {
+			o.page.update(msg)
 		}
 	case rangeChangedMsg:
-		o.busy, o.detailBusy = false, false
+		o.busy = false
 		o.seq++
-		o.detailSeq++
 		o.series, o.span = nil, span{}
-		o.detailData = nil
+		if o.page != nil {
+			o.page.rangeChanged()
+		}
 	case tea.KeyMsg:
 		return o.handleKey(msg)
 	}
 	return nil
 }
 
-func (o *overview) clampCursor() {
-	n := len(o.visible())
-	if o.cursor >= n {
-		o.cursor = n - 1
-	}
-	if o.cursor < 0 {
-		o.cursor = 0
-	}
-}
-
 func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := &o.c.keys
-	if o.detail {
-		switch {
-		case key.Matches(msg, k.Back):
-			o.detail = false
-			o.detailData = nil
-			o.detailSeq++
-			o.detailBusy = false
+	if o.page != nil {
+		if key.Matches(msg, k.Back) && !o.single() {
+			o.page = nil
 			return o.refresh()
-		case key.Matches(msg, k.Up), key.Matches(msg, k.Left):
-			o.detailMetric = (o.detailMetric + len(hostMetrics) - 1) % len(hostMetrics)
-		case key.Matches(msg, k.Down), key.Matches(msg, k.Right):
-			o.detailMetric = (o.detailMetric + 1) % len(hostMetrics)
-		default:
-			return nil
 		}
-		o.detailData = nil
-		o.detailSeq++
-		o.detailBusy = false
-		return o.refresh()
+		return o.page.handleKey(msg)
 	}
 	if handled, changed := o.filter.update(msg, k); handled {
 		if changed {
 			o.cursor, o.scroll = 0, 0
+			o.sel = ""
+			o.resort()
+			if o.single() && o.page == nil && len(o.hosts) == 1 {
+				o.page = newHostPage(o.c, o.hosts[0].instance)
+				return o.page.refresh()
+			}
 		}
 		return nil
 	}
-	per, _, _ := o.layout(o.c.width)
-	n := len(o.visible())
+	per := o.perRow
+	if per == 0 { // not drawn yet
+		per = 1
+		if !o.useTable(o.c.width, o.c.height) {
+			per, _, _ = cardLayout(o.c.width)
+		}
+	}
+	n := len(o.shown)
 	switch {
 	case key.Matches(msg, k.Enter):
 		if n > 0 {
-			o.detail = true
-			o.detailData = nil
-			o.detailSeq++
-			o.detailBusy = false
-			return o.refresh()
+			o.page = newHostPage(o.c, o.shown[o.cursor].instance)
+			return o.page.refresh()
 		}
+		return nil
+	case key.Matches(msg, k.Sort):
+		o.sortBy = (o.sortBy + 1) % len(overviewSorts)
+		o.sel = "" // the top of the new order, as Targets does
+		o.cursor, o.scroll = 0, 0
+		o.resort()
+		return nil
+	case key.Matches(msg, k.Compact):
+		o.compact = !o.useTable(o.c.width, o.c.height)
+		o.compactSet = true
+		o.scroll, o.perRow = 0, 0
+		return o.refresh()
 	case key.Matches(msg, k.Left):
-		o.cursor--
+		if per > 1 {
+			o.cursor--
+		}
 	case key.Matches(msg, k.Right):
-		o.cursor++
+		if per > 1 {
+			o.cursor++
+		}
 	case key.Matches(msg, k.Up):
 		if o.cursor-per >= 0 {
 			o.cursor -= per
@@ -395,28 +526,27 @@ func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 		o.cursor = 0
 	case key.Matches(msg, k.Bottom):
 		o.cursor = n - 1
+	default:
+		return nil
 	}
-	if o.cursor >= n {
-		o.cursor = n - 1
-	}
-	if o.cursor < 0 {
-		o.cursor = 0
-	}
+	o.keepSelection()
 	return nil
 }
 
-const cardHeight = 8 // border, six metrics, border
-
 func (o *overview) view(width, height int) string {
 	c, st := o.c, &o.c.styles
-	if o.detail {
-		return o.detailView(width, height)
+	if o.page != nil && !o.single() {
+		return o.page.view(width, height, false)
 	}
-	hs := o.visible()
-	titleLine := st.Title.Render("Hosts") + st.Dim.Render(" "+itoa(len(hs))+" · "+formatRange(c.rng()))
-	if f := o.filter.view(st, width/2); f != "" {
-		titleLine += "  " + f
+	down := o.downTargets()
+	lines := []string{o.titleLine(width, len(down))}
+	if o.err != nil {
+		lines = append(lines, st.Error.Render(fit("query: "+Sanitize(o.err.Error(), maxErrorLen), width)))
 	}
+	// The targets that are down come first, whatever the order below:
+	// up to a third of the screen.
+	lines = append(lines, o.downView(down, width, max((height-len(lines))/3, 1))...)
+
 	var msg string
 	switch {
 	case c.opts.Querier == nil:
@@ -425,54 +555,114 @@ func (o *overview) view(width, height int) string {
 		msg = "loading…"
 	case len(o.hosts) == 0:
 		msg = "no hosts: no node_exporter metrics (node_cpu_seconds_total, node_load1, …) yet"
-	case len(hs) == 0:
+	case len(o.shown) == 0:
 		msg = "no host matches the filter"
-	}
-	lines := []string{titleLine}
-	if o.err != nil {
-		lines = append(lines, st.Error.Render(fit("query: "+Sanitize(o.err.Error(), maxErrorLen), width)))
 	}
 	if msg != "" {
 		lines = append(lines, st.Empty.Render(fit(msg, width)))
-		if len(o.hosts) == 0 {
-			lines = append(lines, o.othersView(width, height-len(lines)-1)...)
-		}
+		lines = append(lines, o.othersView(width, height-len(lines))...)
 		return strings.Join(lines, "\n")
 	}
+	if o.single() && o.page != nil {
+		others := o.othersView(width, 4)
+		page := o.page.view(width, height-len(lines)-len(others), true)
+		return strings.Join(append(append(lines, page), others...), "\n")
+	}
 	avail := height - len(lines)
-	perRow, cardW, sparkW := o.layout(width)
-	rows := (len(hs) + perRow - 1) / perRow
-	ch := cardHeight
-	if avail < ch {
-		ch = max(avail, 3) // a squeezed card shows fewer metrics
+	var body []string
+	if o.useTable(width, height) {
+		body = o.tableView(width, avail)
+	} else {
+		body = o.cardsView(width, avail)
 	}
-	o.visRows = max(avail/ch, 1)
-	cr := o.cursor / perRow
-	if cr < o.scroll {
-		o.scroll = cr
-	}
-	if cr >= o.scroll+o.visRows {
-		o.scroll = cr - o.visRows + 1
-	}
-	o.scroll = min(o.scroll, max(rows-o.visRows, 0))
-	for r := o.scroll; r < rows && r < o.scroll+o.visRows; r++ {
-		var cards []string
-		for i := r * perRow; i < (r+1)*perRow && i < len(hs); i++ {
-			cards = append(cards, o.card(hs[i], i == o.cursor, cardW, ch, sparkW))
-		}
-		lines = append(lines, lipgloss.JoinHorizontal(lipgloss.Top, cards...))
-	}
-	if rows > o.visRows {
-		lines[0] += st.Dim.Render("  (" + itoa(o.cursor+1) + "/" + itoa(len(hs)) + ")")
-	}
+	lines = append(lines, body...)
 	lines = append(lines, o.othersView(width, height-len(lines))...)
 	return strings.Join(lines, "\n")
 }
 
-// othersView lists, in at most height lines, the targets that are not
-// node_exporter hosts (or are, but have no data yet, such as a host down
-// since vigil started): health, instance, job, scrape duration and series,
-// or the last error. Nothing when there are none or no room.
+// titleLine is "Hosts 95 · 5 down · by trouble · 15m (1/95)" and the
+// filter.
+func (o *overview) titleLine(width, down int) string {
+	c, st := o.c, &o.c.styles
+	line := st.Title.Render("Hosts") + st.Dim.Render(" "+itoa(len(o.shown)))
+	if len(o.shown) != len(o.hosts) {
+		line += st.Dim.Render(" of " + itoa(len(o.hosts)))
+	}
+	if down > 0 {
+		line += st.Dim.Render(" · ") + st.Down.Render(itoa(down)+" down")
+	}
+	if !o.single() {
+		line += st.Dim.Render(" · by " + overviewSorts[o.sortBy].name)
+	}
+	line += st.Dim.Render(" · " + formatRange(c.rng()))
+	if len(o.shown) > 0 && !o.single() {
+		line += st.Dim.Render("  (" + itoa(o.cursor+1) + "/" + itoa(len(o.shown)) + ")")
+	}
+	if f := o.filter.view(st, width/2); f != "" {
+		line += "  " + f
+	}
+	return line
+}
+
+// downTargets are the targets that are down, of any job, that pass the
+// filter: job, then instance.
+func (o *overview) downTargets() []Target {
+	var out []Target
+	for _, t := range o.c.targets {
+		if t.Health != TargetDown {
+			continue
+		}
+		if o.filter.value() != "" {
+			fields := []string{t.Instance, t.Job, "down", t.LastError, o.names[t.Instance]}
+			t.Labels.Range(func(l labels.Label) { fields = append(fields, l.Value) })
+			if !o.filter.matches(fields...) {
+				continue
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// downView is a line per target that is down, with its error, in at
+// most room lines.
+func (o *overview) downView(down []Target, width, room int) []string {
+	st := &o.c.styles
+	if len(down) == 0 {
+		return nil
+	}
+	nameW, jobW := 0, 0
+	for _, t := range down {
+		nameW = max(nameW, cellWidth(o.targetName(t)))
+		jobW = max(jobW, cellWidth(Sanitize(t.Job, maxLabelLen)))
+	}
+	nameW, jobW = min(nameW, max(width/4, 16)), min(jobW, 12)
+	var lines []string
+	for i, t := range down {
+		if i == room-1 && len(down) > room {
+			lines = append(lines, st.Dim.Render(fit("… "+itoa(len(down)-i)+" more down: 2 Targets", width)))
+			break
+		}
+		line := st.Down.Render("✖ down") + " " + padRight(o.targetName(t), nameW) + " " +
+			st.Dim.Render(padRight(Sanitize(t.Job, maxLabelLen), jobW)) + " " +
+			st.Error.Render(Sanitize(briefError(t), maxErrorLen))
+		lines = append(lines, fitANSI(line, width))
+	}
+	return lines
+}
+
+// targetName is a target's brief name.
+func (o *overview) targetName(t Target) string {
+	if n := o.names[t.Instance]; n != "" {
+		return n
+	}
+	return Sanitize(t.Instance, maxLabelLen)
+}
+
+// othersView lists, in at most height lines, the targets that are up (or
+// not scraped yet) but are not hosts, such as vigil's own or an
+// application's: health, instance, job, scrape duration and series.
+// Nothing when there are none or no room.
 func (o *overview) othersView(width, height int) []string {
 	c, st := o.c, &o.c.styles
 	if height < 2 {
@@ -484,22 +674,13 @@ func (o *overview) othersView(width, height int) []string {
 	}
 	var others []Target
 	for _, t := range c.targets {
-		if !hosts[t.Instance] {
+		if !hosts[t.Instance] && t.Health != TargetDown {
 			others = append(others, t)
 		}
 	}
 	if len(others) == 0 {
 		return nil
 	}
-	sort.SliceStable(others, func(i, j int) bool {
-		if a, b := healthRank(others[i].Health), healthRank(others[j].Health); a != b {
-			return a < b // down first
-		}
-		if others[i].Job != others[j].Job {
-			return others[i].Job < others[j].Job
-		}
-		return others[i].Instance < others[j].Instance
-	})
 	lines := []string{st.Title.Render("Other targets") + st.Dim.Render(" "+itoa(len(others)))}
 	room := height - 1
 	for i, t := range others {
@@ -507,263 +688,25 @@ func (o *overview) othersView(width, height int) []string {
 			lines = append(lines, st.Dim.Render(fit("… "+itoa(len(others)-i)+" more in 2 Targets", width)))
 			break
 		}
-		var health string
-		switch t.Health {
-		case TargetUp:
-			health = st.Up.Render("● up     ")
-		case TargetDown:
-			health = st.Down.Render("● down   ")
-		default:
+		health := st.Up.Render("● up     ")
+		if t.Health != TargetUp {
 			health = st.Dim.Render("○ unknown")
 		}
 		name := fit(Sanitize(t.Instance, maxLabelLen), 24)
 		job := st.Dim.Render(fit(Sanitize(t.Job, maxLabelLen), 10))
-		var tail string
-		switch {
-		case t.Health == TargetDown && t.LastError != "":
-			tail = st.Error.Render(Sanitize(t.LastError, maxErrorLen))
-		case t.LastScrape.IsZero():
-			tail = st.Dim.Render("not scraped yet")
-		default:
-			tail = fmt.Sprintf("%8s %8s series", formatDuration(t.LastDuration), itoa(t.Series))
+		tail := st.Dim.Render("not scraped yet")
+		if !t.LastScrape.IsZero() {
+			tail = padLeft(formatDuration(t.LastDuration), 8) + " " + padLeft(itoa(t.Series), 8) + " series"
 		}
-		line := health + " " + padANSI(name, 24) + " " + padANSI(job, 10) + " " + tail
-		lines = append(lines, ansi.Truncate(line, width, "…"))
+		lines = append(lines, fitANSI(health+" "+padANSI(name, 24)+" "+padANSI(job, 10)+" "+tail, width))
 	}
 	return lines
 }
 
-// targetHealth finds the health of the target behind an instance.
-func (o *overview) targetHealth(inst string) TargetHealth {
-	for _, t := range o.c.targets {
-		if t.Instance == inst {
-			return t.Health
-		}
+// fitANSI cuts a styled line to width cells, marking a cut with "…".
+func fitANSI(s string, width int) string {
+	if cellWidth(s) <= width {
+		return s
 	}
-	return ""
-}
-
-// card draws one host: a rounded box with the instance and its health in
-// the top border and a line per metric.
-func (o *overview) card(h host, selected bool, w, ht, sparkW int) string {
-	st := &o.c.styles
-	border := st.Card
-	if selected {
-		border = st.CardSelected
-	}
-	bs := border.GetBorderStyle()
-	paint := o.c.renderer.NewStyle().Foreground(border.GetBorderTopForeground())
-	firing := o.firing(h.instance)
-	if firing > 0 && !selected {
-		// A host with a firing alert stands out: its frame in the
-		// alarm colour, the count beside its health.
-		paint = o.c.renderer.NewStyle().Foreground(st.Firing.GetForeground())
-	}
-	inner := w - 2
-
-	name := Sanitize(h.instance, maxLabelLen)
-	status := ""
-	switch o.targetHealth(h.instance) {
-	case TargetUp:
-		status = st.Up.Render("● up")
-	case TargetDown:
-		status = st.Down.Render("● down")
-	}
-	if firing > 0 {
-		status += " " + st.Firing.Render("▲"+itoa(firing))
-	}
-	statusW := ansi.StringWidth(status)
-	nameW := max(inner-4-statusW-1, 1)
-	name = fit(name, nameW)
-	title := " " + st.CardTitle.Render(name) + " "
-	fill := inner - 1 - ansi.StringWidth(title) - statusW - 1
-	top := paint.Render(bs.TopLeft+bs.Top) + title + paint.Render(strings.Repeat(bs.Top, max(fill, 0)))
-	if status != "" {
-		top += status + paint.Render(bs.Top)
-	} else {
-		top += paint.Render(bs.Top)
-	}
-	top += paint.Render(bs.TopRight)
-
-	lines := []string{top}
-	side := paint.Render(bs.Left)
-	sideR := paint.Render(bs.Right)
-	nMetrics := min(len(hostMetrics), max(ht-2, 0))
-	for i := 0; i < nMetrics; i++ {
-		hm := hostMetrics[i]
-		vals := h.values[i]
-		v := h.current[i]
-		if math.IsNaN(v) {
-			v = last(vals)
-		}
-		val := "-"
-		if !math.IsNaN(v) {
-			val = hm.unit(v)
-		}
-		if hm.label == "LOAD" && !math.IsNaN(h.ncpu) && !math.IsNaN(v) {
-			val = formatValueShort(v) + "/" + itoa(int(h.ncpu))
-		}
-		spark := ""
-		if !math.IsNaN(h.current[i]) {
-			// The grid ends at the last whole step; now is the last column.
-			vals = append(vals[:len(vals):len(vals)], h.current[i])
-		}
-		if sparkW > 0 && vals != nil {
-			style := st.Spark
-			if hot(hm, v, h.ncpu) {
-				style = st.SparkHot
-			}
-			scale := hm.max
-			if hm.label == "LOAD" && !math.IsNaN(h.ncpu) {
-				// A full bar is every CPU busy, or more.
-				scale = math.Max(h.ncpu, maxOf(vals))
-			}
-			spark = renderSpark(vals, sparkW, scale, style)
-		}
-		body := st.CardLabel.Render(padRight(hm.label, 4)) + " " + st.CardValue.Render(padLeft(val, 9)) + " " + spark
-		body = padANSI(body, inner-2)
-		lines = append(lines, side+" "+body+" "+sideR)
-	}
-	for len(lines) < ht-1 {
-		lines = append(lines, side+strings.Repeat(" ", inner)+sideR)
-	}
-	lines = append(lines, paint.Render(bs.BottomLeft+strings.Repeat(bs.Bottom, inner)+bs.BottomRight))
-	return strings.Join(lines, "\n")
-}
-
-// firing counts the firing alerts whose instance label is instance.
-func (o *overview) firing(instance string) int {
-	n := 0
-	for _, a := range o.c.alerts {
-		if a.State == StateFiring && a.Labels.Get("instance") == instance && o.c.silencedUntil(a).IsZero() {
-			n++
-		}
-	}
-	return n
-}
-
-// hot reports whether a value deserves the alarm colour: CPU, memory or
-// disk above 90%, load above the number of CPUs.
-func hot(hm hostMetric, v, ncpu float64) bool {
-	switch hm.label {
-	case "CPU", "MEM", "DISK":
-		return v >= 90
-	case "LOAD":
-		return !math.IsNaN(ncpu) && v > ncpu
-	}
-	return false
-}
-
-// padANSI pads or cuts a styled string to exactly w cells.
-func padANSI(s string, w int) string {
-	sw := ansi.StringWidth(s)
-	if sw > w {
-		return ansi.Truncate(s, w, "")
-	}
-	return s + strings.Repeat(" ", w-sw)
-}
-
-func (o *overview) detailView(width, height int) string {
-	c, st := o.c, &o.c.styles
-	hs := o.visible()
-	if o.cursor >= len(hs) {
-		return st.Empty.Render("host gone")
-	}
-	h := hs[o.cursor]
-	hm := hostMetrics[o.detailMetric]
-	var tabs []string
-	for i, m := range hostMetrics {
-		if i == o.detailMetric {
-			tabs = append(tabs, st.TabActive.Render(" "+m.label+" "))
-		} else {
-			tabs = append(tabs, st.TabInactive.Render(" "+m.label+" "))
-		}
-	}
-	title := st.Title.Render(fit(Sanitize(h.instance, maxLabelLen), max(width/2, 10))) + st.Dim.Render(" · "+formatRange(c.rng())+"  ") + strings.Join(tabs, "")
-	lines := []string{title}
-	// Under the chart: the host's targets and alerts, in up to a third
-	// of the height.
-	info := o.hostInfo(h.instance, width)
-	if room := (height - 1) / 3; len(info) > room {
-		info = info[:room]
-	}
-	height -= len(info)
-	d := o.detailData
-	switch {
-	case d == nil:
-		lines = append(lines, st.Empty.Render("loading…"))
-	case d.err != nil:
-		lines = append(lines, st.Error.Render(fit("query: "+Sanitize(d.err.Error(), maxErrorLen), width)))
-	case len(d.series) == 0:
-		lines = append(lines, st.Empty.Render("no data for "+hm.label+" in this range"))
-	default:
-		var ss []chartSeries
-		for _, s := range d.series {
-			ss = append(ss, chartSeries{points: s.Floats})
-		}
-		lines = append(lines, renderChart(st, c.opts.ASCII, c.opts.Location, width, height-1, d.span.start, d.span.end, ss, hm.unit))
-	}
-	if len(info) > 0 {
-		lines = append(fitBlockLines(lines, height), info...)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// fitBlockLines pads or cuts lines (which may hold newlines) to exactly h
-// lines.
-func fitBlockLines(lines []string, h int) []string {
-	out := strings.Split(strings.Join(lines, "\n"), "\n")
-	for len(out) < h {
-		out = append(out, "")
-	}
-	return out[:max(h, 0)]
-}
-
-// hostInfo is a line per target of the host (job, health, last scrape,
-// duration, series or error) and per alert on it (state, name, value,
-// since), alerts first.
-func (o *overview) hostInfo(instance string, width int) []string {
-	c, st := o.c, &o.c.styles
-	var lines []string
-	for _, a := range c.alerts {
-		if a.Labels.Get("instance") != instance || a.State == StateResolved {
-			continue
-		}
-		state, style := string(a.State), &st.Pending
-		switch {
-		case !c.silencedUntil(a).IsZero():
-			state, style = "silenced", &st.Dim
-		case a.State == StateFiring:
-			style = &st.Firing
-		}
-		name := Sanitize(a.Rule, maxLabelLen)
-		if name == "" {
-			name = Sanitize(a.Labels.Get("alertname"), maxLabelLen)
-		}
-		line := style.Render(padRight("▲ "+state, 10)) + " " + padANSI(st.Title.Render(fit(name, 24)), 24) + " " +
-			fmt.Sprintf("%9s %8s", formatShort(a.Value), formatAge(c.now, since(a)))
-		lines = append(lines, ansi.Truncate(line, width, "…"))
-	}
-	for _, t := range c.targets {
-		if t.Instance != instance {
-			continue
-		}
-		health := st.Dim.Render("○ unknown")
-		switch t.Health {
-		case TargetUp:
-			health = st.Up.Render("● up     ")
-		case TargetDown:
-			health = st.Down.Render("● down   ")
-		}
-		tail := fmt.Sprintf("last %6s %8s %8s series", formatAge(c.now, t.LastScrape), formatDuration(t.LastDuration), itoa(t.Series))
-		if t.LastScrape.IsZero() {
-			tail = st.Dim.Render("not scraped yet")
-		}
-		if t.Health == TargetDown && t.LastError != "" {
-			tail = st.Error.Render(Sanitize(t.LastError, maxErrorLen))
-		}
-		line := health + "  " + padANSI(st.Dim.Render(fit("job "+Sanitize(t.Job, maxLabelLen), 24)), 24) + " " + tail
-		lines = append(lines, ansi.Truncate(line, width, "…"))
-	}
-	return lines
+	return truncateANSI(s, width, "…")
 }

@@ -31,8 +31,8 @@ func TestViews(t *testing.T) {
 		keys []string
 	}{
 		{"overview", nil},
-		{"overview_detail", []string{"enter"}},
-		{"overview_detail_mem", []string{"enter", "j"}},
+		{"overview_host", []string{"enter"}},
+		{"overview_host_scrolled", []string{"enter", "G"}},
 		{"overview_filter", []string{"/", "web", "enter"}},
 		{"overview_1h", []string{"+"}},
 		{"targets", []string{"2"}},
