@@ -60,8 +60,13 @@ type overview struct {
 	names  map[string]string
 	err    error
 	cursor int
-	sel    string // the cursor's instance, kept across refreshes
-	scroll int    // first card row or table row shown
+	// sel is the cursor's instance, which the cursor follows when the
+	// order changes, once the operator has moved it (moved): until then
+	// it stays on the first line, so that a fleet sorted by CPU keeps the
+	// busiest host in sight.
+	sel    string
+	moved  bool
+	scroll int // first card row or table row shown
 	seq    int
 	busy   bool
 	loaded bool
@@ -120,11 +125,12 @@ func downRank(h *host) int {
 	return 1
 }
 
-// heat is how close a host is to a limit, 0-100: its busiest CPU,
-// memory or fullest disk, or load per CPU.
+// heat is how close a host is to a limit, 0-100: its CPU, memory or
+// fullest disk in percent, or its load per CPU with 2 (where the built-in
+// NodeLoadHigh fires) as 100.
 func heat(h *host) float64 {
 	v := math.NaN()
-	for _, x := range []float64{h.current[metricCPU], h.current[metricMem], h.current[metricDisk], 100 * h.current[metricLoad] / h.ncpu} {
+	for _, x := range []float64{h.current[metricCPU], h.current[metricMem], h.current[metricDisk], 50 * h.current[metricLoad] / h.ncpu} {
 		if !math.IsNaN(x) && (math.IsNaN(v) || x > v) {
 			v = x
 		}
@@ -383,7 +389,7 @@ func (o *overview) resort() {
 	}
 	o.cursor = 0
 	for i, h := range o.shown {
-		if h.instance == o.sel {
+		if o.moved && h.instance == o.sel {
 			o.cursor = i
 			break
 		}
@@ -465,7 +471,7 @@ func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if handled, changed := o.filter.update(msg, k); handled {
 		if changed {
 			o.cursor, o.scroll = 0, 0
-			o.sel = ""
+			o.sel, o.moved = "", false
 			o.resort()
 			if o.single() && o.page == nil && len(o.hosts) == 1 {
 				o.page = newHostPage(o.c, o.hosts[0].instance)
@@ -491,7 +497,7 @@ func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Sort):
 		o.sortBy = (o.sortBy + 1) % len(overviewSorts)
-		o.sel = "" // the top of the new order, as Targets does
+		o.sel, o.moved = "", false // the top of the new order, as Targets does
 		o.cursor, o.scroll = 0, 0
 		o.resort()
 		return nil
@@ -529,6 +535,7 @@ func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 	default:
 		return nil
 	}
+	o.moved = true
 	o.keepSelection()
 	return nil
 }

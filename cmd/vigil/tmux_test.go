@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"maps"
 	"os"
@@ -280,4 +281,57 @@ func TestConsoleExploreDeclaredTypes(t *testing.T) {
 	scr = s.waitFor(`queue_items_total{instance="`+ne.Addr+`", job="node"} `, "last 7 ")
 	require.NotContains(t, scr, "rate queue_items_total", "a declared gauge is charted as it is, whatever its name")
 	require.NotContains(t, scr, "r raw")
+}
+
+// TestConsoleFleetInTmux: 100 fleet targets, the last 5 down, at 80×24.
+// The down ones are on the first screen from the start, with their
+// error, and after one key (s: by CPU) the busiest host is on the first
+// line (cmd/fleet -steady: target 57).
+func TestConsoleFleetInTmux(t *testing.T) {
+	peertest.Need(t, "tmux", "tmux")
+	dir := t.TempDir()
+	fleet := filepath.Join(dir, "fleet")
+	out, err := exec.Command("go", "build", "-o", fleet, "../fleet").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	sd := filepath.Join(dir, "fleet.json")
+	var base int
+	for attempt := 0; ; attempt++ {
+		base = 20000 + int(time.Now().UnixNano()%10000)
+		cmd := exec.Command(fleet, "-targets", "100", "-down", "5", "-steady", "-series", "300",
+			"-listen", "127.0.0.1:"+strconv.Itoa(base), "-sd-file", sd, "-body", "../../testdata/fleet/node_exporter.prom.txt")
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		if line == "fleet: ready 100 targets\n" {
+			t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
+			break
+		}
+		_ = cmd.Wait()
+		require.Less(t, attempt, 5, "fleet did not start")
+	}
+	cfg := filepath.Join(dir, "fleet.yml")
+	require.NoError(t, os.WriteFile(cfg, []byte("scrape_configs:\n  - job_name: fleet\n    file_sd_configs: [{files: ["+sd+"]}]\n"), 0o644))
+	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(base+i) }
+
+	s := newTmux(t, vigilBin+" --data-dir '' -c "+cfg+"; sleep 60")
+	scr := s.waitFor("5 down", "HOST")
+	for i := 95; i < 100; i++ {
+		require.Regexp(t, `✖ down `+regexp.QuoteMeta(addr(i))+` +fleet +connect: connection refused`, scr, "down target %d", i)
+	}
+	s.run("send-keys", "-t", "vigil", "s")
+	s.waitFor("by cpu")
+	// Until the CPU figures are in (two scrapes), the order waits on them.
+	var first string
+	require.Eventually(t, func() bool {
+		lines := strings.Split(s.screen(), "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "  HOST") && i+1 < len(lines) {
+				first = lines[i+1]
+				return strings.Contains(first, addr(57)+" ")
+			}
+		}
+		return false
+	}, 60*time.Second, 500*time.Millisecond, "the busiest host is not first; last screen:\n%s", s.screen())
+	require.Regexp(t, `9[34]\.[0-9]%`, first, "target 57 keeps its CPUs 94.1%% busy")
 }
