@@ -109,7 +109,7 @@ func BenchmarkOverviewView(b *testing.B) {
 	m := newTestModel(b, opts, 200, 60)
 	m = tick(b, m)
 	view := m.View()
-	require.Contains(b, view, "host24:9100")
+	require.Contains(b, view, "host24") // brief: every host has port 9100
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -151,18 +151,19 @@ func (w *countingWriter) settle(quiet time.Duration) {
 }
 
 // BenchmarkIdleOverviewBytes is what crosses a slow SSH link while an
-// operator watches an idle Overview of 20 hosts scraped every 5 s: a real
-// bubbletea program, drawing in 256 colours, writes to a counter while a
+// operator watches an idle Overview of 20 hosts (cards at 200×60) or 100
+// (a line each) scraped every 5 s: a real bubbletea program, drawing in
+// 256 colours, writes to a counter while a
 // simulated minute passes, one refresh per second and new samples for
 // every host every 5 s. The clock is simulated so the minute takes a few
 // seconds; each refresh is let settle (queries answered, frame flushed)
 // before the next, so the renderer sees the frames it would in real time.
 func BenchmarkIdleOverviewBytes(b *testing.B) {
-	for _, size := range []struct{ w, h int }{{80, 24}, {200, 60}} {
-		b.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(b *testing.B) {
+	for _, size := range []struct{ w, h, hosts int }{{80, 24, 20}, {200, 60, 20}, {200, 60, 100}} {
+		b.Run(fmt.Sprintf("%dx%d_%dhosts", size.w, size.h, size.hosts), func(b *testing.B) {
 			lipgloss.SetColorProfile(termenv.ANSI256)
 			defer lipgloss.SetColorProfile(termenv.Ascii)
-			opts, hosts, st := fleetOptions(b, 20)
+			opts, hosts, st := fleetOptions(b, size.hosts)
 			var mu sync.Mutex
 			now := testNow
 			opts.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -204,4 +205,38 @@ func BenchmarkIdleOverviewBytes(b *testing.B) {
 			b.ReportMetric(float64(total)/float64(len(perMinute))/1024, "KiB/min")
 		})
 	}
+}
+
+// BenchmarkHostPageView is the cost of drawing the host page of a
+// recorded node_exporter at 220×60, its data already queried: what every
+// refresh and key press pays on the event loop.
+func BenchmarkHostPageView(b *testing.B) {
+	m := newTestModel(b, replayOptions(b, nodeRecording, "node", "127.0.0.1:9100"), 220, 60)
+	m = tick(b, m)
+	view := m.View()
+	require.Contains(b, view, "FILESYSTEM")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		view = m.View()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/frame")
+	b.ReportMetric(float64(len(view)), "bytes/frame")
+}
+
+// BenchmarkCompactOverviewView is the cost of drawing the Overview of 100
+// hosts, one line each, at 220×60.
+func BenchmarkCompactOverviewView(b *testing.B) {
+	opts, _, _ := fleetOptions(b, 100)
+	m := newTestModel(b, opts, 220, 60)
+	m = tick(b, m)
+	view := m.View()
+	require.Contains(b, view, "HOST")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		view = m.View()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/frame")
+	b.ReportMetric(float64(len(view)), "bytes/frame")
 }
