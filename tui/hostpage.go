@@ -19,6 +19,7 @@ import (
 type hostPage struct {
 	c        *common
 	instance string
+	name     string // brief (briefNames), sanitised; "" when the instance is its name
 	data     *hostPageData
 	seq      int
 	busy     bool
@@ -30,8 +31,8 @@ type hostPage struct {
 	height   int // lines shown, set by view
 }
 
-func newHostPage(c *common, instance string) *hostPage {
-	return &hostPage{c: c, instance: instance}
+func newHostPage(c *common, instance, name string) *hostPage {
+	return &hostPage{c: c, instance: instance, name: name}
 }
 
 // colWidth is the width of one column of the page.
@@ -165,8 +166,8 @@ func (p *hostPage) titleLine(width int) string {
 	st := &p.c.styles
 	inst := Sanitize(p.instance, maxLabelLen)
 	name := inst
-	if d := p.data; d != nil && d.uname["nodename"] != "" && d.uname["nodename"] != p.instance {
-		name = Sanitize(d.uname["nodename"], maxLabelLen)
+	if p.name != "" {
+		name = p.name
 	}
 	line := st.Title.Render(fit(name, max(width/2, 10)))
 	if name != inst {
@@ -514,6 +515,7 @@ func (p *hostPage) fsSection(width int) []string {
 	}
 	head += " " + padLeft("FULL IN", fullW)
 	lines := []string{fitANSI(st.TableHeader.Render(head), width)}
+	waiting := false
 	for _, f := range d.fss {
 		usedPct := 100 * (1 - f.avail/f.size)
 		fstype := f.fstype
@@ -529,14 +531,19 @@ func (p *hostPage) fsSection(width int) []string {
 		if barW > 0 {
 			line += " " + renderBar(usedPct/100, barW, st.Spark, st.SparkHot, st.Dim, usedPct >= 90)
 		}
-		line += " " + padLeft(fullIn(f), fullW)
+		full := fullIn(f)
+		waiting = waiting || full == "…"
+		line += " " + padLeft(full, fullW)
 		lines = append(lines, fitANSI(line, width))
+	}
+	if waiting {
+		lines = append(lines, fitANSI(st.Dim.Render("… FULL IN: a prediction waits for "+fillHistory+" of history"), width))
 	}
 	return lines
 }
 
 // fullIn is when a filesystem fills at the pace of the last fillWindow:
-// "-" when it does not fill, "…" before two samples.
+// "-" when it does not fill, "…" before fillHistory of data.
 func fullIn(f fsUsage) string {
 	switch {
 	case f.readonly:

@@ -132,8 +132,11 @@ func rateWindow(step time.Duration) string {
 const currentWindow = "1m"
 
 // fillWindow is how far back the host page looks to predict when a
-// filesystem fills.
-const fillWindow = "30m"
+// filesystem fills, and fillHistory how much history it needs first.
+const (
+	fillWindow  = "30m"
+	fillHistory = "10m"
+)
 
 // hostPageData is what the host page shows of one host, read at one time.
 type hostPageData struct {
@@ -326,7 +329,9 @@ func readHostPage(ctx context.Context, q Querier, inst string, at time.Time, sp 
 			f.readonly = s.F == 1
 		}
 	}
-	for _, s := range instant(`deriv(node_filesystem_avail_bytes` + fsSel + `[` + fillWindow + `])`) {
+	// A prediction from seconds of data says more of the noise than of
+	// the trend: it waits for fillHistory, as the built-in rule does.
+	for _, s := range instant(`deriv(node_filesystem_avail_bytes` + fsSel + `[` + fillWindow + `]) and node_filesystem_avail_bytes` + fsSel + ` offset ` + fillHistory) {
 		fsKey(s.Metric).deriv = s.F
 	}
 	for _, f := range fss {

@@ -438,7 +438,7 @@ func (o *overview) update(msg tea.Msg) tea.Cmd {
 			o.loaded = true
 			o.apply(msg)
 			if o.single() && o.page == nil {
-				o.page = newHostPage(o.c, o.hosts[0].instance)
+				o.page = newHostPage(o.c, o.hosts[0].instance, o.names[o.hosts[0].instance])
 				return o.page.refresh()
 			}
 		}
@@ -474,7 +474,7 @@ func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 			o.sel, o.moved = "", false
 			o.resort()
 			if o.single() && o.page == nil && len(o.hosts) == 1 {
-				o.page = newHostPage(o.c, o.hosts[0].instance)
+				o.page = newHostPage(o.c, o.hosts[0].instance, o.names[o.hosts[0].instance])
 				return o.page.refresh()
 			}
 		}
@@ -491,7 +491,7 @@ func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Enter):
 		if n > 0 {
-			o.page = newHostPage(o.c, o.shown[o.cursor].instance)
+			o.page = newHostPage(o.c, o.shown[o.cursor].instance, o.names[o.shown[o.cursor].instance])
 			return o.page.refresh()
 		}
 		return nil
@@ -560,6 +560,8 @@ func (o *overview) view(width, height int) string {
 		msg = "no query source"
 	case !o.loaded:
 		msg = "loading…"
+	case len(o.hosts) == 0 && o.scraping():
+		msg = "waiting for the first scrapes"
 	case len(o.hosts) == 0:
 		msg = "no hosts: no node_exporter metrics (node_cpu_seconds_total, node_load1, …) yet"
 	case len(o.shown) == 0:
@@ -587,10 +589,28 @@ func (o *overview) view(width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
+// scraping reports whether a target has not been scraped yet.
+func (o *overview) scraping() bool {
+	for _, t := range o.c.targets {
+		if t.LastScrape.IsZero() && t.Health == TargetUnknown {
+			return true
+		}
+	}
+	return false
+}
+
 // titleLine is "Hosts 95 · 5 down · by trouble · 15m (1/95)" and the
 // filter.
 func (o *overview) titleLine(width, down int) string {
 	c, st := o.c, &o.c.styles
+	if o.single() && o.page != nil {
+		// The one host's page: its name, as the page of one of many has.
+		line := o.page.titleLine(width)
+		if down > 0 {
+			line += st.Dim.Render(" · ") + st.Down.Render(itoa(down)+" down")
+		}
+		return fitANSI(line, width)
+	}
 	line := st.Title.Render("Hosts") + st.Dim.Render(" "+itoa(len(o.shown)))
 	if len(o.shown) != len(o.hosts) {
 		line += st.Dim.Render(" of " + itoa(len(o.hosts)))

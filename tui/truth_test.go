@@ -224,7 +224,7 @@ func TestTruthfulFromTheStart(t *testing.T) {
 		t.Logf("at %s:\n%s", step, screen)
 		if mustKnow {
 			require.NotContains(t, screen, "warming up", "at %s", step)
-			require.NotContains(t, screen, "…", "at %s", step)
+			require.Equal(t, 2, strings.Count(screen, "…"), "at %s: only the prediction of when / fills, and what it waits for:\n%s", step, screen)
 		}
 		p.m = press(t, p.m, "esc")
 		o.sortBy = 0 // back to trouble first, for the next s
@@ -267,7 +267,7 @@ func TestNodeExporterFiguresPresent(t *testing.T) {
 	require.NotEmpty(t, d.fss)
 	for _, f := range d.fss {
 		require.False(t, math.IsNaN(f.avail), f.mountpoint)
-		require.NotEqual(t, "…", fullIn(f), "%s: when it fills is not known", f.mountpoint)
+		require.Equal(t, "…", fullIn(f), "%s: a prediction waits for %s of history", f.mountpoint, fillHistory)
 	}
 	require.NotEmpty(t, d.disks)
 	for _, x := range d.disks {
@@ -285,6 +285,6 @@ func TestNodeExporterFiguresPresent(t *testing.T) {
 	require.NotEmpty(t, d.uname["nodename"])
 	screen := p.m.View()
 	require.NotContains(t, screen, "warming up")
-	require.NotContains(t, screen, "…")
+	require.Equal(t, 2, strings.Count(screen, "…"), "only the prediction of when / fills, and what it waits for:\n%s", screen)
 	require.NotContains(t, screen, "no node_")
 }
