@@ -3,14 +3,25 @@
 // firing/pending and warnings, then as width allows the time range with
 // the scrape interval ("range 15m @5s") and the clock.
 //
-//	1 Overview  a card per host (CPU %, memory %, load/CPUs, fullest disk %,
-//	            network rx/tx) with sparklines over the time range, computed
-//	            by PromQL over node_exporter's metric names; enter charts one
-//	            host, ↑/↓ picks the metric, its alerts and targets below. Below the cards, the targets
-//	            without such data (other jobs, hosts down from the start):
-//	            health, scrape duration and series, or the last error
-//	2 Targets   job, instance, health, last scrape, duration, samples, error;
-//	            enter shows a target, s sorts (health puts down ones first)
+//	1 Overview  the hosts (instances with node_exporter's metrics), as a
+//	            card each (CPU %, memory %, load/CPUs, fullest disk %,
+//	            network rx/tx, with sparklines over the time range) or,
+//	            v or when the cards do not fit, a line each; above them
+//	            every target that is down, of any job, with its error.
+//	            s cycles the order: trouble first (firing, down, pending,
+//	            then the hottest), cpu, memory, disk, load, network,
+//	            alerts, name. / matches instance, name, job, label values,
+//	            up/down, firing/pending and alert names. Hosts are named
+//	            briefly where unambiguous (briefNames). enter opens a
+//	            host's page (hostpage.go): CPU in all and per core with
+//	            its modes, load, memory and swap, filesystems with when
+//	            they fill, disk I/O, network with errors and drops,
+//	            uptime, its alerts and targets; with one host the
+//	            Overview is its page. Below the hosts, the targets that
+//	            are up without such data (vigil's own, other jobs)
+//	2 Targets   instance, job, health, last scrape, duration, samples, the
+//	            labels that differ, error; enter shows a target, s sorts
+//	            (health puts down ones first), w shows the row whole
 //	3 Alerts    alerts (firing, pending, resolved), rule health and the log
 //	            of alert events, as panes on ←/→; enter shows an alert;
 //	            S silences the selected alert for 15m, and for 1h, 4h,
@@ -32,6 +43,14 @@
 //	            in %)
 //	5 Query     a PromQL prompt (tab completes, ↑/↓ history): the instant
 //	            result as a table, the range result as a chart
+//
+// Label columns lead with what tells their rows apart (splitLabels:
+// instance first) and show what every row shares once above the table.
+//
+// Every figure is right or says it is not known yet: rate() over a window
+// longer than the data reads low, so busy CPU is a ratio of CPU seconds
+// and per-second rates are divided by the rate of the target's clock,
+// which cancels the partial window (hostquery.go).
 //
 // Everywhere: 1-5 and tab switch views, / filters a list, enter drills in,
 // esc goes back, j/k and arrows move, + and - step the time range (5m, 15m,
