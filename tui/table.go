@@ -325,7 +325,7 @@ func wrapWords(s string, width int) []string {
 			head = head[:i+1]
 		}
 		out = append(out, strings.TrimRight(head, " "))
-		s = s[len(head):]
+		s = strings.TrimLeft(s[len(head):], " ")
 	}
 	return out
 }
