@@ -22,8 +22,8 @@ const (
 
 // compactLayout lays the table out in width cells for names up to nameW
 // wide (0: as wide as at most 18). Of what the numbers leave, the alert
-// names take half, up to 30 cells, the sparklines up to 30 each (CPU's
-// first), and the alert names the rest.
+// names take half (at least 14 cells, for one name), up to 30, the
+// sparklines up to 30 each (CPU's first), and the alert names the rest.
 func compactLayout(width, nameW int) compactCols {
 	if nameW <= 0 {
 		nameW = 18
@@ -39,7 +39,7 @@ func compactLayout(width, nameW int) compactCols {
 	}
 	// The alert names say why a host is in trouble: they come before
 	// the sparklines.
-	c.alerts = min(max(rest/2, 4), 30)
+	c.alerts = min(max(rest/2, min(rest, 14)), 30) // "▲1 NodeCPUBusy"
 	sparks := rest - c.alerts
 	if sparks >= 6 {
 		c.cpuSpark = min(sparks-1, 30)

@@ -78,7 +78,7 @@ func TestCompactLayoutFits(t *testing.T) {
 				require.Equal(t, w, total, "width %d, names %d: %+v", w, nameW, c)
 			}
 			if c.cpuSpark > 0 {
-				require.GreaterOrEqual(t, c.alerts, min(c.cpuSpark, 12), "width %d: %+v", w, c)
+				require.GreaterOrEqual(t, c.alerts, 14, "width %d: %+v", w, c)
 			}
 		}
 	}
