@@ -33,6 +33,23 @@ func hostileOptions(t *testing.T) Options {
 				"job", evil(i+1), "instance", evil(i+2), evil(i + 3)[1:2]+"label", evil(i+4),
 			), ts.UnixMilli(), float64(i))
 			require.NoError(t, err)
+			// What the host page shows of each host: devices, mount
+			// points, CPU names and uname, all an exporter's to say.
+			for _, h := range hosts {
+				base := []string{"instance", h.Instance, "job", "node"}
+				for _, ls := range [][]string{
+					{"__name__", "node_filesystem_size_bytes", "mountpoint", evil(i), "device", evil(i + 1), "fstype", evil(i + 2)},
+					{"__name__", "node_filesystem_avail_bytes", "mountpoint", evil(i), "device", evil(i + 1), "fstype", evil(i + 2)},
+					{"__name__", "node_network_receive_bytes_total", "device", evil(i + 3)},
+					{"__name__", "node_disk_read_bytes_total", "device", evil(i + 4)},
+					{"__name__", "node_cpu_seconds_total", "cpu", evil(i + 5), "mode", "idle"},
+					{"__name__", "node_uname_info", "nodename", evil(i), "sysname", evil(i + 1), "release", evil(i + 2), "machine", "x" + itoa(i)},
+				} {
+					v := float64(ts.Unix()-testNow.Unix()+10000) * 100
+					_, err := app.Append(0, labels.FromStrings(append(ls, base...)...), ts.UnixMilli(), v)
+					require.NoError(t, err)
+				}
+			}
 		}
 	}
 	require.NoError(t, app.Commit())
@@ -74,9 +91,9 @@ func TestHostileInput(t *testing.T) {
 	opts.AlertEvents, opts.Status = events, status
 	walks := [][]string{
 		nil,
-		{"enter"}, {"l", "enter"}, {"j", "enter", "j", "j"},
-		{"2"}, {"2", "enter"}, {"2", "j", "j", "enter"}, {"2", "G", "enter"},
-		{"3"}, {"3", "enter"}, {"3", "j", "j", "j", "enter"}, {"3", "l"}, {"3", "l", "enter"}, {"3", "l", "G", "enter"}, {"3", "l", "l"},
+		{"enter"}, {"l", "enter"}, {"j", "enter", "j", "j"}, {"v"}, {"s", "enter", "G"}, {"/", "x", "enter"},
+		{"2"}, {"2", "w"}, {"2", "enter"}, {"2", "j", "j", "enter"}, {"2", "G", "enter"},
+		{"3"}, {"3", "w"}, {"3", "l", "l", "w"}, {"3", "enter"}, {"3", "j", "j", "j", "enter"}, {"3", "l"}, {"3", "l", "enter"}, {"3", "l", "G", "enter"}, {"3", "l", "l"},
 		{"4"}, {"4", "enter"}, {"4", "enter", "enter"}, {"4", "j", "j", "enter", "j", "enter"},
 		{"4", "G", "enter"}, {"4", "G", "enter", "enter"},
 		{"5", "node_load1", "enter"}, {"5", `{job=~"x.*"}`, "enter"}, {"5", `count by (instance) ({__name__=~"aaa.*"})`, "enter"},
