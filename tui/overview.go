@@ -162,6 +162,13 @@ func (o *overview) ShortHelp() []key.Binding {
 
 func (o *overview) FullHelp() [][]key.Binding {
 	k := &o.c.keys
+	if o.page != nil {
+		page := []key.Binding{withHelp(k.Up, "↑/k", "scroll up"), withHelp(k.Down, "↓/j", "scroll down"), k.PageUp, k.PageDown, k.Top, k.Bottom}
+		if o.single() {
+			return [][]key.Binding{page}
+		}
+		return [][]key.Binding{page, {withHelp(k.Back, "esc", "back to the hosts")}}
+	}
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{withHelp(k.Enter, "enter", "the host's page"), withHelp(k.Back, "esc", "back to the hosts"),

@@ -154,3 +154,29 @@ func TestWrapWords(t *testing.T) {
 	require.Equal(t, []string{"abcdefghij", "klm"}, wrapWords("abcdefghijklm", 10))
 	require.Equal(t, []string{"short"}, wrapWords("short", 10))
 }
+
+// TestOverviewTinyWindows: no size breaks the Overview's cards, its table
+// or a host's page.
+func TestOverviewTinyWindows(t *testing.T) {
+	fleet := fleetViewOptions(t, 24)
+	one := replayOptions(t, nodeRecording, "node", "127.0.0.1:9100")
+	for _, opts := range []Options{fleet, one} {
+		for _, keys := range [][]string{nil, {"v"}, {"s", "v"}, {"enter"}, {"enter", "G"}, {"/", "x"}} {
+			for _, size := range []struct{ w, h int }{{1, 1}, {10, 3}, {20, 5}, {30, 8}, {40, 10}, {45, 12}, {79, 23}, {149, 40}, {150, 40}, {300, 80}} {
+				m := newTestModel(t, opts, size.w, size.h)
+				m = press(t, tick(t, m), keys...)
+				requireFits(t, m.View(), size.w, size.h)
+			}
+		}
+	}
+}
+
+// TestHostPageHelp: the page's keys are in the help line and in ?.
+func TestHostPageHelp(t *testing.T) {
+	m := press(t, tick(t, newTestModel(t, fleetViewOptions(t, 24), 120, 40)), "enter")
+	require.Contains(t, m.View(), "esc hosts")
+	require.Contains(t, m.View(), "↑/↓ scroll")
+	help := press(t, m, "?").View()
+	require.Contains(t, help, "back to the hosts")
+	require.Contains(t, help, "scroll down")
+}
