@@ -20,6 +20,7 @@ type hostPage struct {
 	c        *common
 	instance string
 	name     string // brief (briefNames), sanitised; "" when the instance is its name
+	auto     bool   // opened as the Overview of one host, not by enter
 	data     *hostPageData
 	seq      int
 	busy     bool

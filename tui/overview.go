@@ -215,6 +215,9 @@ func (o *overview) refresh() tea.Cmd {
 	}
 	o.resort()
 	var cmds []tea.Cmd
+	if cmd := o.autoPage(); cmd != nil {
+		return cmd // it reads the page
+	}
 	if o.page != nil {
 		cmds = append(cmds, o.page.refresh())
 		if !o.single() {
@@ -444,10 +447,7 @@ func (o *overview) update(msg tea.Msg) tea.Cmd {
 			o.busy = false
 			o.loaded = true
 			o.apply(msg)
-			if o.single() && o.page == nil {
-				o.page = newHostPage(o.c, o.hosts[0].instance, o.names[o.hosts[0].instance])
-				return o.page.refresh()
-			}
+			return o.autoPage()
 		}
 	case *hostPageData:
 		if o.page != nil {
@@ -466,6 +466,21 @@ func (o *overview) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// autoPage makes the Overview of one host that host's page, once every
+// target has been scraped (a fleet's first host is not alone for long),
+// and closes that page when a second host comes.
+func (o *overview) autoPage() tea.Cmd {
+	switch {
+	case o.page == nil && o.single() && !o.scraping():
+		o.page = newHostPage(o.c, o.hosts[0].instance, o.names[o.hosts[0].instance])
+		o.page.auto = true
+		return o.page.refresh()
+	case o.page != nil && o.page.auto && !o.single():
+		o.page = nil
+	}
+	return nil
+}
+
 func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := &o.c.keys
 	if o.page != nil {
@@ -480,10 +495,7 @@ func (o *overview) handleKey(msg tea.KeyMsg) tea.Cmd {
 			o.cursor, o.scroll = 0, 0
 			o.sel, o.moved = "", false
 			o.resort()
-			if o.single() && o.page == nil && len(o.hosts) == 1 {
-				o.page = newHostPage(o.c, o.hosts[0].instance, o.names[o.hosts[0].instance])
-				return o.page.refresh()
-			}
+			return o.autoPage()
 		}
 		return nil
 	}

@@ -1,12 +1,15 @@
 package tui
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
 )
 
@@ -179,4 +182,76 @@ func TestHostPageHelp(t *testing.T) {
 	help := press(t, m, "?").View()
 	require.Contains(t, help, "back to the hosts")
 	require.Contains(t, help, "scroll down")
+}
+
+// TestOverviewOneHost: the Overview of one host is its page once every
+// target has been scraped, and the list again when a second host comes.
+func TestOverviewOneHost(t *testing.T) {
+	opts, _, _ := fleetOptions(t, 3)
+	all := opts.Targets.Targets()
+	targets := all[:1]
+	opts.Targets = TargetsFunc(func() []Target { return targets })
+	opts.Alerts = nil
+	q := opts.Querier
+	only := ""
+	opts.Querier = filterQuerier{q, func() string { return only }}
+	only = "host01:9100"
+	now := testNow
+	opts.Now = func() time.Time { return now }
+	unscraped := Target{Job: "node", Instance: "new:9100", Health: TargetUnknown}
+	targets = append(targets[:1:1], unscraped)
+	m := tick(t, newTestModel(t, opts, 100, 30))
+	o := m.views[viewOverview].(*overview)
+	require.Len(t, o.hosts, 1)
+	require.Nil(t, o.page, "a target not scraped yet may be a second host")
+	require.Contains(t, m.View(), "Hosts 1")
+
+	targets = targets[:1]
+	m = tick(t, m)
+	require.NotNil(t, o.page)
+	require.Contains(t, m.View(), "host01 host01:9100 · 15m")
+	require.Contains(t, m.View(), "FILESYSTEM")
+
+	only = ""
+	targets = all
+	now = now.Add(valueStep) // the next current values
+	m = tick(t, m)
+	require.Len(t, o.hosts, 3)
+	require.Nil(t, o.page, "a second host: the list")
+	require.Contains(t, m.View(), "Hosts 3")
+}
+
+// filterQuerier answers only for the instance only() names, when it
+// names one: hosts that come and go.
+type filterQuerier struct {
+	Querier
+	only func() string
+}
+
+func (f filterQuerier) Instant(ctx context.Context, expr string, ts time.Time) (parser.Value, error) {
+	v, err := f.Querier.Instant(ctx, expr, ts)
+	if vec, ok := v.(promql.Vector); ok && f.only() != "" {
+		var out promql.Vector
+		for _, s := range vec {
+			if s.Metric.Get("instance") == f.only() {
+				out = append(out, s)
+			}
+		}
+		return out, err
+	}
+	return v, err
+}
+
+func (f filterQuerier) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
+	m, err := f.Querier.Range(ctx, expr, start, end, step)
+	if f.only() == "" {
+		return m, err
+	}
+	var out promql.Matrix
+	for _, s := range m {
+		if s.Metric.Get("instance") == f.only() {
+			out = append(out, s)
+		}
+	}
+	return out, err
 }
