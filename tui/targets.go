@@ -244,7 +244,7 @@ func (v *targetsView) rebuild() {
 	}
 	cols := []column{{title: "INSTANCE", min: 14}}
 	if showJob {
-		cols = append(cols, column{title: "JOB", width: 10})
+		cols = append(cols, column{title: "JOB", min: 3})
 	}
 	cols = append(cols, column{title: "HEALTH", width: 7}, column{title: "LAST", width: 6, right: true},
 		column{title: "DUR", width: 6, right: true}, column{title: "SAMPLES", width: 7, right: true})
