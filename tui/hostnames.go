@@ -64,7 +64,7 @@ func briefNames(hosts []host, targets []Target) map[string]string {
 // target's own address, so "connection refused" is not cut off behind
 // them. The Targets view shows the whole error.
 func briefError(t Target) string {
-	e := t.LastError
+	e := targetError(t)
 	if rest, ok := strings.CutPrefix(e, `Get "`); ok {
 		if i := strings.Index(rest, `": `); i >= 0 {
 			e = rest[i+3:]
@@ -81,7 +81,7 @@ func briefError(t Target) string {
 		}
 	}
 	if e == "" {
-		return t.LastError
+		return targetError(t)
 	}
 	return e
 }

@@ -16,5 +16,5 @@ func TestTargetsSeriesRefused(t *testing.T) {
 	opts.Targets = TargetsFunc(func() []Target { return targets })
 	m := tick(t, newTestModel(t, opts, 160, 30))
 	m = press(t, m, "2")
-	require.Regexp(t, `big:9100 +up .*300 series refused: the store is full \(--max-series\)`, m.View())
+	require.Regexp(t, `big:9100 +node +up .*300 series refused: the store is full \(--max-series\)`, m.View())
 }
