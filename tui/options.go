@@ -62,7 +62,10 @@ type Options struct {
 	// MaxRows is how many series a table or list holds at most: 2000.
 	MaxRows int
 	// FPS caps the frame rate (bubbletea's renderer only writes lines that
-	// changed, this caps how often it looks): 20.
+	// changed, this caps how often it looks): 60. A key's frame waits for
+	// the renderer's next look, so this bounds what every key costs the
+	// operator (BenchmarkKeyToFrame); an idle console draws once a refresh
+	// whatever it is.
 	FPS int
 	// Now is the clock: time.Now.
 	Now func() time.Time
@@ -116,7 +119,7 @@ func (o *Options) setDefaults() {
 		o.MaxRows = 2000
 	}
 	if o.FPS <= 0 {
-		o.FPS = 20
+		o.FPS = 60
 	}
 	if o.Now == nil {
 		o.Now = time.Now
