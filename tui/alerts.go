@@ -34,6 +34,19 @@ type alertsView struct {
 	// shared are the labels every row of the alerts and of the events
 	// table has, printed; "" when none.
 	shared [numPanes]string
+	// built is what the rows were built from: they are built again when
+	// the data, the clock or the filter changed, not at every key.
+	built alertsBuilt
+
+	// The detail's chart (alertchart.go).
+	chart alertChart
+}
+
+type alertsBuilt struct {
+	gen    int
+	now    time.Time
+	filter string
+	events int
 }
 
 func newAlertsView(c *common) *alertsView {
@@ -67,16 +80,25 @@ func (v *alertsView) title() string   { return "Alerts" }
 func (v *alertsView) capturing() bool { return v.filter.editing }
 
 // Alerts, rules and events are polled or sent to the root model: nothing
-// to fetch, only the rows to rebuild.
+// to fetch but the detail's chart, only the rows to rebuild.
 func (v *alertsView) refresh() tea.Cmd {
 	v.rebuild()
+	if v.detail {
+		return v.refreshChart()
+	}
 	return nil
 }
 
 func (v *alertsView) ShortHelp() []key.Binding {
 	k := &v.c.keys
 	if v.detail {
-		return []key.Binding{k.Back}
+		ks := []key.Binding{k.QueryExpr, k.CursorLeft, k.Back}
+		if v.pane == paneRules {
+			ks = append(ks, withHelp(k.Down, "↑/↓", "series"), k.Toggle)
+		} else {
+			ks = append(ks, withHelp(k.Silence, "S", "silence"))
+		}
+		return append(ks, k.PanBack, k.ZeroAxis)
 	}
 	return []key.Binding{k.Up, k.Down, withHelp(k.Right, "←/→", "pane"), k.Enter, k.Filter, withHelp(k.Silence, "S", "silence"), k.Expand}
 }
@@ -87,6 +109,8 @@ func (v *alertsView) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{withHelp(k.Left, "←/h", "previous pane"), withHelp(k.Right, "→/l", "next pane"), k.Enter, k.Back, k.Filter},
 		{k.Silence, withHelp(k.Expand, "w", "the selected row whole")},
+		{withHelp(k.QueryExpr, "e", "detail: the expression in Query"), withHelp(k.CursorLeft, "←/→", "detail: chart cursor"),
+			withHelp(k.Down, "↑/↓", "rule detail: pick a series"), k.Toggle},
 	}
 }
 
@@ -97,6 +121,16 @@ func withHelp(b key.Binding, keys, desc string) key.Binding {
 }
 
 func (v *alertsView) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case *alertChartData:
+		v.chart.arrived(msg)
+		return nil
+	case rangeChangedMsg:
+		v.chart.forget()
+		return nil
+	case viewClick:
+		return v.click(msg)
+	}
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return nil
@@ -110,10 +144,7 @@ func (v *alertsView) update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	if v.detail {
-		if key.Matches(km, k.Back) {
-			v.detail = false
-		}
-		return nil
+		return v.detailKey(km)
 	}
 	if handled, changed := v.filter.update(km, k); handled {
 		if changed {
@@ -136,6 +167,9 @@ func (v *alertsView) update(msg tea.Msg) tea.Cmd {
 		if v.pane == paneAlerts || v.pane == paneRules {
 			if _, ok := v.tables[v.pane].selected(); ok {
 				v.detail = true
+				v.chart.forget()
+				v.chart.show, v.chart.selected = map[string]seriesShow{}, 0
+				return v.refreshChart()
 			}
 		}
 	default:
@@ -274,6 +308,11 @@ func rowLabels(s labelSplit, ruleShared map[string]string, ls labels.Labels) str
 
 func (v *alertsView) rebuild() {
 	c := v.c
+	b := alertsBuilt{gen: c.polls, now: c.now, filter: v.filter.value(), events: len(c.events)}
+	if b == v.built {
+		return
+	}
+	v.built = b
 	as := append([]Alert(nil), c.alerts...)
 	sort.SliceStable(as, func(i, j int) bool {
 		if ri, rj := stateRank(as[i].State), stateRank(as[j].State); ri != rj {
@@ -391,9 +430,9 @@ func (v *alertsView) view(width, height int) string {
 		t := &v.tables[v.pane]
 		switch {
 		case v.pane == paneAlerts && t.cursor < len(v.shown):
-			return v.detailView(v.shown[t.cursor], width)
+			return v.detailView(v.shown[t.cursor], width, height)
 		case v.pane == paneRules && t.cursor < len(v.rules):
-			return v.ruleView(v.rules[t.cursor], width)
+			return v.ruleView(v.rules[t.cursor], width, height)
 		}
 		v.detail = false
 	}
@@ -449,69 +488,81 @@ func (v *alertsView) view(width, height int) string {
 	return title + "\n" + v.tables[v.pane].view(st, width, height-1, empty)
 }
 
-func (v *alertsView) detailView(a Alert, width int) string {
+// detailView shows one alert: its state and times, its rule's expression
+// (wrapped, whole), its labels, the chart, and its annotations below as
+// room allows.
+func (v *alertsView) detailView(a Alert, width, height int) string {
 	c, st := v.c, &v.c.styles
-	kv := func(k, val string) string {
-		return st.Dim.Render(padRight(k, 10)) + " " + fit(val, max(width-11, 1))
+	r, haveRule := v.ruleOf(a)
+	kind, _ := exprKind(r.Expr)
+	kv := func(k, val string) []string {
+		var out []string
+		for i, l := range wrap(val, max(width-11, 10)) {
+			key := ""
+			if i == 0 {
+				key = k
+			}
+			out = append(out, st.Dim.Render(padRight(key, 10))+" "+l)
+		}
+		return out
 	}
-	ts := func(t time.Time) string {
+	at := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
 		}
-		return t.In(c.opts.Location).Format("2006-01-02 15:04:05") + " (" + formatAge(c.now, t) + " ago)"
+		return t.In(c.opts.Location).Format("15:04:05") + " (" + formatAge(c.now, t) + " ago)"
 	}
 	name := a.Rule
 	if name == "" {
 		name = a.Labels.Get(labels.AlertName)
 	}
-	lines := []string{
-		v.stateStyle(a.State).Render(string(a.State)) + " " + st.Title.Render(fit(Sanitize(name, maxLabelLen), width-10)),
-		"",
-		kv("group", Sanitize(a.Group, maxLabelLen)),
-		kv("value", formatValue(a.Value)),
-		kv("active", ts(a.ActiveAt)),
-		kv("fired", ts(a.FiredAt)),
+	head := v.stateStyle(a.State).Render(string(a.State)) + " " + st.Title.Render(Sanitize(name, maxLabelLen)) +
+		st.Dim.Render("  value ") + kind.format(a.Value)
+	if a.Group != "" {
+		head += st.Dim.Render("  group " + Sanitize(a.Group, maxLabelLen))
+	}
+	lines := []string{fit(head, width)}
+	times := st.Dim.Render("active ") + at(a.ActiveAt)
+	if !a.FiredAt.IsZero() {
+		times += st.Dim.Render("  fired ") + at(a.FiredAt)
 	}
 	if !a.ResolvedAt.IsZero() {
-		lines = append(lines, kv("resolved", ts(a.ResolvedAt)))
+		times += st.Dim.Render("  resolved ") + at(a.ResolvedAt)
 	}
-	lines = append(lines, kv("evaluated", ts(a.LastEval)))
+	lines = append(lines, fit(times, width))
 	if until := c.silencedUntil(a); !until.IsZero() {
 		lines = append(lines, kv("silenced", "here, until "+until.In(c.opts.Location).Format("15:04:05")+
-			" (in "+formatAge(until, c.now)+"; S for longer or off)"))
+			" (in "+formatAge(until, c.now)+"; S for longer or off)")...)
 	}
-	for _, r := range c.rules {
-		if r.Name == a.Rule && r.Group == a.Group {
-			lines = append(lines, kv("expr", Sanitize(r.Expr, maxLineLen)))
-			if r.For > 0 {
-				lines = append(lines, kv("for", formatRange(r.For)))
-			}
-			break
+	if haveRule {
+		expr := Sanitize(r.Expr, maxLineLen)
+		if r.For > 0 {
+			expr += st.Dim.Render("  for " + formatRange(r.For))
 		}
+		lines = append(lines, kv("expr", expr)...)
 	}
-	lines = append(lines, "", st.Title.Render("labels"))
-	a.Labels.Range(func(l labels.Label) {
-		lines = append(lines, "  "+kv(Sanitize(l.Name, 10), Sanitize(l.Value, maxLabelLen)))
+	b := labels.NewBuilder(a.Labels)
+	b.Del(labels.AlertName)
+	lines = append(lines, kv("labels", strings.Trim(labelsString(b.Labels(), false, maxLineLen), "{}"))...)
+	var notes []string
+	a.Annotations.Range(func(l labels.Label) {
+		notes = append(notes, kv(Sanitize(l.Name, 10), Sanitize(l.Value, maxLineLen))...)
 	})
-	if a.Annotations.Len() > 0 {
-		lines = append(lines, "", st.Title.Render("annotations"))
-		a.Annotations.Range(func(l labels.Label) {
-			val := Sanitize(l.Value, maxLineLen)
-			ws := wrap(val, max(width-13, 10))
-			for i, w := range ws {
-				k := ""
-				if i == 0 {
-					k = Sanitize(l.Name, 10)
-				}
-				lines = append(lines, "  "+st.Dim.Render(padRight(k, 10))+" "+w)
-			}
-		})
+	// The chart gets what is left but for a line of annotations, and at
+	// least 8 lines when there is room for them.
+	room := height - len(lines) - min(len(notes), max(height-len(lines)-8, 0)/2+1)
+	if !haveRule {
+		r = Rule{}
 	}
-	return strings.Join(lines, "\n")
+	chart := v.chartView(r, width, max(room, 0))
+	v.chart.top += len(lines)
+	lines = append(lines, chart...)
+	return strings.Join(append(lines, notes...), "\n")
 }
 
-// ruleView shows one rule: its expression, timing, health and error.
-func (v *alertsView) ruleView(r Rule, width int) string {
+// ruleView shows one rule: its expression, timing, health and error, and
+// the chart of its expression's series.
+func (v *alertsView) ruleView(r Rule, width, height int) string {
 	c, st := v.c, &v.c.styles
 	kv := func(k, val string) string {
 		return st.Dim.Render(padRight(k, 10)) + " " + fit(val, max(width-11, 1))
@@ -527,38 +578,44 @@ func (v *alertsView) ruleView(r Rule, width int) string {
 	case RuleErr:
 		hs = &st.Down
 	}
-	lines := []string{
-		st.Dim.Render(kind+" ") + st.Title.Render(fit(Sanitize(r.Name, maxLabelLen), width-8)),
-		"",
-		kv("group", Sanitize(r.Group, maxLabelLen)+"  "+Sanitize(r.File, maxLineLen)),
-		st.Dim.Render(padRight("health", 10)) + " " + hs.Render(Sanitize(string(r.Health), 10)),
-		kv("state", string(r.State)+"  "+itoa(r.Firing)+" firing, "+itoa(r.Pending)+" pending"),
+	head := st.Dim.Render(kind+" ") + st.Title.Render(Sanitize(r.Name, maxLabelLen)) + st.Dim.Render("  group "+Sanitize(r.Group, maxLabelLen))
+	if r.File != "" {
+		head += st.Dim.Render("  " + Sanitize(r.File, maxLineLen))
 	}
+	lines := []string{fit(head, width)}
+	state := hs.Render(Sanitize(string(r.Health), 10)) + "  " + string(r.State) + "  " + itoa(r.Firing) + " firing, " + itoa(r.Pending) + " pending"
 	if r.LastEval.IsZero() {
-		lines = append(lines, kv("evaluated", "not yet"))
+		state += st.Dim.Render("  not evaluated yet")
 	} else {
 		every := ""
 		if r.Interval > 0 {
 			every = ", every " + formatRange(r.Interval)
 		}
-		lines = append(lines, kv("evaluated", formatAge(c.now, r.LastEval)+" ago in "+formatDuration(r.LastDuration)+every))
+		state += st.Dim.Render("  evaluated " + formatAge(c.now, r.LastEval) + " ago in " + formatDuration(r.LastDuration) + every)
 	}
 	if r.For > 0 {
-		lines = append(lines, kv("for", formatRange(r.For)))
+		state += st.Dim.Render("  for ") + formatRange(r.For)
 	}
 	if r.KeepFiringFor > 0 {
-		lines = append(lines, kv("keep for", formatRange(r.KeepFiringFor)))
+		state += st.Dim.Render("  keep firing for ") + formatRange(r.KeepFiringFor)
 	}
-	lines = append(lines, "", st.Title.Render("expr"))
-	lines = append(lines, wrap(Sanitize(r.Expr, maxLineLen), width)...)
+	lines = append(lines, fit(state, width))
+	for i, l := range wrap(Sanitize(r.Expr, maxLineLen), max(width-11, 10)) {
+		k := ""
+		if i == 0 {
+			k = "expr"
+		}
+		lines = append(lines, st.Dim.Render(padRight(k, 10))+" "+l)
+	}
 	if r.LastError != "" {
-		lines = append(lines, "", st.Error.Render("error"))
 		for _, l := range wrap(Sanitize(r.LastError, maxErrorLen), width) {
 			lines = append(lines, st.Error.Render(l))
 		}
 	}
 	if r.Labels.Len() > 0 {
-		lines = append(lines, "", kv("labels", labelsString(r.Labels, false, maxLineLen)))
+		lines = append(lines, kv("labels", labelsString(r.Labels, false, maxLineLen)))
 	}
-	return strings.Join(lines, "\n")
+	chart := v.chartView(r, width, height-len(lines))
+	v.chart.top += len(lines)
+	return strings.Join(append(lines, chart...), "\n")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 )
@@ -22,10 +23,34 @@ type common struct {
 	cancel   context.CancelFunc
 
 	width, height int
+	ranges        []time.Duration // what + and - offer: Options.Ranges up to the retention
 	rangeIdx      int
 	now           time.Time
 	paused        bool // p: ticks leave now and the data alone
+	// at is the end of the range on screen when the operator moved
+	// through time ([, ], @); zero when the range ends now. A moved range
+	// is paused.
+	at time.Time
+	// cursor is where the charts' cursor stands; zero when it is off. One
+	// for every chart, so that another view shows the same moment.
+	cursor   time.Time
+	flipAxis bool // z: charts fit their data where they would start at zero, and the other way
+	mouse    bool // mouse input is on
+	// note is a one-off message for the footer (the retention a longer
+	// range would need); the next key clears it.
+	note string
+	// contentTop is the screen line where views start, for mouse clicks.
+	contentTop int
 
+	// jump is the @ prompt, jumpErr why the time typed there was refused.
+	jump    textinput.Model
+	jumpErr string
+
+	// What arrived while paused, shown when the console goes live.
+	heldEvents []AlertEvent
+	heldStatus []Status
+
+	polls   int // how many times the snapshots below were taken
 	targets []Target
 	alerts  []Alert
 	rules   []Rule
@@ -39,7 +64,53 @@ type common struct {
 
 const maxEvents = 200
 
-func (c *common) rng() time.Duration { return c.opts.Ranges[c.rangeIdx] }
+func (c *common) rng() time.Duration { return c.ranges[c.rangeIdx] }
+
+// offeredRanges are the ranges of rs that the store holds (a retention of 0
+// is not known: all of them), then the retention itself when it is longer
+// than the longest of them.
+func offeredRanges(rs []time.Duration, retention time.Duration) []time.Duration {
+	if retention <= 0 {
+		return rs
+	}
+	var out []time.Duration
+	for _, r := range rs {
+		if r <= retention {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 || out[len(out)-1] < retention {
+		out = append(out, retention)
+	}
+	return out
+}
+
+// end is the end of the range on screen: now, or where the operator
+// moved to.
+func (c *common) end() time.Time {
+	if !c.at.IsZero() {
+		return c.at
+	}
+	return c.now
+}
+
+// live reports whether the range on screen ends now.
+func (c *common) live() bool { return c.at.IsZero() }
+
+// earliestEnd is the earliest end of a range the store still holds
+// whole, or zero when the retention is not known.
+func (c *common) earliestEnd() time.Time {
+	if c.opts.Retention <= 0 {
+		return time.Time{}
+	}
+	return c.now.Add(-c.opts.Retention + c.rng())
+}
+
+// retentionNote says what the store keeps, for a range or pan that would
+// need more.
+func (c *common) retentionNote() string {
+	return "the store keeps " + formatRange(c.opts.Retention) + " of history (--retention)"
+}
 
 // valueStep is the granularity of "now" for current values: rate() and
 // friends change with every evaluation time, and a number that changes
@@ -47,8 +118,9 @@ func (c *common) rng() time.Duration { return c.opts.Ranges[c.rangeIdx] }
 // are seconds apart anyway.
 const valueStep = 5 * time.Second
 
-// valueTime is the time at which current values are evaluated.
-func (c *common) valueTime() time.Time { return c.now.Truncate(valueStep) }
+// valueTime is the time at which current values are evaluated: now, or
+// the end of a range the operator moved to.
+func (c *common) valueTime() time.Time { return c.end().Truncate(valueStep) }
 
 // span is the time grid of a range query: n points ending at a multiple of
 // step, so that the same query on the next tick returns the same points
@@ -59,10 +131,14 @@ type span struct {
 }
 
 // spanFor returns the grid of n points over the current range.
-func (c *common) spanFor(n int) span {
+func (c *common) spanFor(n int) span { return c.spanEnding(n, c.end()) }
+
+// spanEnding returns the grid of n points over a range as long as the
+// current one that ends at end.
+func (c *common) spanEnding(n int, end time.Time) span {
 	n = max(n, 2)
 	step := max((c.rng() / time.Duration(n-1)).Round(time.Second), time.Second)
-	end := c.now.Truncate(step)
+	end = end.Truncate(step)
 	return span{start: end.Add(-step * time.Duration(n-1)), end: end, step: step}
 }
 

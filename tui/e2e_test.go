@@ -163,7 +163,7 @@ func TestTmux(t *testing.T) {
 	x.keys("-l", "node_load1")
 	x.keys("Enter")
 	s = x.waitFor("3 results")
-	require.Contains(t, s, `{instance="db1:9100", job="node"}`)
+	require.Contains(t, s, `instance="db1:9100"`)
 	x.keys("Escape", "?")
 	x.waitFor("Everywhere")
 	x.keys("Escape", "q")

@@ -85,6 +85,15 @@ type explore struct {
 	chart     *exploreChartMsg
 	chartBusy bool
 	chartSeq  int
+	// The chart of several series: their legends (the labels that differ)
+	// and keys in rank order, what t chose, the legend entry selected, and
+	// where the chart was drawn, for the cursor and clicks.
+	cseries  []chartSeries
+	ckeys    []string
+	show     map[string]seriesShow
+	selected int
+	lay      chartLayout
+	chartTop int
 
 	filters [2]filter // metrics, series
 }
@@ -111,10 +120,15 @@ func (e *explore) ShortHelp() []key.Binding {
 	k := &e.c.keys
 	switch e.level {
 	case levelChart:
-		if e.kind().counter {
-			return []key.Binding{k.Back, k.Raw, k.RangeUp, k.RangeDown}
+		var ks []key.Binding
+		if e.chosenAll != nil {
+			ks = append(ks, withHelp(k.Down, "↑/↓", "series"), k.Toggle)
 		}
-		return []key.Binding{k.Back, k.RangeUp, k.RangeDown}
+		ks = append(ks, k.CursorLeft, k.Back)
+		if e.kind().counter {
+			ks = append(ks, k.Raw)
+		}
+		return append(ks, k.ZeroAxis, k.RangeUp, k.RangeDown)
 	case levelSeries:
 		return []key.Binding{k.Up, k.Down, withHelp(k.Enter, "enter", "chart"), k.ChartAll, k.Back, k.Filter}
 	}
@@ -126,7 +140,8 @@ func (e *explore) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{withHelp(k.Enter, "enter", "drill in"), withHelp(k.ChartAll, "c", "chart the listed series"), k.Back, k.Filter},
-		{withHelp(k.Raw, "r", "counter: rate or raw")},
+		{withHelp(k.Raw, "r", "counter: rate or raw"), withHelp(k.CursorLeft, "←/→", "chart cursor"), withHelp(k.CursorJump, "S-←/→", "cursor by 10"),
+			withHelp(k.Down, "↑/↓", "chart: pick a series"), k.Toggle},
 	}
 }
 
@@ -265,7 +280,10 @@ func (e *explore) update(msg tea.Msg) tea.Cmd {
 		if msg.seq == e.chartSeq {
 			e.chartBusy = false
 			e.chart = msg
+			e.buildSeries()
 		}
+	case viewClick:
+		return e.click(msg)
 	case rangeChangedMsg:
 		e.metricsBusy, e.seriesBusy, e.chartBusy = false, false, false
 		e.metricsSeq++
@@ -328,6 +346,21 @@ func (e *explore) handleKey(msg tea.KeyMsg) tea.Cmd {
 			return e.refresh()
 		}
 		return nil
+	case e.level == levelChart && (key.Matches(msg, k.CursorLeft) || key.Matches(msg, k.CursorRight) ||
+		key.Matches(msg, k.CursorBack) || key.Matches(msg, k.CursorJump)):
+		if d := e.chart; d != nil {
+			moveCursor(e.c, msg, d.span.start, d.span.end, e.lay.cols)
+		}
+		return nil
+	case e.level == levelChart && e.chosenAll != nil && key.Matches(msg, k.Up):
+		e.selected = max(e.selected-1, 0)
+		return nil
+	case e.level == levelChart && e.chosenAll != nil && key.Matches(msg, k.Down):
+		e.selected = min(e.selected+1, max(len(e.cseries)-1, 0))
+		return nil
+	case e.level == levelChart && e.chosenAll != nil && key.Matches(msg, k.Toggle):
+		e.toggle(e.selected)
+		return nil
 	case e.level == levelChart && key.Matches(msg, k.Raw) && e.kind().counter:
 		e.raw = !e.raw
 		e.chart, e.chartBusy = nil, false
@@ -337,8 +370,9 @@ func (e *explore) handleKey(msg tea.KeyMsg) tea.Cmd {
 		if len(e.seriesLs) == 0 {
 			return nil
 		}
-		e.chosenAll = append([]labels.Labels(nil), e.seriesLs[:min(len(e.seriesLs), e.c.opts.MaxChartSeries)]...)
+		e.chosenAll = append([]labels.Labels(nil), e.seriesLs...)
 		e.chosen, e.raw = labels.FromStrings(labels.MetricName, e.metric), false
+		e.show, e.selected = map[string]seriesShow{}, 0
 		e.level = levelChart
 		e.chart, e.chartBusy = nil, false
 		return e.refresh()
@@ -486,7 +520,16 @@ func declaredTypes(ctx context.Context, md MetadataSource) (map[string]model.Met
 func (e *explore) chartView(width, height int) string {
 	c, st := e.c, &e.c.styles
 	kind := e.kind()
-	title := st.Title.Render(labelsString(e.chosen, true, max(width-20, 10))) + st.Dim.Render(" "+formatRange(c.rng()))
+	what := e.chosen
+	if e.chosenAll != nil && len(e.cseries) > 0 {
+		// What the series share; the legend shows what tells them apart.
+		var sets []labels.Labels
+		for _, s := range e.chart.mat {
+			sets = append(sets, s.Metric)
+		}
+		what = labels.NewBuilder(splitLabels(sets).shared).Set(labels.MetricName, e.metric).Labels()
+	}
+	title := st.Title.Render(labelsString(what, true, max(width-20, 10))) + st.Dim.Render(" "+c.rangeText())
 	switch {
 	case e.asRate():
 		title = st.Dim.Render("rate ") + title + st.Dim.Render(" /s · r raw")
@@ -502,26 +545,140 @@ func (e *explore) chartView(width, height int) string {
 	}
 	lines := []string{fit(title, width)}
 	d := e.chart
+	e.lay = chartLayout{}
 	switch {
 	case d == nil:
 		lines = append(lines, st.Empty.Render("loading…"))
 	case d.err != nil:
 		lines = append(lines, st.Error.Render(fit(Sanitize(d.err.Error(), maxErrorLen), width)))
 	case len(d.mat) == 0:
-		lines = append(lines, st.Empty.Render("no samples in the last "+formatRange(c.rng())))
+		lines = append(lines, st.Empty.Render("no samples in "+c.rangeWords()))
 	default:
-		var ss []chartSeries
 		if e.chosenAll == nil {
 			lines = append(lines, statsLine(st, d.mat[0].Floats, width, yfmt))
-			ss = append(ss, chartSeries{points: d.mat[0].Floats})
-		} else {
-			for _, s := range d.mat {
-				ss = append(ss, chartSeries{legend: labelsString(s.Metric, false, maxLineLen), points: s.Floats})
-			}
 		}
-		lines = append(lines, renderChart(st, c.opts.ASCII, c.opts.Location, width, height-len(lines), d.span.start, d.span.end, ss, yfmt))
+		axis := unitPlain
+		if kind.unit == "ratio" && !e.asRate() {
+			axis = unitRatio
+		}
+		selected := -1
+		if e.chosenAll != nil {
+			selected = e.selected
+		}
+		e.chartTop = len(lines)
+		var chart string
+		chart, e.lay = drawChart(st, c.opts.ASCII, c.opts.Location, width, height-len(lines), chartSpec{
+			start: d.span.start, end: d.span.end, step: d.span.step, series: e.cseries, max: c.opts.MaxChartSeries,
+			yfmt: yfmt, unit: axis, bytes: kind.unit == "bytes", flip: c.flipAxis, threshold: math.NaN(), cursor: c.cursor, selected: selected,
+		})
+		lines = append(lines, chart)
 	}
 	return joinLines(lines)
+}
+
+// buildSeries ranks the chart's series by value and reads the labels that
+// tell them apart, for the legend.
+func (e *explore) buildSeries() {
+	e.cseries, e.ckeys = nil, nil
+	d := e.chart
+	if d == nil || d.err != nil {
+		return
+	}
+	var sets []labels.Labels
+	for _, s := range d.mat {
+		sets = append(sets, s.Metric)
+	}
+	split := splitLabels(sets)
+	type kv struct {
+		s chartSeries
+		k string
+	}
+	all := make([]kv, 0, len(d.mat))
+	for _, s := range d.mat {
+		k := string(s.Metric.Bytes(nil))
+		legend := ""
+		if e.chosenAll != nil {
+			legend = split.distinct(s.Metric, maxLineLen)
+		}
+		all = append(all, kv{chartSeries{legend: legend, points: s.Floats, show: e.show[k]}, k})
+	}
+	ss := make([]chartSeries, len(all))
+	for i := range all {
+		ss[i] = all[i].s
+	}
+	// rankSeries sorts stably: sort the keys the same way.
+	idx := make([]int, len(ss))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return seriesLess(ss[idx[a]], ss[idx[b]]) })
+	for _, i := range idx {
+		e.cseries = append(e.cseries, all[i].s)
+		e.ckeys = append(e.ckeys, all[i].k)
+	}
+	e.selected = min(e.selected, max(len(e.cseries)-1, 0))
+}
+
+// toggle turns series i off, or on again; a series not drawn (below the
+// first MaxChartSeries) is drawn.
+func (e *explore) toggle(i int) {
+	if i < 0 || i >= len(e.cseries) {
+		return
+	}
+	k := e.ckeys[i]
+	drawn := false
+	for _, j := range drawnSeries(e.cseries, e.c.opts.MaxChartSeries) {
+		drawn = drawn || j == i
+	}
+	switch e.show[k] {
+	case showHidden, showPinned:
+		delete(e.show, k)
+	default:
+		if drawn {
+			e.show[k] = showHidden
+		} else {
+			e.show[k] = showPinned
+		}
+	}
+	e.cseries[i].show = e.show[k]
+}
+
+// click on a chart puts the cursor at the time under it; on a legend
+// entry it selects that series, and a second click turns it off or on.
+func (e *explore) click(msg viewClick) tea.Cmd {
+	switch e.level {
+	case levelMetrics, levelSeries:
+		tbl, err := &e.metrics, e.metricsErr
+		if e.level == levelSeries {
+			tbl, err = &e.series, e.seriesErr
+		}
+		top := 1 // the title
+		if err != nil {
+			top++
+		}
+		if i := tbl.offset + msg.y - top - 1; msg.y > top && i < len(tbl.rows) {
+			tbl.cursor = i
+		}
+		return nil
+	}
+	d := e.chart
+	if d == nil {
+		return nil
+	}
+	y := msg.y - e.chartTop
+	if i := e.lay.seriesAt(msg.x, y); i >= 0 {
+		if e.selected == i {
+			e.toggle(i)
+		}
+		e.selected = i
+		return nil
+	}
+	if y >= 0 && y < e.lay.rows {
+		if t, ok := e.lay.timeAt(msg.x, d.span.start, d.span.end); ok {
+			e.c.cursor = t
+		}
+	}
+	return nil
 }
 
 // statsLine summarises points: last, min, avg, max, printed with format.

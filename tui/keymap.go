@@ -41,13 +41,29 @@ type KeyMap struct {
 	RangeUp   key.Binding
 	RangeDown key.Binding
 	Pause     key.Binding // stops the clock: no refresh until pressed again
+	PanBack   key.Binding // half a range back; a panned view is paused
+	PanAhead  key.Binding
+	Live      key.Binding // back to now, unpaused
+	GoTo      key.Binding // a prompt for a time to centre the range on
+
+	// Charts.
+	CursorLeft  key.Binding // the chart's cursor, a column at a time
+	CursorRight key.Binding
+	CursorJump  key.Binding // shift+←/→: ten columns
+	CursorBack  key.Binding
+	ZeroAxis    key.Binding // fitted or zero-based y axis
+	Toggle      key.Binding // the selected series on or off
+	Mouse       key.Binding // mouse input on or off
+	QueryExpr   key.Binding // Alerts: the expression in the Query view
 
 	// Query view.
-	Edit        key.Binding
-	Run         key.Binding
-	Complete    key.Binding
-	HistoryPrev key.Binding // arrows only: j and k are typed
-	HistoryNext key.Binding
+	Edit         key.Binding
+	Run          key.Binding
+	Complete     key.Binding
+	CompletePrev key.Binding
+	HistoryPrev  key.Binding // arrows only: j and k are typed
+	HistoryNext  key.Binding
+	HistoryFind  key.Binding // ctrl+r: search the history
 }
 
 // DefaultKeyMap returns the bindings of k9s and btop users' habits: number
@@ -66,11 +82,12 @@ func DefaultKeyMap() KeyMap {
 		Explore:  key.NewBinding(key.WithKeys("4"), key.WithHelp("4", "explore")),
 		Query:    key.NewBinding(key.WithKeys("5"), key.WithHelp("5", "query")),
 
-		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
-		Left:     key.NewBinding(key.WithKeys("h", "left"), key.WithHelp("←/h", "left")),
-		Right:    key.NewBinding(key.WithKeys("l", "right"), key.WithHelp("→/l", "right")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		Up:    key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:  key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		Left:  key.NewBinding(key.WithKeys("h", "left"), key.WithHelp("←/h", "left")),
+		Right: key.NewBinding(key.WithKeys("l", "right"), key.WithHelp("→/l", "right")),
+		// Not ctrl+b: that is tmux's prefix.
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", " "), key.WithHelp("pgdn", "page down")),
 		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
 		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
@@ -87,11 +104,26 @@ func DefaultKeyMap() KeyMap {
 		RangeUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "longer range")),
 		RangeDown: key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "shorter range")),
 		Pause:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/resume")),
+		PanBack:   key.NewBinding(key.WithKeys("["), key.WithHelp("[", "back half a range")),
+		PanAhead:  key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "ahead half a range")),
+		Live:      key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "back to live")),
+		GoTo:      key.NewBinding(key.WithKeys("@"), key.WithHelp("@", "go to a time")),
 
-		Edit:        key.NewBinding(key.WithKeys("e", "i", "/"), key.WithHelp("e", "edit query")),
-		Run:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
-		Complete:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
-		HistoryPrev: key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "older query")),
-		HistoryNext: key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "newer query")),
+		CursorLeft:  key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "cursor")),
+		CursorRight: key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "cursor right")),
+		CursorBack:  key.NewBinding(key.WithKeys("shift+left"), key.WithHelp("S-←", "cursor 10 left")),
+		CursorJump:  key.NewBinding(key.WithKeys("shift+right"), key.WithHelp("S-←/→", "cursor by 10")),
+		ZeroAxis:    key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "fitted/zero axis")),
+		Toggle:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "series on/off")),
+		Mouse:       key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mouse on/off")),
+		QueryExpr:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "query the expression")),
+
+		Edit:         key.NewBinding(key.WithKeys("e", "i", "/"), key.WithHelp("e", "edit query")),
+		Run:          key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+		Complete:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete, next")),
+		CompletePrev: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("S-tab", "previous candidate")),
+		HistoryPrev:  key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "older query")),
+		HistoryNext:  key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "newer query")),
+		HistoryFind:  key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "search history")),
 	}
 }

@@ -218,8 +218,8 @@ func drive(t testing.TB, m Model, cmd tea.Cmd) Model {
 	return m
 }
 
-// press sends keys one by one: "enter", "esc", "tab", "up", "down" by
-// name, anything else as typed runes.
+// press sends keys one by one: "enter", "esc", "tab", "up", "down",
+// "left", "right" and the like by name, anything else as typed runes.
 func press(t testing.TB, m Model, keys ...string) Model {
 	t.Helper()
 	for _, k := range keys {
@@ -239,11 +239,16 @@ func press(t testing.TB, m Model, keys ...string) Model {
 			msg = tea.KeyMsg{Type: tea.KeyDown}
 		case "ctrl+c":
 			msg = tea.KeyMsg{Type: tea.KeyCtrlC}
+		case "left", "right", "shift+left", "shift+right", "ctrl+r", "pgup", "pgdown":
+			msg = tea.KeyMsg{Type: map[string]tea.KeyType{"left": tea.KeyLeft, "right": tea.KeyRight,
+				"shift+left": tea.KeyShiftLeft, "shift+right": tea.KeyShiftRight, "ctrl+r": tea.KeyCtrlR,
+				"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown}[k]}
 		default:
 			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 		}
 		nm, cmd := m.Update(msg)
 		m = drive(t, nm.(Model), cmd)
+		_ = m.View() // as the program draws after every message: views lay out as they draw
 	}
 	return m
 }

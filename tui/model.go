@@ -81,8 +81,11 @@ func newModel(ctx context.Context, opts Options) Model {
 		c.keys.Silence.SetEnabled(false)
 	}
 	c.ctx, c.cancel = context.WithCancel(ctx)
-	c.rangeIdx = nearestRange(opts.Ranges, opts.Range)
+	c.ranges = offeredRanges(opts.Ranges, opts.Retention)
+	c.rangeIdx = nearestRange(c.ranges, opts.Range)
 	c.now = opts.Now()
+	c.mouse = opts.Mouse
+	c.jump = newJumpInput()
 	m := Model{c: c, warnings: map[string]string{}, polled: map[string]string{}}
 	m.views = [numViews]view{
 		newOverview(c),
@@ -116,13 +119,14 @@ func absDur(d time.Duration) time.Duration {
 
 // Init implements tea.Model.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.c.tick(), m.c.waitAlertEvent(), m.c.waitStatus())
+	return tea.Batch(m.c.tick(), m.c.waitAlertEvent(), m.c.waitStatus(), m.views[viewQuery].(*queryView).init())
 }
 
 // poll takes fresh snapshots of targets, alerts and rules. They are cheap
 // copies, so this runs on the event loop.
 func (m *Model) poll() {
 	c := m.c
+	c.polls++
 	if c.opts.Targets != nil {
 		// A copy: the source's slice is not ours to reorder.
 		c.targets = append([]Target(nil), c.opts.Targets.Targets()...)
@@ -169,21 +173,29 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(c.tick(), m.views[m.active].refresh())
 
 	case alertEventMsg:
-		c.events = append(c.events, AlertEvent(msg))
-		if len(c.events) > maxEvents {
-			c.events = append(c.events[:0:0], c.events[len(c.events)-maxEvents:]...)
+		if c.paused {
+			// The screen holds still, header included.
+			c.heldEvents = append(c.heldEvents, AlertEvent(msg))
+			return m, c.waitAlertEvent()
 		}
+		c.addEvent(AlertEvent(msg))
 		m.poll()
 		return m, c.waitAlertEvent()
 
 	case statusMsg:
-		src := Sanitize(msg.Source, 40)
-		if msg.Text == "" {
-			delete(m.warnings, src)
-		} else {
-			m.warnings[src] = Sanitize(msg.Text, maxErrorLen)
+		if c.paused {
+			c.heldStatus = append(c.heldStatus, Status(msg))
+			return m, c.waitStatus()
 		}
+		m.setStatus(Status(msg))
 		return m, c.waitStatus()
+
+	case openQueryMsg:
+		m.active = viewQuery
+		return m, m.views[viewQuery].(*queryView).open(msg.expr)
+
+	case tea.MouseMsg:
+		return m.handleMouse(msg)
 
 	case channelDoneMsg:
 		return m, nil
@@ -228,12 +240,35 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
+// addEvent logs an alert event, keeping the newest maxEvents.
+func (c *common) addEvent(e AlertEvent) {
+	c.polls++
+	c.events = append(c.events, e)
+	if len(c.events) > maxEvents {
+		c.events = append(c.events[:0:0], c.events[len(c.events)-maxEvents:]...)
+	}
+}
+
+// setStatus shows or clears a warning sent on Options.Status.
+func (m Model) setStatus(s Status) {
+	src := Sanitize(s.Source, 40)
+	if s.Text == "" {
+		delete(m.warnings, src)
+	} else {
+		m.warnings[src] = Sanitize(s.Text, maxErrorLen)
+	}
+}
+
 func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	c, k := m.c, &m.c.keys
 	active := m.views[m.active]
+	c.note = ""
 	if key.Matches(msg, k.ForceQuit) {
 		c.cancel()
 		return m, tea.Quit
+	}
+	if c.jump.Focused() {
+		return m.handleJumpKey(msg)
 	}
 	if m.showHelp {
 		switch {
@@ -247,6 +282,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if active.capturing() {
 		return m, active.update(msg)
+	}
+	if next, cmd, ok := m.handleTimeKey(msg); ok {
+		return next, cmd
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -270,19 +308,20 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Query):
 		return m.switchTo(viewQuery)
 	case key.Matches(msg, k.RangeUp):
-		if c.rangeIdx < len(c.opts.Ranges)-1 {
+		if c.rangeIdx < len(c.ranges)-1 {
 			c.rangeIdx++
 			return m, m.rangeChanged()
 		}
+		if c.opts.Retention > 0 && c.rng() < c.opts.Ranges[len(c.opts.Ranges)-1] {
+			c.note = c.retentionNote()
+		}
 		return m, nil
 	case key.Matches(msg, k.Pause):
-		c.paused = !c.paused
-		if c.paused {
+		if !c.paused {
+			c.paused = true
 			return m, nil
 		}
-		c.now = c.opts.Now()
-		m.poll()
-		return m, m.views[m.active].refresh()
+		return m, m.goLive()
 	case key.Matches(msg, k.RangeDown):
 		if c.rangeIdx > 0 {
 			c.rangeIdx--
@@ -322,6 +361,7 @@ func (m Model) View() string {
 	}
 	var top []string
 	top = append(top, m.headerView(w))
+	defer func() { c.contentTop = len(top) }()
 	if h >= 8 {
 		top = append(top, m.tabsView(w))
 	}
@@ -406,10 +446,14 @@ func (m Model) headerView(w int) string {
 		st.Brand.Render("vigil"),
 		tgt,
 		"alerts " + fs + " " + ps,
-		st.HeaderDim.Render("range ") + formatRange(c.rng()) + scrapeEvery(c.targets),
+		st.HeaderDim.Render("range ") + c.rangeText() + scrapeEvery(c.targets),
 		st.HeaderDim.Render(c.now.In(c.opts.Location).Format("15:04:05")),
 	}
-	if c.paused {
+	switch {
+	case !c.live():
+		// Moved through time: what range is on screen says it all.
+		segs[3] = st.HeaderWarn.Render("paused "+c.rangeText()) + scrapeEvery(c.targets)
+	case c.paused:
 		segs = append(segs[:3], append([]string{st.HeaderWarn.Render("paused")}, segs[3:]...)...)
 	}
 	if n := len(m.allWarnings()); n > 0 {
@@ -524,7 +568,13 @@ func (m Model) warningsView(w int) string {
 // footerView is the one-line help: the view's keys, then ? and q. When
 // it is too wide the view's last keys go first, so ? always shows.
 func (m Model) footerView(w int) string {
-	k := &m.c.keys
+	k, c := &m.c.keys, m.c
+	if c.jump.Focused() {
+		return m.jumpView(w)
+	}
+	if c.note != "" {
+		return c.styles.Warning.Render(fit(c.note, w))
+	}
 	m.help.Width = 0 // bubbles/help overflows when even "…" does not fit
 	items := m.views[m.active].ShortHelp()
 	always := []key.Binding{k.Help, k.Quit}
@@ -546,6 +596,7 @@ func (m Model) helpView(w, h int) string {
 	m.help.FullSeparator = "   "
 	views := []key.Binding{k.Overview, k.Targets, k.Alerts, k.Explore, k.Query}
 	general := []key.Binding{k.NextView, k.PrevView, k.RangeUp, k.RangeDown, k.Pause}
+	moving := []key.Binding{k.PanBack, k.PanAhead, k.Live, k.GoTo, k.ZeroAxis, k.Mouse}
 	quit := []key.Binding{k.Help, k.Quit, k.ForceQuit}
 	title := st.Title.Render(m.views[m.active].title()) + st.Dim.Render("   ? or esc closes the help")
 	return lipgloss.JoinVertical(lipgloss.Left,
@@ -553,6 +604,6 @@ func (m Model) helpView(w, h int) string {
 		m.help.FullHelpView(m.views[m.active].FullHelp()),
 		"",
 		st.Title.Render("Everywhere"),
-		m.help.FullHelpView([][]key.Binding{views, general, quit}),
+		m.help.FullHelpView([][]key.Binding{views, general, moving, quit}),
 	)
 }

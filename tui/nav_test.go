@@ -435,13 +435,16 @@ func TestRunColours(t *testing.T) {
 
 func TestQueryChartOne(t *testing.T) {
 	m := newTestModel(t, testOptions(t), 80, 24)
-	m = press(t, m, "5", "node_load1", "enter", "j", "enter")
+	m = press(t, m, "5", "node_load1", "enter", "esc", "j", "enter")
 	q := m.views[viewQuery].(*queryView)
 	require.NotEmpty(t, q.only)
 	screen := m.View()
 	require.Contains(t, screen, "charting the selected series")
-	require.Contains(t, screen, `━ node_load1{instance="db1:9100", job="node"}`)
-	require.NotContains(t, screen, `━ node_load1{instance="batch1:9100"`)
+	// The table is the chart's legend, highest value first: the second
+	// row is drawn, in the first colour; the others are not.
+	require.Contains(t, screen, `━ instance="db1:9100"`)
+	require.Contains(t, screen, `· instance="batch1:9100"`)
+	require.Contains(t, screen, `· instance="web1:9100"`)
 	m = press(t, m, "esc")
 	require.Empty(t, q.only)
 }

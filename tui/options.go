@@ -55,6 +55,10 @@ type Options struct {
 	Ranges []time.Duration
 	// Range is the initial time range: 15m (or the nearest of Ranges).
 	Range time.Duration
+	// Retention is how much history the store keeps (--retention); 0 when
+	// not known. The ranges offered stop there, with the longest being
+	// the retention itself, and [ pans back no further.
+	Retention time.Duration
 	// QueryTimeout bounds each query the console makes: 5s.
 	QueryTimeout time.Duration
 	// MaxChartSeries is how many series a chart draws at most: 6.
@@ -79,6 +83,13 @@ type Options struct {
 	// NO_COLOR is set), "always" (256 colours at least) or "never"
 	// (plain text): --color.
 	Color string
+
+	// HistoryFile keeps the Query view's history across restarts (in the
+	// data directory, 0600); "" keeps it in memory only.
+	HistoryFile string
+	// Mouse turns mouse input on at the start (--mouse); m turns it on
+	// and off. Off, the terminal's own selection works.
+	Mouse bool
 
 	// KeyMap defaults to DefaultKeyMap().
 	KeyMap *KeyMap
@@ -146,7 +157,11 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	opts.Styles = &st
 	m := newModel(ctx, opts)
 	m.c.renderer = r
-	p := newProgram(m, out, tea.WithContext(ctx), tea.WithInput(in))
+	more := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in)}
+	if opts.Mouse {
+		more = append(more, tea.WithMouseCellMotion())
+	}
+	p := newProgram(m, out, more...)
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil

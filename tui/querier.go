@@ -82,6 +82,24 @@ func (e *EngineQuerier) LabelValues(ctx context.Context, name string, start, end
 	return out, nil
 }
 
+// LabelNames implements Querier.
+func (e *EngineQuerier) LabelNames(ctx context.Context, start, end time.Time, matchers ...*labels.Matcher) ([]string, error) {
+	q, err := e.q.Querier(start.UnixMilli(), end.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("label names: %w", err)
+	}
+	defer q.Close()
+	names, _, err := q.LabelNames(ctx, nil, matchers...)
+	if err != nil {
+		return nil, fmt.Errorf("label names: %w", err)
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = string([]byte(n))
+	}
+	return out, nil
+}
+
 // Series implements Querier.
 func (e *EngineQuerier) Series(ctx context.Context, start, end time.Time, limit int, matchers ...*labels.Matcher) ([]labels.Labels, error) {
 	q, err := e.q.Querier(start.UnixMilli(), end.UnixMilli())

@@ -10,7 +10,7 @@ import (
 )
 
 // Querier is what the console reads time series through: PromQL plus the
-// two metadata calls that the Explore view needs. EngineQuerier implements
+// metadata calls that Explore and the Query view's completion need. EngineQuerier implements
 // it over vigil's own store; a remote Prometheus could stand behind it.
 //
 // Results belong to the caller (they are not reused by the implementation).
@@ -26,6 +26,10 @@ type Querier interface {
 	// with data between start and end that match all matchers; with name
 	// "__name__" these are the metric names.
 	LabelValues(ctx context.Context, name string, start, end time.Time, matchers ...*labels.Matcher) ([]string, error)
+	// LabelNames returns the sorted names of the labels of the series
+	// with data between start and end that match all matchers, as
+	// Prometheus' /api/v1/labels does (the Query view completes them).
+	LabelNames(ctx context.Context, start, end time.Time, matchers ...*labels.Matcher) ([]string, error)
 	// Series returns the label sets of at most limit series with data
 	// between start and end that match all matchers, sorted.
 	Series(ctx context.Context, start, end time.Time, limit int, matchers ...*labels.Matcher) ([]labels.Labels, error)

@@ -54,6 +54,12 @@ type Styles struct {
 	ChartAxis   lipgloss.Style
 	ChartLabel  lipgloss.Style
 	ChartSeries []lipgloss.Style // one per series, cycled
+	// ChartThreshold is an alert's threshold, ChartCursor the cursor's
+	// line where no series is, ChartCursorData the cells of series under
+	// it and its time.
+	ChartThreshold  lipgloss.Style
+	ChartCursor     lipgloss.Style
+	ChartCursorData lipgloss.Style
 
 	Input       lipgloss.Style // the query and filter inputs: prompt, text and cursor (drawn reversed)
 	Placeholder lipgloss.Style // of the query and filter inputs
@@ -124,6 +130,10 @@ func DefaultStyles() Styles {
 		lipgloss.NewStyle().Foreground(blue),
 		lipgloss.NewStyle().Foreground(red),
 	}
+
+	s.ChartThreshold = lipgloss.NewStyle().Foreground(red)
+	s.ChartCursor = lipgloss.NewStyle().Foreground(gray)
+	s.ChartCursorData = lipgloss.NewStyle().Reverse(true)
 
 	s.Input = lipgloss.NewStyle()
 	s.Placeholder = textinput.New().PlaceholderStyle
