@@ -32,6 +32,7 @@ type options struct {
 	targets          []string
 	color            string
 	ascii            bool
+	mouse            bool
 	debugListen      string // hidden: serve pprof here
 	web              web.Options
 
@@ -93,6 +94,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.DurationVar(&o.web.QueryTimeout, "query.timeout", def.QueryTimeout, "longest an API query may run, its wait for a slot included")
 	fs.IntVar(&o.web.MaxSamples, "query.max-samples", def.MaxSamples, "most samples one API query may hold in memory")
 	fs.IntVar(&o.web.MaxConcurrency, "query.max-concurrency", def.MaxConcurrency, "most API requests reading the store at once")
+	fs.BoolVar(&o.mouse, "mouse", false, "mouse input in the console (m turns it on and off); off, the terminal's own selection works")
 	fs.StringVar(&o.debugListen, "debug-listen", "", "serve Go profiles (/debug/pprof/) on this address, for profiling vigil")
 	_ = fs.MarkHidden("debug-listen")
 	fs.Usage = func() {

@@ -184,7 +184,7 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 
 	if plan.tui {
 		opts := p.ConsoleOptions()
-		opts.Color, opts.ASCII = o.color, o.ascii
+		opts.Color, opts.ASCII, opts.Mouse = o.color, o.ascii, o.mouse
 		err = tui.Run(ctx, opts, plan.tuiIn, plan.tuiOut)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			logger.Error("console", "err", err)

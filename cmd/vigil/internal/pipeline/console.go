@@ -2,15 +2,21 @@ package pipeline
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/vigilterm/vigil/tui"
 )
 
+// QueryHistoryFileName is the Query view's history in the data directory.
+const QueryHistoryFileName = "query_history"
+
 // ConsoleOptions are the console's options on the pipeline: queries on
 // the engine over the store, targets, declared types, alerts, rules,
 // silences (kept in the data directory when there is one), the rules'
-// events and the header's warnings. The look (colours, charts) is the
-// caller's to set.
+// events, the header's warnings, the store's retention (the longest
+// range offered) and the Query view's history file (in the data
+// directory when there is one). The look (colours, charts, the mouse) is
+// the caller's to set.
 func (p *Pipeline) ConsoleOptions() tui.Options {
 	opts := tui.DefaultOptions()
 	opts.Querier = tui.NewEngineQuerier(p.engine, p.db)
@@ -26,6 +32,11 @@ func (p *Pipeline) ConsoleOptions() tui.Options {
 		opts.AlertEvents = p.relay.C()
 	}
 	opts.Warnings = p.Warnings
+	// The ranges offered stop at what the store keeps.
+	opts.Retention = p.opts.Retention
+	if p.opts.DataDir != "" {
+		opts.HistoryFile = filepath.Join(p.opts.DataDir, QueryHistoryFileName)
+	}
 	return opts
 }
 
