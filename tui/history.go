@@ -55,7 +55,7 @@ func parseHistory(b []byte) (entries []string, bad int) {
 			continue
 		}
 		var q string
-		if err := json.Unmarshal(line, &q); err != nil || q == "" || !utf8.ValidString(q) ||
+		if err := json.Unmarshal(line, &q); err != nil || q == "" || !utf8.Valid(line) ||
 			len(q) > maxHistoryEntry || strings.ContainsAny(q, "\n\r") {
 			bad++
 			continue
@@ -91,7 +91,7 @@ func loadHistory(path string) tea.Cmd {
 		entries, bad := parseHistory(b)
 		msg := historyLoadedMsg{entries: entries}
 		if bad > 0 {
-			msg.err = fmt.Errorf("query history %s: %d damaged lines skipped", path, bad)
+			msg.err = fmt.Errorf("%d damaged lines of the query history skipped (%s)", bad, path)
 		}
 		return msg
 	}
