@@ -330,7 +330,7 @@ func (v *alertsView) chartView(r Rule, width, height int) []string {
 	}
 	thrText := ""
 	if !math.IsNaN(d.threshold) {
-		thrText = "fires at " + d.op + " " + kind.format(d.threshold)
+		thrText = "fires at " + d.op + " " + strings.Replace(kind.format(d.threshold), ".0%", "%", 1)
 	}
 	selected := -1
 	if len(ch.series) > 1 {

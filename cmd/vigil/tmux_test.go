@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -334,4 +335,78 @@ func TestConsoleFleetInTmux(t *testing.T) {
 		return false
 	}, 60*time.Second, 500*time.Millisecond, "the busiest host is not first; last screen:\n%s", s.screen())
 	require.Regexp(t, `9[34]\.[0-9]%`, first, "target 57 keeps its CPUs 94.1%% busy")
+}
+
+// startFleet builds cmd/fleet and serves n of its targets on loopback,
+// until the test ends; it returns their addresses.
+func startFleet(t *testing.T, n int) []string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fleet")
+	out, err := exec.Command("go", "build", "-o", bin, "../fleet").CombinedOutput()
+	require.NoError(t, err, "build fleet: %s", out)
+	for attempt := 0; ; attempt++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if port+n > 65535 {
+			continue
+		}
+		cmd := exec.Command(bin, "-targets", strconv.Itoa(n), "-series", "300", "-listen", "127.0.0.1:"+strconv.Itoa(port))
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil {
+			_ = cmd.Wait()
+			if strings.Contains(stderr.String(), "address already in use") && attempt < 5 {
+				continue
+			}
+			t.Fatalf("fleet never got ready: %v\n%s", err, stderr.String())
+		}
+		require.Equal(t, "fleet: ready "+strconv.Itoa(n)+" targets\n", line)
+		t.Cleanup(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+		})
+		addrs := make([]string, n)
+		for i := range addrs {
+			addrs[i] = "127.0.0.1:" + strconv.Itoa(port+i)
+		}
+		return addrs
+	}
+}
+
+// TestConsoleAlertToQuery: an alert fires on the fleet (its tenth target
+// keeps its CPUs busy); enter on it in the Alerts view shows its chart
+// with the threshold and the firing period marked, and e opens the Query
+// view with the rule's expression, run, the prompt still in hand.
+func TestConsoleAlertToQuery(t *testing.T) {
+	peertest.Need(t, "tmux", "tmux")
+	addrs := startFleet(t, 10)
+	const rule = `FleetCPUBusy: 100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[10s]))) > 80`
+	s := newTmux(t, vigilBin+" --data-dir "+t.TempDir()+" --scrape-interval 1s --eval-interval 1s -a '"+rule+"' "+strings.Join(addrs, " ")+"; sleep 60")
+	s.waitFor("targets 11/11 up", "1 firing")
+
+	s.run("send-keys", "-t", "vigil", "3")
+	scr := s.waitFor("FleetCPUBusy", addrs[9])
+	require.Contains(t, scr, "firing")
+	s.run("send-keys", "-t", "vigil", "Enter")
+	scr = s.waitFor("fires at > 80%", "█ firing", "e query")
+	require.Contains(t, scr, "firing FleetCPUBusy")
+	require.Regexp(t, `(?m)^ *(alert)? ▒*█+ *$`, scr, "the firing period under the time axis")
+	require.Contains(t, scr, "╌", "the threshold")
+	lines := strings.Split(strings.TrimRight(scr, "\n"), "\n")
+	require.LessOrEqual(t, len(lines), 24)
+
+	s.run("send-keys", "-t", "vigil", "e")
+	scr = s.waitFor("Query", "› 100 * (1 - avg by (instance)", "1 result")
+	require.Contains(t, scr, addrs[9])
+	require.Contains(t, scr, "ctrl+c quit", "the prompt has the keys")
+	s.run("send-keys", "-t", "vigil", "q")
+	time.Sleep(300 * time.Millisecond)
+	require.Contains(t, s.screen(), "1 result", "q is typed, not obeyed")
+	s.run("send-keys", "-t", "vigil", "C-c")
 }

@@ -55,3 +55,17 @@ func TestWarnings(t *testing.T) {
 	p.observe()
 	require.Contains(t, p.Warnings()[len(p.Warnings())-1].Text, "events no longer delivered to stdout")
 }
+
+// TestConsoleOptionsTimeAndHistory: the console is told the retention
+// (the longest range it offers) and keeps its query history in the data
+// directory, or nowhere without one.
+func TestConsoleOptionsTimeAndHistory(t *testing.T) {
+	dir := t.TempDir()
+	p := &Pipeline{opts: Options{Retention: 2 * time.Hour, DataDir: dir}}
+	opts := p.ConsoleOptions()
+	require.Equal(t, 2*time.Hour, opts.Retention)
+	require.Equal(t, filepath.Join(dir, QueryHistoryFileName), opts.HistoryFile)
+
+	p.opts.DataDir = ""
+	require.Empty(t, p.ConsoleOptions().HistoryFile)
+}
