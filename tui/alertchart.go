@@ -107,16 +107,48 @@ func (v *alertsView) ruleOf(a Alert) (Rule, bool) {
 	return Rule{}, false
 }
 
-// opened is what the detail shows: the alert, or the rule.
-func (v *alertsView) opened() (a Alert, r Rule, isAlert, ok bool) {
+// open remembers what enter opened: the detail follows it by its labels
+// (a rule by its group and name) as the rows move.
+func (v *alertsView) open() bool {
 	t := &v.tables[v.pane]
 	switch {
 	case v.pane == paneAlerts && t.cursor < len(v.shown):
-		a = v.shown[t.cursor]
-		r, ok = v.ruleOf(a)
-		return a, r, true, true
+		v.openAlert, v.openGone = v.shown[t.cursor], false
+		return true
 	case v.pane == paneRules && t.cursor < len(v.rules):
-		return Alert{}, v.rules[t.cursor], false, true
+		v.openRule, v.openGone = v.rules[t.cursor], false
+		return true
+	}
+	return false
+}
+
+// opened is what the detail shows: the alert it opened on, as it is now,
+// or as last seen when it is gone (openGone); or the rule.
+func (v *alertsView) opened() (a Alert, r Rule, isAlert, ok bool) {
+	if !v.detail {
+		return Alert{}, Rule{}, false, false
+	}
+	t := &v.tables[v.pane]
+	switch v.pane {
+	case paneAlerts:
+		v.openGone = true
+		for i, x := range v.shown {
+			if labels.Equal(x.Labels, v.openAlert.Labels) {
+				v.openAlert, v.openGone, t.cursor = x, false, i
+				break
+			}
+		}
+		r, _ = v.ruleOf(v.openAlert)
+		return v.openAlert, r, true, true
+	case paneRules:
+		v.openGone = true
+		for i, x := range v.rules {
+			if x.Group == v.openRule.Group && x.Name == v.openRule.Name {
+				v.openRule, v.openGone, t.cursor = x, false, i
+				break
+			}
+		}
+		return Alert{}, v.openRule, false, true
 	}
 	return Alert{}, Rule{}, false, false
 }

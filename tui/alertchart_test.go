@@ -153,3 +153,32 @@ func contains(bs []key.Binding, b key.Binding) bool {
 	}
 	return false
 }
+
+// TestAlertDetailFollowsItsAlert: the detail stays on the alert it was
+// opened on as the rows move, and says so when that alert is gone rather
+// than showing another one.
+func TestAlertDetailFollowsItsAlert(t *testing.T) {
+	alerts := testAlerts()
+	opts := testOptions(t)
+	opts.Alerts = AlertsFunc(func() []Alert { return alerts })
+	m := newTestModel(t, opts, 120, 40)
+	m = press(t, m, "3", "j", "enter")
+	require.Contains(t, m.View(), "pending HostDiskFull")
+
+	// A new alert sorts first: the detail stays.
+	alerts = append([]Alert{{Rule: "AAA", State: StateFiring, Labels: labels.FromStrings("alertname", "AAA")}}, alerts...)
+	m = tick(t, m)
+	require.Contains(t, m.View(), "pending HostDiskFull")
+	require.NotContains(t, m.View(), "no longer active")
+
+	// Gone: shown as last seen, and S silences nothing.
+	alerts = alerts[:1]
+	m = tick(t, m)
+	screen := m.View()
+	require.Contains(t, screen, "pending HostDiskFull")
+	require.Contains(t, screen, "no longer active: as last seen")
+	sil := opts.Silences.(*fakeSilences)
+	sil.takeCalls()
+	press(t, m, "S")
+	require.Empty(t, sil.takeCalls(), "S silenced another alert")
+}

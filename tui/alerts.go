@@ -38,8 +38,12 @@ type alertsView struct {
 	// the data, the clock or the filter changed, not at every key.
 	built alertsBuilt
 
-	// The detail's chart (alertchart.go).
-	chart alertChart
+	// What the detail shows (alertchart.go): the alert or rule enter
+	// opened, whether it is gone since, and its chart.
+	openAlert Alert
+	openRule  Rule
+	openGone  bool
+	chart     alertChart
 }
 
 type alertsBuilt struct {
@@ -138,6 +142,12 @@ func (v *alertsView) update(msg tea.Msg) tea.Cmd {
 	k := &v.c.keys
 	v.rebuild()
 	if key.Matches(km, k.Silence) && v.pane == paneAlerts && !v.filter.editing {
+		if v.detail {
+			if a, _, _, _ := v.opened(); !v.openGone {
+				return v.c.silence(a)
+			}
+			return nil
+		}
 		if i := v.tables[paneAlerts].cursor; i < len(v.shown) {
 			return v.c.silence(v.shown[i])
 		}
@@ -165,7 +175,7 @@ func (v *alertsView) update(msg tea.Msg) tea.Cmd {
 		v.pane = (v.pane + 1) % numPanes
 	case key.Matches(km, k.Enter):
 		if v.pane == paneAlerts || v.pane == paneRules {
-			if _, ok := v.tables[v.pane].selected(); ok {
+			if v.open() {
 				v.detail = true
 				v.chart.forget()
 				v.chart.show, v.chart.selected = map[string]seriesShow{}, 0
@@ -427,14 +437,11 @@ func (v *alertsView) view(width, height int) string {
 	c, st := v.c, &v.c.styles
 	v.rebuild()
 	if v.detail {
-		t := &v.tables[v.pane]
-		switch {
-		case v.pane == paneAlerts && t.cursor < len(v.shown):
-			return v.detailView(v.shown[t.cursor], width, height)
-		case v.pane == paneRules && t.cursor < len(v.rules):
-			return v.ruleView(v.rules[t.cursor], width, height)
+		a, r, isAlert, _ := v.opened()
+		if isAlert {
+			return v.detailView(a, width, height)
 		}
-		v.detail = false
+		return v.ruleView(r, width, height)
 	}
 	firing, pending := c.countAlerts()
 	var tabs []string
@@ -495,14 +502,15 @@ func (v *alertsView) detailView(a Alert, width, height int) string {
 	c, st := v.c, &v.c.styles
 	r, haveRule := v.ruleOf(a)
 	kind, _ := exprKind(r.Expr)
+	const keyW = 11 // "description"
 	kv := func(k, val string) []string {
 		var out []string
-		for i, l := range wrap(val, max(width-11, 10)) {
+		for i, l := range wrap(val, max(width-keyW-1, 10)) {
 			key := ""
 			if i == 0 {
 				key = k
 			}
-			out = append(out, st.Dim.Render(padRight(key, 10))+" "+l)
+			out = append(out, st.Dim.Render(padRight(key, keyW))+" "+l)
 		}
 		return out
 	}
@@ -520,6 +528,9 @@ func (v *alertsView) detailView(a Alert, width, height int) string {
 		st.Dim.Render("  value ") + kind.format(a.Value)
 	if a.Group != "" {
 		head += st.Dim.Render("  group " + Sanitize(a.Group, maxLabelLen))
+	}
+	if v.openGone {
+		head += st.Warning.Render("  no longer active: as last seen")
 	}
 	lines := []string{fit(head, width)}
 	times := st.Dim.Render("active ") + at(a.ActiveAt)
@@ -546,7 +557,7 @@ func (v *alertsView) detailView(a Alert, width, height int) string {
 	lines = append(lines, kv("labels", strings.Trim(labelsString(b.Labels(), false, maxLineLen), "{}"))...)
 	var notes []string
 	a.Annotations.Range(func(l labels.Label) {
-		notes = append(notes, kv(Sanitize(l.Name, 10), Sanitize(l.Value, maxLineLen))...)
+		notes = append(notes, kv(Sanitize(l.Name, keyW), Sanitize(l.Value, maxLineLen))...)
 	})
 	// The chart gets what is left but for a line of annotations, and at
 	// least 8 lines when there is room for them.
@@ -579,6 +590,9 @@ func (v *alertsView) ruleView(r Rule, width, height int) string {
 		hs = &st.Down
 	}
 	head := st.Dim.Render(kind+" ") + st.Title.Render(Sanitize(r.Name, maxLabelLen)) + st.Dim.Render("  group "+Sanitize(r.Group, maxLabelLen))
+	if v.openGone {
+		head += st.Warning.Render("  no longer listed: as last seen")
+	}
 	if r.File != "" {
 		head += st.Dim.Render("  " + Sanitize(r.File, maxLineLen))
 	}

@@ -854,6 +854,19 @@ func chartSummary(st *Styles, loc *time.Location, sp chartSpec, drawn []int, cur
 	if !math.IsNaN(sp.threshold) {
 		parts = append(parts, st.ChartThreshold.Render("╌")+st.Dim.Render(" "+sp.thresholdText))
 	}
+	// Since when: the store may hold less than the range (vigil started
+	// a moment ago, or the range reaches back past the retention).
+	first := int64(math.MaxInt64)
+	for _, i := range drawn {
+		if ps := sp.series[i].points; len(ps) > 0 {
+			first = min(first, ps[0].T)
+		}
+	}
+	if first != math.MaxInt64 {
+		if t := time.UnixMilli(first); t.Sub(sp.start) > max(sp.end.Sub(sp.start)/20, 2*sp.step) {
+			parts = append(parts, st.Dim.Render("no data before "+t.In(loc).Format("15:04:05")))
+		}
+	}
 	if n := len(sp.series); n > len(drawn) {
 		hidden := 0
 		for _, s := range sp.series {

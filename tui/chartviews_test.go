@@ -203,3 +203,20 @@ func TestChartGaps(t *testing.T) {
 	require.NotEqual(t, ' ', cells[2])
 	require.NotEqual(t, ' ', cells[len(cells)-2])
 }
+
+// TestChartSaysSinceWhen: when the store holds less than the range (a
+// vigil started a moment ago), the chart says from when it has data.
+func TestChartSaysSinceWhen(t *testing.T) {
+	st := DefaultStyles()
+	start := testNow.Add(-10 * time.Minute)
+	var ps []promql.FPoint
+	for ts := testNow.Add(-5 * time.Minute); !ts.After(testNow); ts = ts.Add(10 * time.Second) {
+		ps = append(ps, promql.FPoint{T: ts.UnixMilli(), F: 1})
+	}
+	sp := chartSpec{start: start, end: testNow, step: 10 * time.Second, series: []chartSeries{{points: ps}}, threshold: math.NaN()}
+	out, _ := drawChart(&st, false, time.UTC, 70, 12, sp)
+	require.Contains(t, out, "no data before 09:55:00")
+	sp.start = testNow.Add(-5*time.Minute - 10*time.Second)
+	out, _ = drawChart(&st, false, time.UTC, 70, 12, sp)
+	require.NotContains(t, out, "no data before")
+}
