@@ -371,7 +371,7 @@ func (v *alertsView) chartView(r Rule, width, height int) []string {
 	ch.top = len(lines)
 	chart, lay := drawChart(st, c.opts.ASCII, c.opts.Location, width, height-1, chartSpec{
 		start: d.span.start, end: d.span.end, step: d.span.step, series: ch.series, max: c.opts.MaxChartSeries,
-		yfmt: kind.format, unit: axis, bytes: kind.unit == "bytes", flip: c.flipAxis, threshold: d.threshold, thresholdText: thrText,
+		yfmt: kind.format, unit: axis, bytes: kind.unit == "bytes", fit: c.fitAxis, threshold: d.threshold, thresholdText: thrText,
 		bands: d.bands, cursor: c.cursor, selected: selected,
 	})
 	ch.lay = lay

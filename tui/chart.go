@@ -195,10 +195,9 @@ type chartSpec struct {
 	yfmt   func(float64) string
 	unit   string // unitPercent, unitRatio or unitPlain
 	bytes  bool   // the values are bytes: axis steps in powers of 1024
-	// flip turns the axis the other way from its default (z): a
-	// percentage, a ratio or data near zero is fitted, other data drawn
-	// from zero.
-	flip          bool
+	// fit fits the axis to the data (z) rather than starting it at zero
+	// (a percentage or ratio spanning its full scale).
+	fit           bool
 	threshold     float64 // drawn as a dashed line; NaN for none
 	thresholdText string  // what the legend says of it, e.g. "> 90%"
 	bands         []chartBand
@@ -430,32 +429,25 @@ func yRange(sp chartSpec, lo, hi float64, rows int) (float64, float64, float64, 
 			hi = 100
 		}
 	}
+	// Unless fitted (z), an axis starts at zero, where the data is on one
+	// side of it, and a percentage or ratio spans its full scale: 96.6%
+	// to 97% is not a cliff.
 	full := map[string]float64{unitPercent: 100, unitRatio: 1}[sp.unit]
 	zeroed := false
 	switch {
-	case full > 0:
-		// From zero to full scale (or beyond, for data there): flip fits.
-		zeroed = !sp.flip && lo >= 0
-		if zeroed {
-			lo, hi = 0, math.Max(hi, full)
-		}
-	default:
-		// Prometheus' way: anchor mostly-positive data at zero. flip
-		// turns it: fitted data goes from zero, and zero-based data is
-		// fitted.
-		auto := lo > 0 && lo < hi/2 || lo == 0
-		zeroed = auto != sp.flip && lo >= 0
-		if zeroed {
-			lo = 0
-		}
+	case sp.fit:
+	case lo >= 0:
+		lo, hi, zeroed = 0, math.Max(hi, full), true
+	case hi <= 0:
+		lo, hi, zeroed = math.Min(lo, -full), 0, true
 	}
 	if hi == lo {
 		if lo == 0 {
 			hi = 1
 		} else {
 			lo, hi = lo-math.Abs(lo)*0.1, hi+math.Abs(hi)*0.1
-			if zeroed && lo < 0 {
-				lo = 0
+			if zeroed {
+				lo, hi = math.Min(lo, 0), math.Max(hi, 0)
 			}
 		}
 	}
@@ -468,12 +460,19 @@ func yRange(sp chartSpec, lo, hi float64, rows int) (float64, float64, float64, 
 		}
 		step = niceStep((hi-lo)/scale, max(rows/3, 1)) * scale
 	}
+	dlo, dhi := lo, hi
 	lo = math.Floor(lo/step+1e-9) * step
 	hi = math.Ceil(hi/step-1e-9) * step
+	if lo > dlo { // 1932 × 0.05 is 96.60000000000001
+		lo -= step
+	}
+	if hi < dhi {
+		hi += step
+	}
 	if hi <= lo {
 		hi = lo + step
 	}
-	return lo, hi, step, !zeroed
+	return lo, hi, step, sp.fit
 }
 
 // drawChart draws sp in width×height cells: y labels and the graph, the
@@ -853,6 +852,9 @@ func chartSummary(st *Styles, loc *time.Location, sp chartSpec, drawn []int, cur
 	}
 	if !math.IsNaN(sp.threshold) {
 		parts = append(parts, st.ChartThreshold.Render("╌")+st.Dim.Render(" "+sp.thresholdText))
+	}
+	if sp.fit {
+		parts = append(parts, st.Warning.Render("y fitted")+st.Dim.Render(" (z: from 0)"))
 	}
 	// Since when: the store may hold less than the range (vigil started
 	// a moment ago, or the range reaches back past the retention).

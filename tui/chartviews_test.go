@@ -56,37 +56,32 @@ func TestChartViews(t *testing.T) {
 }
 
 // TestPercentAxis: a percentage is drawn from 0 to 100 (96.6-97% does not
-// fill the chart), z fits it to the data, and z again goes back.
+// fill the chart), other data from zero; z fits every chart to its data,
+// and z again goes back.
 func TestPercentAxis(t *testing.T) {
-	sp := chartSpec{unit: unitPercent}
-	lo, hi, _, fitted := yRange(sp, 96.6, 97, 20)
-	require.Equal(t, []float64{0, 100}, []float64{lo, hi})
-	require.False(t, fitted)
-	sp.flip = true
-	lo, hi, _, fitted = yRange(sp, 96.6, 97, 20)
-	require.True(t, fitted)
-	require.GreaterOrEqual(t, lo, 96.0)
-	require.LessOrEqual(t, hi, 97.5)
-
-	// A ratio goes to 1, and data above the full scale is not cut.
-	lo, hi, _, _ = yRange(chartSpec{unit: unitRatio}, 0.2, 0.3, 20)
-	require.Equal(t, []float64{0, 1}, []float64{lo, hi})
-	_, hi, _, _ = yRange(chartSpec{unit: unitPercent}, 20, 130, 20)
-	require.GreaterOrEqual(t, hi, 130.0)
-
-	// Other data: anchored at zero when mostly positive, else fitted; z
-	// turns each the other way.
-	lo, _, _, fitted = yRange(chartSpec{}, 4, 10, 20)
-	require.Zero(t, lo)
-	require.False(t, fitted)
-	lo, _, _, fitted = yRange(chartSpec{flip: true}, 4, 10, 20)
-	require.Equal(t, 4.0, lo)
-	require.True(t, fitted)
-	lo, _, _, fitted = yRange(chartSpec{}, 1000, 1010, 20)
-	require.Greater(t, lo, 900.0)
-	require.True(t, fitted)
-	lo, _, _, _ = yRange(chartSpec{flip: true}, 1000, 1010, 20)
-	require.Zero(t, lo)
+	for _, tc := range []struct {
+		sp     chartSpec
+		lo, hi float64
+		want   [2]float64 // the axis; NaN: fitted close to the data
+	}{
+		{chartSpec{unit: unitPercent}, 96.6, 97, [2]float64{0, 100}},
+		{chartSpec{unit: unitPercent}, 20, 130, [2]float64{0, 140}},
+		{chartSpec{unit: unitRatio}, 0.2, 0.3, [2]float64{0, 1}},
+		{chartSpec{}, 1000, 1010, [2]float64{0, 1200}},
+		{chartSpec{}, -10, -4, [2]float64{-10, 0}},
+		{chartSpec{}, -4, 10, [2]float64{-4, 10}},
+		{chartSpec{unit: unitPercent, fit: true}, 96.6, 97, [2]float64{96.6, 97}},
+		{chartSpec{fit: true}, 1000, 1010, [2]float64{1000, 1010}},
+	} {
+		lo, hi, _, fitted := yRange(tc.sp, tc.lo, tc.hi, 20)
+		require.Equal(t, tc.sp.fit, fitted, "%+v", tc)
+		require.LessOrEqual(t, lo, tc.want[0], "%+v", tc)
+		require.GreaterOrEqual(t, hi, tc.want[1], "%+v", tc)
+		// Round, but not much wider than asked.
+		span := tc.want[1] - tc.want[0]
+		require.Greater(t, lo, tc.want[0]-span/2, "%+v: %v-%v", tc, lo, hi)
+		require.Less(t, hi, tc.want[1]+span/2, "%+v: %v-%v", tc, lo, hi)
+	}
 
 	// On screen, the Query view's CPU percentage.
 	m := newTestModel(t, testOptions(t), 80, 24)
@@ -95,6 +90,7 @@ func TestPercentAxis(t *testing.T) {
 	m = press(t, m, "esc", "z")
 	require.NotContains(t, m.View(), "100%┤")
 	require.NotContains(t, m.View(), " 0%┤")
+	require.Contains(t, m.View(), "y fitted (z: from 0)")
 	m = press(t, m, "z")
 	require.Contains(t, m.View(), "100%┤")
 }

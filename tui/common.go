@@ -33,9 +33,9 @@ type common struct {
 	at time.Time
 	// cursor is where the charts' cursor stands; zero when it is off. One
 	// for every chart, so that another view shows the same moment.
-	cursor   time.Time
-	flipAxis bool // z: charts fit their data where they would start at zero, and the other way
-	mouse    bool // mouse input is on
+	cursor  time.Time
+	fitAxis bool // z: charts fit their data rather than start at zero
+	mouse   bool // mouse input is on
 	// note is a one-off message for the footer (the retention a longer
 	// range would need); the next key clears it.
 	note string

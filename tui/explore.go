@@ -569,7 +569,7 @@ func (e *explore) chartView(width, height int) string {
 		var chart string
 		chart, e.lay = drawChart(st, c.opts.ASCII, c.opts.Location, width, height-len(lines), chartSpec{
 			start: d.span.start, end: d.span.end, step: d.span.step, series: e.cseries, max: c.opts.MaxChartSeries,
-			yfmt: yfmt, unit: axis, bytes: kind.unit == "bytes", flip: c.flipAxis, threshold: math.NaN(), cursor: c.cursor, selected: selected,
+			yfmt: yfmt, unit: axis, bytes: kind.unit == "bytes", fit: c.fitAxis, threshold: math.NaN(), cursor: c.cursor, selected: selected,
 		})
 		lines = append(lines, chart)
 	}

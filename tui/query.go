@@ -937,7 +937,7 @@ func (v *queryView) view(width, height int) string {
 		var chart string
 		chart, v.lay = drawChart(st, c.opts.ASCII, c.opts.Location, width, avail-tableH, chartSpec{
 			start: r.span.start, end: r.span.end, step: r.span.step, series: ss, max: c.opts.MaxChartSeries,
-			yfmt: v.kind.format, unit: v.axis, bytes: v.kind.unit == "bytes", flip: c.flipAxis, threshold: math.NaN(), cursor: c.cursor,
+			yfmt: v.kind.format, unit: v.axis, bytes: v.kind.unit == "bytes", fit: c.fitAxis, threshold: math.NaN(), cursor: c.cursor,
 			selected: -1, noLegend: true,
 		})
 		lines = append(lines, chart)

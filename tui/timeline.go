@@ -55,7 +55,7 @@ func (m Model) handleTimeKey(msg tea.KeyMsg) (_ tea.Model, _ tea.Cmd, ok bool) {
 		c.jumpErr = ""
 		return m, nil, true
 	case key.Matches(msg, k.ZeroAxis):
-		c.flipAxis = !c.flipAxis
+		c.fitAxis = !c.fitAxis
 		return m, nil, true
 	case key.Matches(msg, k.Mouse):
 		c.mouse = !c.mouse
