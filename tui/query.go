@@ -337,7 +337,7 @@ func (v *queryView) update(msg tea.Msg) tea.Cmd {
 		delete(v.fetching, msg.key)
 		v.labels[msg.key] = msg.vals
 		if p := v.pending; p != nil && p.key == msg.key {
-			v.pending = nil
+			v.pending, v.compMsg = nil, ""
 			if p.value == v.input.Value() && p.pos == v.input.Position() && v.input.Focused() {
 				return v.complete(false)
 			}
@@ -983,6 +983,7 @@ func candidateLines(st *Styles, cands []string, idx, width, lines int) []string 
 	}
 	w = min(w, max(width-2, 1))
 	perLine := max((width+2)/(w+2), 1)
+	lines = min(lines, (len(cands)+perLine-1)/perLine)
 	page := perLine * lines
 	first := 0
 	if idx >= page {

@@ -75,6 +75,9 @@ func TestQueryCompletion(t *testing.T) {
 	// Its values, quoted: two of them, listed, then cycled.
 	m = press(t, m, "=", "tab")
 	require.Equal(t, []string{"eth0", "lo"}, q.cyc.cands)
+	screen := m.View()
+	require.Contains(t, screen, "eth0  lo  ", "the candidates side by side")
+	require.NotContains(t, screen, "reading values", "the values are in")
 	m = press(t, m, "tab")
 	require.Equal(t, `node_network_receive_bytes_total{device="eth0"`, q.input.Value())
 	m = press(t, m, "tab")
