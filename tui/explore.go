@@ -291,6 +291,7 @@ func (e *explore) update(msg tea.Msg) tea.Cmd {
 		e.chartSeq++
 		e.metricsAge = metricsEvery
 		e.chart = nil
+		e.cseries, e.ckeys = nil, nil
 	case tea.KeyMsg:
 		return e.handleKey(msg)
 	}
@@ -521,7 +522,7 @@ func (e *explore) chartView(width, height int) string {
 	c, st := e.c, &e.c.styles
 	kind := e.kind()
 	what := e.chosen
-	if e.chosenAll != nil && len(e.cseries) > 0 {
+	if e.chosenAll != nil && e.chart != nil && len(e.cseries) > 0 {
 		// What the series share; the legend shows what tells them apart.
 		var sets []labels.Labels
 		for _, s := range e.chart.mat {

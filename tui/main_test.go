@@ -212,6 +212,7 @@ func drive(t testing.TB, m Model, cmd tea.Cmd) Model {
 		default:
 			nm, nc := m.Update(msg)
 			m = nm.(Model)
+			_ = m.View() // as the program draws after every message
 			queue = append(queue, nc)
 		}
 	}
@@ -247,8 +248,8 @@ func press(t testing.TB, m Model, keys ...string) Model {
 			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 		}
 		nm, cmd := m.Update(msg)
+		_ = nm.(Model).View() // as the program draws after every message: views lay out as they draw
 		m = drive(t, nm.(Model), cmd)
-		_ = m.View() // as the program draws after every message: views lay out as they draw
 	}
 	return m
 }

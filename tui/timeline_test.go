@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -217,4 +218,40 @@ func TestMouse(t *testing.T) {
 	opts := testOptions(t)
 	opts.Mouse = true
 	require.True(t, newTestModel(t, opts, 80, 24).c.mouse)
+}
+
+// TestMonkey presses random keys, the console's and others, with ticks
+// and mouse clicks between them, drawing after every message as the
+// program does: no view may panic or leave the window.
+func TestMonkey(t *testing.T) {
+	keys := []string{"1", "2", "3", "4", "5", "tab", "shift+tab", "enter", "esc", "up", "down", "left", "right",
+		"shift+left", "shift+right", "pgup", "pgdown", "j", "k", "h", "l", "g", "G", "/", "c", "r", "s", "S", "t", "z",
+		"e", "i", "m", "p", "[", "]", "0", "@", "+", "-", "?", "ctrl+r", "x", "node", "{", "=", "\"", "09:55", "-5m"}
+	opts := testOptions(t)
+	opts.Retention = 2 * time.Hour
+	for seed := range uint64(3) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		now := testNow
+		opts.Now = func() time.Time { return now }
+		m := newTestModel(t, opts, 80, 24)
+		for step := range 400 {
+			switch r := rng.IntN(20); {
+			case r == 0:
+				now = now.Add(time.Second)
+				m = drive(t, m, func() tea.Msg { return tickMsg(now) })
+			case r == 1:
+				m.c.mouse = true
+				nm, cmd := m.Update(tea.MouseMsg{X: rng.IntN(80), Y: rng.IntN(24), Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+				m = drive(t, nm.(Model), cmd)
+			default:
+				k := keys[rng.IntN(len(keys))]
+				if k == "ctrl+c" {
+					continue
+				}
+				m = press(t, m, k)
+			}
+			requireFits(t, m.View(), 80, 24)
+			require.NoError(t, m.c.ctx.Err(), "seed %d step %d: quit", seed, step)
+		}
+	}
 }
