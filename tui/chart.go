@@ -866,7 +866,7 @@ func chartSummary(st *Styles, loc *time.Location, sp chartSpec, drawn []int, cur
 	}
 	if first != math.MaxInt64 {
 		if t := time.UnixMilli(first); t.Sub(sp.start) > max(sp.end.Sub(sp.start)/20, 2*sp.step) {
-			parts = append(parts, st.Dim.Render("no data before "+t.In(loc).Format("15:04:05")))
+			parts = append(parts, st.Dim.Render("no value before "+t.In(loc).Format("15:04:05")))
 		}
 	}
 	if n := len(sp.series); n > len(drawn) {

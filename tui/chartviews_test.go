@@ -211,8 +211,8 @@ func TestChartSaysSinceWhen(t *testing.T) {
 	}
 	sp := chartSpec{start: start, end: testNow, step: 10 * time.Second, series: []chartSeries{{points: ps}}, threshold: math.NaN()}
 	out, _ := drawChart(&st, false, time.UTC, 70, 12, sp)
-	require.Contains(t, out, "no data before 09:55:00")
+	require.Contains(t, out, "no value before 09:55:00")
 	sp.start = testNow.Add(-5*time.Minute - 10*time.Second)
 	out, _ = drawChart(&st, false, time.UTC, 70, 12, sp)
-	require.NotContains(t, out, "no data before")
+	require.NotContains(t, out, "no value before")
 }

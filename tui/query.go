@@ -744,11 +744,26 @@ func (v *queryView) buildRows() {
 	var rows []row
 	switch val := r.instant.(type) {
 	case promql.Vector:
-		var sets []labels.Labels
+		// The labels that tell apart the series of the table and the
+		// chart (those with a value now and those with one earlier).
+		sets := map[string]labels.Labels{}
 		for _, s := range val {
-			sets = append(sets, s.Metric)
+			sets[string(s.Metric.Bytes(nil))] = s.Metric
 		}
-		split := splitLabels(sets)
+		for _, s := range r.mat {
+			sets[string(s.Metric.Bytes(nil))] = s.Metric
+		}
+		all := make([]labels.Labels, 0, len(sets))
+		for _, ls := range sets {
+			all = append(all, ls)
+		}
+		split := splitLabels(all)
+		text := func(ls labels.Labels) string {
+			if len(all) == 1 {
+				return labelsString(ls, true, maxLineLen)
+			}
+			return split.distinct(ls, maxLineLen)
+		}
 		for i, s := range val {
 			if i >= c.opts.MaxRows {
 				break
@@ -765,12 +780,27 @@ func (v *queryView) buildRows() {
 			if s.H != nil {
 				value = "histogram"
 			}
-			text := split.distinct(s.Metric, maxLineLen)
-			if len(val) == 1 {
-				text = labelsString(s.Metric, true, maxLineLen)
+			m, ms := mark(k)
+			rows = append(rows, row{key: k, cells: []string{m, text(s.Metric), value}, styles: []*lipgloss.Style{ms}})
+		}
+		// The chart's series with no value now (a comparison that no
+		// longer holds): the table is the chart's legend.
+		now := map[string]bool{}
+		for _, r := range rows {
+			now[r.key] = true
+		}
+		for i, k := range v.keys {
+			if now[k] || len(rows) >= c.opts.MaxRows {
+				continue
+			}
+			value := "-"
+			if atCursor {
+				if f := valueAt(v.series[i].points, c.cursor, r.span.step); !math.IsNaN(f) {
+					value = format(f)
+				}
 			}
 			m, ms := mark(k)
-			rows = append(rows, row{key: k, cells: []string{m, text, value}, styles: []*lipgloss.Style{ms}})
+			rows = append(rows, row{key: k, cells: []string{m, text(sets[k]), value}, styles: []*lipgloss.Style{ms}})
 		}
 	case promql.Scalar:
 		f := val.V
@@ -839,7 +869,13 @@ func (v *queryView) view(width, height int) string {
 	if v.finding {
 		return v.findView(width, height)
 	}
-	v.input.Width = max(width-3, 1)
+	if w := max(width-3, 1); v.input.Width != w {
+		// The input scrolls its text to keep the cursor in sight only
+		// when it moves: put in while not shown (e from an alert), a
+		// long query would show its head and hide the cursor.
+		v.input.Width = w
+		v.input.SetCursor(v.input.Position())
+	}
 	st.styleInput(&v.input)
 	lines := []string{v.input.View()}
 	if v.cyc != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/stretchr/testify/require"
 )
 
@@ -314,4 +315,28 @@ func TestQueryOpenFromAlert(t *testing.T) {
 	require.NotNil(t, q.res)
 	require.NoError(t, q.res.instErr)
 	require.Contains(t, m.View(), "instance=\"batch1:9100\"")
+}
+
+// TestQueryTableHoldsEverySeriesCharted: a series the chart draws but that
+// has no value now (a comparison that held earlier in the range) is a row
+// of the table too, which is the chart's legend, with no value.
+func TestQueryTableHoldsEverySeriesCharted(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 120, 40)
+	m = press(t, m, "5", "node_load1 > 4.6", "enter")
+	q := m.views[viewQuery].(*queryView)
+	require.Len(t, q.res.instant, 1)
+	require.Len(t, q.res.mat, 2)
+	require.Len(t, q.table.rows, 2)
+	require.Equal(t, []string{"━", `instance="batch1:9100"`, "7.66"}, q.table.rows[0].cells)
+	require.Equal(t, []string{"━", `instance="db1:9100"`, "-"}, q.table.rows[1].cells)
+}
+
+// TestQueryInputShowsItsEnd: a query longer than the prompt, put in by e
+// from an alert while the Query view was not shown, shows its end, where
+// the cursor is.
+func TestQueryInputShowsItsEnd(t *testing.T) {
+	m := newTestModel(t, testOptions(t), 40, 24)
+	long := `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[1m]))) > 80`
+	m = drive(t, m, func() tea.Msg { return openQueryMsg{expr: long} })
+	require.Contains(t, m.View(), `[1m]))) > 80`)
 }
