@@ -23,7 +23,11 @@
 //	            labels that differ, error; enter shows a target, s sorts
 //	            (health puts down ones first), w shows the row whole
 //	3 Alerts    alerts (firing, pending, resolved), rule health and the log
-//	            of alert events, as panes on ←/→; enter shows an alert;
+//	            of alert events, as panes on ←/→; enter shows an alert or
+//	            a rule with the chart of what its expression compares
+//	            (the alert's series, centred on when it fired, threshold
+//	            dashed, pending and firing marked from ALERTS), and e
+//	            opens the expression in Query (alertchart.go);
 //	            S silences the selected alert for 15m, and for 1h, 4h,
 //	            24h, then off on further presses (through the Silencer:
 //	            alert's Manager holds the silence): shown as silenced, not
@@ -33,7 +37,8 @@
 //	4 Explore   metric names (/ filters fuzzily, fzf-like: "nnrb" finds
 //	            node_network_receive_bytes_total, best matches first) → the
 //	            series of one → a chart of one series, or c for all listed
-//	            series together. A counter is charted as a per-second
+//	            series together (the highest drawn, the rest counted).
+//	            A counter is charted as a per-second
 //	            rate, r shows it raw: a family declared counter by its
 //	            targets' TYPE lines (Options.Metadata), a histogram's or
 //	            summary's _count, _sum and _bucket, or, when no TYPE line
@@ -41,8 +46,28 @@
 //	            gauge is charted raw whatever its name. Units come from
 //	            the name (_bytes in KiB/MiB/GiB, _seconds in ms/s, _ratio
 //	            in %)
-//	5 Query     a PromQL prompt (tab completes, ↑/↓ history): the instant
-//	            result as a table, the range result as a chart
+//	5 Query     a PromQL prompt that keeps the keys after enter (only esc
+//	            leaves it; tab completes metric names, label names and
+//	            values through the Querier and cycles; ↑/↓ and ctrl+r
+//	            walk and search the history, kept in
+//	            Options.HistoryFile): the instant result as a table
+//	            sorted by value in the chart's units, which is also the
+//	            legend of the range result's chart
+//
+// Charts (chart.go) are the console's own braille lines: round y ticks
+// from zero (a percentage or ratio spanning its full scale) unless z
+// fits them, gaps where there is no data, a cursor on ←/→ (one for every
+// chart) whose time and values the legend shows, legends of the labels
+// that differ (splitLabels), at most MaxChartSeries drawn, the highest
+// first, and t to turn one off or draw one that is not.
+//
+// Time (timeline.go): [ and ] pan by half a range, @ centres the range on
+// a time, 0 goes back to live; a range that does not end now is paused.
+// The ranges offered stop at Options.Retention. Paused, the console holds
+// alert events and warnings until it goes live, so nothing on screen
+// moves, header included. Mouse input (mouse.go) is off unless
+// Options.Mouse or m: clicks select tabs, rows, series and times, the
+// wheel scrolls.
 //
 // Label columns lead with what tells their rows apart (splitLabels:
 // instance first) and show what every row shares once above the table.
@@ -54,12 +79,14 @@
 //
 // Everywhere: 1-5 and tab switch views, / filters a list, enter drills in,
 // esc goes back, j/k and arrows move, + and - step the time range (5m, 15m,
-// 1h, 6h, 24h), p pauses the live update (the header says so; ticks leave
-// clock and data alone until p again), ? shows every key, q or ctrl+c
-// quits.
+// 1h, 6h, 24h, up to the retention), p pauses the live update (the header
+// says so; ticks leave clock and data alone until p again), [ ] @ 0 move
+// through time, z fits charts, m turns the mouse on, ? shows every key,
+// q or ctrl+c quits. A text prompt has every key but ctrl+c until esc.
 //
 // It is built for 80×24 over a slow SSH link. It redraws on keys and on a
-// refresh tick (1 s), never faster; a range query runs again only when its
+// refresh tick (1 s), never faster (bubbletea looks for a new frame 60
+// times a second, Options.FPS, so a key's frame waits at most 17 ms); a range query runs again only when its
 // step-aligned grid has moved and current values are evaluated at now
 // truncated to 5 s, so an idle tick changes only the clock. It uses the 16
 // ANSI colours, keeps every view inside the window at any size, and treats
