@@ -462,6 +462,9 @@ func (v *queryView) resultKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Edit):
 		v.input.Focus()
 		return nil
+	case key.Matches(msg, k.HistoryFind):
+		v.input.Focus()
+		return v.handleKey(msg)
 	case key.Matches(msg, k.Enter):
 		if r, ok := v.table.selected(); ok && v.res != nil && v.res.instant.Type() == parser.ValueTypeVector {
 			v.only = r.key

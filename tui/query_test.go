@@ -244,7 +244,9 @@ func TestQueryHistoryRestored(t *testing.T) {
 	require.False(t, q.finding)
 	require.Equal(t, "rate(node_cpu_seconds_total[1m])", q.input.Value())
 	require.NotNil(t, q.res, "enter runs it")
-	m = press(t, m, "ctrl+r", "zzz")
+	m = press(t, m, "esc", "ctrl+r") // out of the prompt too
+	require.True(t, q.finding)
+	m = press(t, m, "esc", "ctrl+r", "zzz")
 	require.Contains(t, m.View(), "no query in the history holds that")
 	m = press(t, m, "esc")
 	require.Equal(t, "rate(node_cpu_seconds_total[1m])", q.input.Value(), "esc gives back the input")
