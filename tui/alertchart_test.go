@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/util/teststorage"
 	"github.com/stretchr/testify/require"
@@ -181,4 +184,21 @@ func TestAlertDetailFollowsItsAlert(t *testing.T) {
 	sil.takeCalls()
 	press(t, m, "S")
 	require.Empty(t, sil.takeCalls(), "S silenced another alert")
+}
+
+// TestAlertDetailWrapsItsExpression: an expression longer than the line
+// is wrapped whole, its for with it, at 80 columns and in colour too.
+func TestAlertDetailWrapsItsExpression(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.ANSI256)
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	rules := testRules()
+	rules[0].Expr = `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[1m]))) > 80`
+	rules[0].For = 30 * time.Second
+	opts := testOptions(t)
+	opts.Rules = RulesFunc(func() []Rule { return rules })
+	m := newTestModel(t, opts, 80, 24)
+	m = press(t, m, "3", "enter")
+	screen := ansi.Strip(m.View())
+	require.Contains(t, screen, `100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle`)
+	require.Contains(t, screen, `"}[1m]))) > 80  for 30s`)
 }

@@ -548,7 +548,7 @@ func (v *alertsView) detailView(a Alert, width, height int) string {
 	if haveRule {
 		expr := Sanitize(r.Expr, maxLineLen)
 		if r.For > 0 {
-			expr += st.Dim.Render("  for " + formatRange(r.For))
+			expr += "  for " + formatRange(r.For) // plain: wrap cuts text, not styles
 		}
 		lines = append(lines, kv("expr", expr)...)
 	}
