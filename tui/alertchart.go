@@ -239,6 +239,12 @@ func (v *alertsView) refreshChart() tea.Cmd {
 		}
 	}
 	now := c.now
+	// Samples of ALERTS further apart than this are two episodes.
+	gap := 3 * r.Interval
+	if gap <= 0 {
+		gap = time.Minute // not told: Prometheus' default evaluation interval
+	}
+	gap = max(gap, sp.step)
 	return func() tea.Msg {
 		ctx, cancel := c.queryCtx()
 		defer cancel()
@@ -256,9 +262,15 @@ func (v *alertsView) refreshChart() tea.Cmd {
 			}
 		}
 		if !r.Recording {
-			sel := (&parser.VectorSelector{LabelMatchers: alertsSel}).String()
-			if am, err := q.Range(ctx, sel, sp.start, sp.end, sp.step); err == nil {
-				d.bands = bandsOf(am, sp.step)
+			// The samples as the rules wrote them, not a range query's
+			// points: those carry a sample on for the lookback (5m)
+			// after the last, past a restart that wrote no stale marker.
+			sel := (&parser.MatrixSelector{VectorSelector: &parser.VectorSelector{LabelMatchers: alertsSel},
+				Range: sp.end.Sub(sp.start) + sp.step}).String()
+			if v, err := q.Instant(ctx, sel, sp.end); err == nil {
+				if am, ok := v.(promql.Matrix); ok {
+					d.bands = bandsOf(am, gap)
+				}
 			}
 			for _, x := range own {
 				d.bands = append(d.bands, episode(x, now)...)
@@ -281,16 +293,16 @@ func labelsWithin(s, a labels.Labels) bool {
 	return ok
 }
 
-// bandsOf reads ALERTS series into the intervals they were pending and
-// firing: a run of points no more than a step and a half apart.
-func bandsOf(mat promql.Matrix, step time.Duration) []chartBand {
+// bandsOf reads ALERTS samples into the intervals they were pending and
+// firing: a run of samples no more than gap apart.
+func bandsOf(mat promql.Matrix, gap time.Duration) []chartBand {
 	var out []chartBand
 	for _, s := range mat {
 		firing := s.Metric.Get("alertstate") == string(StateFiring)
 		var from, to int64
 		open := false
 		for _, p := range s.Floats {
-			if open && p.T-to > step.Milliseconds()*3/2 {
+			if open && p.T-to > gap.Milliseconds() {
 				out = append(out, chartBand{from: time.UnixMilli(from), to: time.UnixMilli(to), firing: firing})
 				open = false
 			}
