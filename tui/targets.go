@@ -148,6 +148,11 @@ func (v *targetsView) update(msg tea.Msg) tea.Cmd {
 		v.histBusy, v.hist = false, nil
 		v.histSeq++
 		return nil
+	case viewClick: // a row: under the title and the table's header
+		if i := v.table.offset + msg.y - 2; !v.detail && msg.y >= 2 && i < len(v.table.rows) {
+			v.table.cursor = i
+		}
+		return nil
 	}
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {

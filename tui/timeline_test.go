@@ -203,6 +203,10 @@ func TestMouse(t *testing.T) {
 	m = send(m, click(10, m.c.contentTop+2)) // the first row, under the panes and the table's header
 	require.Equal(t, 0, a.tables[paneAlerts].cursor)
 
+	m = press(t, m, "2")
+	m = send(m, click(10, m.c.contentTop+4))
+	require.Equal(t, 2, m.views[viewTargets].(*targetsView).table.cursor, "the third target")
+
 	m = press(t, m, "4", "/", "load1", "enter", "enter", "c")
 	e := m.views[viewExplore].(*explore)
 	require.True(t, m.c.cursor.IsZero())
