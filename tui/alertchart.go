@@ -446,11 +446,13 @@ func (ch *alertChart) toggle(i, most int) {
 func (v *alertsView) click(msg viewClick) tea.Cmd {
 	ch := &v.chart
 	if !v.detail {
-		t := &v.tables[v.pane]
-		if msg.y == 0 {
-			return nil
+		// Under the panes, the labels every row shares when there are
+		// some, and the table's header.
+		t, top := &v.tables[v.pane], 2
+		if v.shared[v.pane] != "" {
+			top++
 		}
-		if i := t.offset + msg.y - 2; msg.y >= 2 && i < len(t.rows) {
+		if i := t.offset + msg.y - top; msg.y >= top && i < len(t.rows) {
 			t.cursor = i
 		}
 		return nil

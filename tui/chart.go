@@ -311,17 +311,6 @@ func drawnSeries(ss []chartSeries, n int) []int {
 	return out
 }
 
-// renderChart draws series on a time axis from start to end in
-// width×height cells, legend included: the chart of a view that needs
-// no cursor, threshold or toggles.
-func renderChart(st *Styles, ascii bool, loc *time.Location, width, height int, start, end time.Time, series []chartSeries, yfmt func(float64) string) string {
-	s, _ := drawChart(st, ascii, loc, width, height, chartSpec{
-		start: start, end: end, series: series, max: len(st.ChartSeries), yfmt: yfmt,
-		threshold: math.NaN(), selected: -1,
-	})
-	return s
-}
-
 // brailleBits are the dots of a braille cell, by column (0, 1) and row
 // (0 at the top to 3).
 var brailleBits = [2][4]uint8{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}

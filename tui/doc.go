@@ -38,8 +38,8 @@
 //	            node_network_receive_bytes_total, best matches first) → the
 //	            series of one → a chart of one series, or c for all listed
 //	            series together (the highest drawn, the rest counted).
-//	            A counter is charted as a per-second
-//	            rate, r shows it raw: a family declared counter by its
+//	            A counter is charted as a per-second rate, r shows it
+//	            raw: a family declared counter by its
 //	            targets' TYPE lines (Options.Metadata), a histogram's or
 //	            summary's _count, _sum and _bucket, or, when no TYPE line
 //	            says, a name in _total, _count or _sum; a family declared
