@@ -198,8 +198,8 @@ func loadedFleet(b *testing.B, n int) (Options, func()) {
 
 // BenchmarkKeyToFrame is the time from a key to the frame that shows it,
 // on a console watching 100 hosts that are being scraped, in the
-// Overview (h/l move between cards) and the Alerts view (j/k between
-// rows), at 120×40 in 256 colours: what an operator waits for at every
+// Overview (a line a host at this size) and the Alerts view, j and k in
+// turn, at 120×40 in 256 colours: what an operator waits for at every
 // key. vigil runs on one core (package procs) with GOGC 10
 // (cmd/vigil), so the benchmark does too. Keys come 50-150 ms apart; it
 // reports the median and the 99th percentile over every key of every
@@ -221,7 +221,7 @@ func BenchmarkKeyToFrame(b *testing.B) {
 		shows  string
 		perRun int
 	}{
-		{"overview", "", [2]string{"l", "h"}, "host01:9100", 200},
+		{"overview", "", [2]string{"j", "k"}, "host01", 200},
 		{"alerts", "3", [2]string{"j", "k"}, "NodeCPUBusy", 200},
 	} {
 		b.Run(v.name, func(b *testing.B) {
