@@ -135,10 +135,11 @@ func TestKeys(t *testing.T) {
 		}
 	}
 
-	// Every binding in some ? page.
+	// Every binding in some ? page, at 80 columns: a group of keys that
+	// does not fit is not cut.
 	help := ""
 	for _, keys := range [][]string{nil, {"2"}, {"3"}, {"4"}, {"5", "esc"}} {
-		m := newTestModel(t, testOptions(t), 200, 60)
+		m := newTestModel(t, testOptions(t), 80, 60)
 		m = press(t, m, keys...)
 		m = press(t, m, "?")
 		help += m.View()

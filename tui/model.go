@@ -601,9 +601,26 @@ func (m Model) helpView(w, h int) string {
 	title := st.Title.Render(m.views[m.active].title()) + st.Dim.Render("   ? or esc closes the help")
 	return lipgloss.JoinVertical(lipgloss.Left,
 		title,
-		m.help.FullHelpView(m.views[m.active].FullHelp()),
+		m.fullHelp(m.views[m.active].FullHelp(), w),
 		"",
 		st.Title.Render("Everywhere"),
-		m.help.FullHelpView([][]key.Binding{views, general, moving, quit}),
+		m.fullHelp([][]key.Binding{views, general, moving, quit}, w),
 	)
+}
+
+// fullHelp lays groups of keys out side by side, in as many rows of
+// groups as the width needs: bubbles/help cuts the groups that do not fit
+// ("…"), and a key cut from ? is a key nobody finds.
+func (m Model) fullHelp(groups [][]key.Binding, w int) string {
+	m.help.Width = 0
+	var rows []string
+	for len(groups) > 0 {
+		n := len(groups)
+		for n > 1 && lipgloss.Width(m.help.FullHelpView(groups[:n])) > w {
+			n--
+		}
+		rows = append(rows, m.help.FullHelpView(groups[:n]))
+		groups = groups[n:]
+	}
+	return strings.Join(rows, "\n")
 }
