@@ -920,9 +920,16 @@ func (v *queryView) view(width, height int) string {
 	if c.cursor != v.rowsAt {
 		v.buildRows()
 	}
-	info := string(r.instant.Type()) + " · " + itoa(len(v.table.rows)) + " result"
-	if len(v.table.rows) != 1 {
+	n := len(v.table.rows)
+	if vec, ok := r.instant.(promql.Vector); ok {
+		n = len(vec)
+	}
+	info := string(r.instant.Type()) + " · " + itoa(n) + " result"
+	if n != 1 {
 		info += "s"
+	}
+	if extra := len(v.table.rows) - n; extra > 0 {
+		info += " (+" + itoa(extra) + " earlier in the range)"
 	}
 	info += " · " + formatDuration(r.took)
 	if v.only != "" {

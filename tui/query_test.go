@@ -331,6 +331,7 @@ func TestQueryTableHoldsEverySeriesCharted(t *testing.T) {
 	require.Len(t, q.table.rows, 2)
 	require.Equal(t, []string{"━", `instance="batch1:9100"`, "7.66"}, q.table.rows[0].cells)
 	require.Equal(t, []string{"━", `instance="db1:9100"`, "-"}, q.table.rows[1].cells)
+	require.Contains(t, m.View(), "vector · 1 result (+1 earlier in the range)")
 }
 
 // TestQueryInputShowsItsEnd: a query longer than the prompt, put in by e
