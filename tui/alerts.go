@@ -505,7 +505,7 @@ func (v *alertsView) detailView(a Alert, width, height int) string {
 	const keyW = 11 // "description"
 	kv := func(k, val string) []string {
 		var out []string
-		for i, l := range wrap(val, max(width-keyW-1, 10)) {
+		for i, l := range wrapWords(val, max(width-keyW-1, 10)) {
 			key := ""
 			if i == 0 {
 				key = k
