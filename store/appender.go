@@ -77,6 +77,20 @@ type pendingSample struct {
 
 var pendingPool = sync.Pool{New: func() any { return new([]pendingSample) }}
 
+// CommittedSample is a sample a Commit accepted, as Options.OnCommit sees
+// it.
+type CommittedSample struct {
+	// Ref is the series' reference: never reused for another series
+	// while the DB lives.
+	Ref storage.SeriesRef
+	// Labels are the series' own, never changed: they may be kept.
+	Labels labels.Labels
+	T      int64
+	V      float64
+}
+
+var committedPool = sync.Pool{New: func() any { return new([]CommittedSample) }}
+
 // appender is the DB's Appender. It holds samples until Commit; the series
 // they go to are created at Append (and collected later if nothing lands).
 type appender struct {
@@ -195,6 +209,10 @@ func (a *appender) Commit() error {
 	var errs []error
 	var n uint64
 	maxT := int64(math.MinInt64)
+	var accepted *[]CommittedSample
+	if db.opts.OnCommit != nil {
+		accepted = committedPool.Get().(*[]CommittedSample)
+	}
 	for _, p := range *a.pending {
 		s := p.s
 		sh := db.shardOf(s.ref)
@@ -242,6 +260,9 @@ func (a *appender) Commit() error {
 			sh.chunkBytes += int64(grew)
 			n++
 			maxT = max(maxT, p.t)
+			if accepted != nil {
+				*accepted = append(*accepted, CommittedSample{Ref: s.ref, Labels: s.lset, T: p.t, V: p.v})
+			}
 		}
 		sh.mu.Unlock()
 	}
@@ -249,6 +270,14 @@ func (a *appender) Commit() error {
 	db.appended.Add(n)
 	if n > 0 {
 		db.advance(maxT)
+	}
+	if accepted != nil {
+		if len(*accepted) > 0 {
+			db.opts.OnCommit(*accepted)
+		}
+		clear(*accepted)
+		*accepted = (*accepted)[:0]
+		committedPool.Put(accepted)
 	}
 	return errors.Join(errs...)
 }

@@ -85,9 +85,18 @@ func sampleValue(k, i int) float64 {
 func BenchmarkAppend(b *testing.B) {
 	const n = 100_000
 	lsets := nodeLikeSeries(n)
-	for _, withRefs := range []bool{true, false} {
-		b.Run(fmt.Sprintf("refs=%v", withRefs), func(b *testing.B) {
-			db := New(Options{Retention: time.Hour})
+	for _, tc := range []struct{ withRefs, hook bool }{{true, false}, {false, false}, {true, true}} {
+		withRefs := tc.withRefs
+		name := fmt.Sprintf("refs=%v", withRefs)
+		opts := Options{Retention: time.Hour}
+		if tc.hook {
+			// What remote write adds to the commit before its own
+			// work: the accepted samples gathered for Options.OnCommit.
+			name += "/oncommit"
+			opts.OnCommit = func([]CommittedSample) {}
+		}
+		b.Run(name, func(b *testing.B) {
+			db := New(opts)
 			defer db.Close()
 			refs := make([]storage.SeriesRef, n)
 			round := func(ts int64) {

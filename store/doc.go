@@ -58,6 +58,9 @@
 //     as in Prometheus.
 //   - Staleness markers (value.StaleNaN) are stored bit for bit and honoured
 //     by queries, as in Prometheus.
+//   - Options.OnCommit, when set, sees every sample a Commit accepted, in
+//     append order, and no other: how remote write (store/remotewrite)
+//     forwards what the store holds.
 //   - DB implements storage.Queryable: a Select copies what it needs under
 //     each series' stripe lock for a moment and evaluates outside it, so a
 //     query never blocks scraping for more than that.

@@ -32,6 +32,17 @@ type Options struct {
 	// once each. It must return quickly and not call Snapshot.
 	OnSnapshot func(SnapshotStats)
 
+	// OnCommit, when set, is called at the end of every Commit that
+	// accepted samples, with those samples in the order they were
+	// appended, after the store's locks are released: how remote write
+	// sees every sample the store takes. It runs on the committing
+	// goroutine, so it must be quick; the slice is the store's and only
+	// valid during the call (the labels in it may be kept). Samples that
+	// Commit refused are not in it. Two transactions that write the
+	// same series at once may call it in either order; vigil's writers
+	// (one scrape loop per target, one rule group per rule) never do.
+	OnCommit func([]CommittedSample)
+
 	// encoding is the float encoding of the chunks: EncXOR or EncXOR2.
 	// Zero takes defaultEncoding. Only tests and benchmarks set it, to
 	// exercise and measure the other; a snapshot in either is read.
