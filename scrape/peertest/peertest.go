@@ -1,6 +1,7 @@
 // Package peertest starts the real programs vigil is tested against, the
-// Debian packages prometheus-node-exporter, prometheus and
-// prometheus-alertmanager, on loopback ports for the length of one test.
+// Debian packages prometheus-node-exporter, prometheus,
+// prometheus-alertmanager and victoria-metrics, and the Prometheus 3 built
+// from the pinned module, on loopback ports for the length of one test.
 //
 // A test that needs a peer which is not installed is skipped with a message
 // that says how to install it; when the CI environment variable is set it
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -31,6 +33,9 @@ type Peer struct {
 
 	cmd    *exec.Cmd
 	stderr *lockedWriter
+	// What Restart runs again.
+	bin, readyPath string
+	args           []string
 }
 
 // Log returns what the peer printed on stderr so far, for failure messages.
@@ -87,7 +92,11 @@ func NodeExporter(t testing.TB, args ...string) *Peer {
 // (and rule files, name → body, written beside it).
 func Prometheus(t testing.TB, config string, ruleFiles map[string]string, args ...string) *Peer {
 	t.Helper()
-	bin := Need(t, "prometheus", "prometheus")
+	return prometheusWith(t, Need(t, "prometheus", "prometheus"), config, ruleFiles, args)
+}
+
+func prometheusWith(t testing.TB, bin, config string, ruleFiles map[string]string, args []string) *Peer {
+	t.Helper()
 	dir := t.TempDir()
 	for name, body := range ruleFiles {
 		writeFile(t, filepath.Join(dir, name), body)
@@ -101,7 +110,8 @@ func Prometheus(t testing.TB, config string, ruleFiles map[string]string, args .
 		"--web.listen-address=" + addr,
 		"--web.enable-lifecycle",
 	}, args...))
-	waitReady(t, p, "/-/ready")
+	p.readyPath = "/-/ready"
+	waitReady(t, p, p.readyPath)
 	return p
 }
 
@@ -122,6 +132,77 @@ func Alertmanager(t testing.TB, config string) *Peer {
 	})
 	waitReady(t, p, "/-/ready")
 	return p
+}
+
+// VictoriaMetrics starts a single-node VictoriaMetrics (Debian
+// victoria-metrics) with its storage in a temporary directory. Samples are
+// queryable as soon as they are written (-search.latencyOffset=0s) and
+// queries are not cached, so a test sees what was just written.
+func VictoriaMetrics(t testing.TB, args ...string) *Peer {
+	t.Helper()
+	bin := Need(t, "victoria-metrics", "victoria-metrics")
+	dir := t.TempDir()
+	addr := FreePort(t)
+	p := startIn(t, dir, bin, addr, append([]string{
+		"-storageDataPath=" + filepath.Join(dir, "data"),
+		"-httpListenAddr=" + addr,
+		"-search.latencyOffset=0s",
+		"-search.disableCache",
+		"-loggerLevel=WARN",
+	}, args...))
+	p.readyPath = "/health"
+	waitReady(t, p, p.readyPath)
+	return p
+}
+
+// Prom3Dir is where the Prometheus 3 programs built from the pinned module
+// are: $VIGIL_PROM3_DIR, else /opt/prom3 (.ci/run builds them there).
+func Prom3Dir() string {
+	if d := os.Getenv("VIGIL_PROM3_DIR"); d != "" {
+		return d
+	}
+	return "/opt/prom3"
+}
+
+// Prometheus3 is Prometheus with the Prometheus 3 server of Prom3Dir.
+func Prometheus3(t testing.TB, config string, args ...string) *Peer {
+	t.Helper()
+	bin := filepath.Join(Prom3Dir(), "prometheus")
+	if fi, err := os.Stat(bin); err != nil || fi.Mode()&0o111 == 0 {
+		msg := fmt.Sprintf("Prometheus 3 not found at %s: build it with GOBIN=%s go install github.com/prometheus/prometheus/cmd/prometheus@<go.mod's version> (or set VIGIL_PROM3_DIR)", bin, Prom3Dir())
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s; CI is set, so this is a failure", msg)
+		}
+		t.Skip(msg)
+	}
+	return prometheusWith(t, bin, config, nil, args)
+}
+
+// Stop stops the peer (SIGTERM, then SIGKILL after 10s) and waits for it;
+// Restart starts it again, on the same address and directory.
+func (p *Peer) Stop(t testing.TB) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		_ = p.cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Restart starts a stopped peer again, as it was started, and waits until
+// it is ready.
+func (p *Peer) Restart(t testing.TB) {
+	t.Helper()
+	q := startIn(t, p.Dir, p.bin, p.Addr, p.args)
+	p.cmd, p.stderr = q.cmd, q.stderr
+	waitReady(t, p, p.readyPath)
 }
 
 // DefaultAlertmanagerConfig routes everything to a receiver that sends
@@ -150,7 +231,7 @@ func startIn(t testing.TB, dir, bin, addr string, args []string) *Peer {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	p := &Peer{Addr: addr, URL: "http://" + addr, Dir: dir, cmd: cmd, stderr: stderr}
+	p := &Peer{Addr: addr, URL: "http://" + addr, Dir: dir, cmd: cmd, stderr: stderr, bin: bin, args: args}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
