@@ -114,6 +114,9 @@ func (r *reader) read(out []sample, max int) (_ []sample, segEnd bool) {
 			r.ents = r.ents[:0]
 			continue
 		}
+		if len(r.ents) == 0 { // no record has none, but a damaged one may say so
+			r.pos = position{Seq: r.pos.Seq, Offset: r.next, Before: r.pos.Before}
+		}
 	}
 	if len(out) > start {
 		r.sp.mu.Lock()
