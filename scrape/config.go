@@ -19,6 +19,9 @@ type Config struct {
 	RuleFiles     []string        `yaml:"rule_files"`
 	ScrapeConfigs []*ScrapeConfig `yaml:"scrape_configs"`
 	Alerting      AlertingConfig  `yaml:"alerting"`
+	// RemoteWriteConfigs are the remote_write entries; RemoteWrites
+	// hands them on as plain values.
+	RemoteWriteConfigs []*RemoteWriteConfig `yaml:"remote_write"`
 
 	// Internal targets are scraped like the others but their body comes
 	// from a Go function (the local host, vigil itself). They are not part

@@ -11,7 +11,6 @@ import (
 
 // unsupported names the Prometheus features vigil refuses, with what to do.
 var unsupported = map[string]string{
-	"remote_write":                       "vigil keeps samples in its own store and does not forward them",
 	"remote_read":                        "vigil reads only its own store",
 	"storage":                            "use the --retention and --max-series flags",
 	"tracing":                            "vigil does not export traces",
@@ -28,6 +27,12 @@ var unsupported = map[string]string{
 	"convert_classic_histograms_to_nhcb": "vigil stores float samples only",
 	"query_log_file":                     "vigil has no query log",
 	"scrape_failure_log_file":            "scrape errors are shown on the Targets view",
+	"sigv4":                              "vigil has no cloud SDKs: use basic_auth, authorization or oauth2",
+	"azuread":                            "vigil has no cloud SDKs: use basic_auth, authorization or oauth2",
+	"google_iam":                         "vigil has no cloud SDKs: use basic_auth, authorization or oauth2",
+	"round_robin_dns":                    "vigil connects to the address its resolver gives first",
+	"failed_request_logging":             "vigil logs each failed remote_write request's error",
+	"convert_nhcb_to_classic":            "vigil stores float samples only",
 }
 
 // checkKeys reports unknown and unsupported keys in n, a node for type t,

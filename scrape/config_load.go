@@ -68,6 +68,7 @@ func loadConfig(path string, def GlobalConfig) (*Config, []error) {
 	l.loadRuleFiles(cfg, nodes["rule_files"])
 	l.loadScrapeConfigs(cfg, nodes["scrape_configs"])
 	l.loadAlerting(cfg, nodes["alerting"])
+	l.loadRemoteWrite(cfg, nodes["remote_write"])
 	if len(l.errs) > 0 {
 		sort.SliceStable(l.errs, func(i, j int) bool {
 			return l.errs[i].(*ConfigError).Line < l.errs[j].(*ConfigError).Line

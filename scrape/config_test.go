@@ -87,7 +87,8 @@ func TestCheckConfigReportsEveryError(t *testing.T) {
 		f + `:12: kubernetes_sd_configs is not supported by vigil: service discovery is static_configs and file_sd_configs only`,
 		f + `:15: scrape_interval: not a valid duration string: "banana"`,
 		f + `:17: action: unknown relabel action "nonsense"`,
-		f + `:18: remote_write is not supported by vigil: vigil keeps samples in its own store and does not forward them (supported in the top level: alerting, global, rule_files, scrape_configs)`,
+		f + `:19: remote_write: url "ftp://x": want http(s)://host[:port]/path, such as http://victoria:8428/api/v1/write`,
+		f + `:20: remote_read is not supported by vigil: vigil reads only its own store (supported in the top level: alerting, global, remote_write, rule_files, scrape_configs)`,
 	}, got)
 	_, err := scrape.LoadConfig(f)
 	require.Error(t, err)

@@ -12,7 +12,7 @@
 //
 // LoadConfig reads the file once. Every problem is reported with
 // file:line, all of them in one go, like `promtool check config`: unknown
-// keys, Prometheus features vigil does not have (remote_write,
+// keys, Prometheus features vigil does not have (remote_read,
 // kubernetes_sd_configs, …: named, with what is supported), bad values and
 // failed checks (a timeout longer than the interval, two jobs of one name,
 // a scheme in a target, …). Relative paths (rule_files globs, file_sd
@@ -21,18 +21,19 @@
 // Reading prometheus.yml stays in this package rather than in one of its
 // own that scrape and alert would share: most of the file (global,
 // scrape_configs with their HTTP clients, relabeling and limits) is
-// scrape's, and the rest (rule_files, alerting, and remote_write once vigil
-// sends it) leaves the *Config as plain values (RuleFiles,
-// Alertmanagers(), Global.EvaluationInterval and Global.ExternalLabels)
-// that the binary hands to alert, which does not import scrape. One reader
-// of the whole file is what reports every problem at its line in one go,
-// and the repository's top level stays as it is.
+// scrape's, and the rest (rule_files, alerting and remote_write) leaves
+// the *Config as plain values (RuleFiles, Alertmanagers(), RemoteWrites(),
+// Global.EvaluationInterval and Global.ExternalLabels) that the binary
+// hands to alert and to store/remotewrite, which do not import scrape.
+// One reader of the whole file is what reports every problem at its line
+// in one go, and the repository's top level stays as it is.
 //
 // The files: config.go (Config, the global section, the entry points),
 // config_scrape.go, config_alert.go (rule_files and alerting),
-// config_cmdline.go (configs for command-line targets), protocols.go,
-// bytesize.go, and the reading itself: config_load.go (YAML with its
-// lines) and config_keys.go (unknown and unsupported keys).
+// config_remotewrite.go, config_cmdline.go (configs for command-line
+// targets), protocols.go, bytesize.go, and the reading itself:
+// config_load.go (YAML with its lines) and config_keys.go (unknown and
+// unsupported keys).
 //
 // Choices where vigil differs from Prometheus, because it is a console:
 //   - What a config leaves out defaults to DefaultGlobalConfig: a 5s scrape

@@ -251,7 +251,7 @@ func TestCheckCommands(t *testing.T) {
 	}{
 		{[]string{"check", "config", "../../testdata/scrape/getting-started.yml"}, 0, []string{"SUCCESS"}},
 		// Every problem, each with its place, not only the first.
-		{[]string{"check", "config", "../../testdata/scrape/bad.yml"}, 1, []string{"FAILED", "bad.yml:3: ", "bad.yml:12: kubernetes_sd_configs", "bad.yml:18: remote_write"}},
+		{[]string{"check", "config", "../../testdata/scrape/bad.yml"}, 1, []string{"FAILED", "bad.yml:3: ", "bad.yml:12: kubernetes_sd_configs", "bad.yml:19: remote_write", "bad.yml:20: remote_read"}},
 		{[]string{"check", "rules", "../../testdata/alert/node-mixin.yml"}, 0, []string{"SUCCESS"}},
 		{[]string{"check", "rules", "../../testdata/alert/bad.yml"}, 1, []string{"FAILED"}},
 	}

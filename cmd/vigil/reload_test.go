@@ -55,10 +55,10 @@ func TestSIGHUPReload(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(upJobs(), `{job="second"}`) }, 30*time.Second, 200*time.Millisecond, "stderr:\n%s\nlast: %s", stderr.String(), upJobs())
 	require.Contains(t, upJobs(), `{job="first"}`)
 
-	writeCfg(two + "remote_write:\n  - url: http://127.0.0.1:1/\n")
+	writeCfg(two + "remote_read:\n  - url: http://127.0.0.1:1/\n")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
 	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "reload refused") }, 10*time.Second, 100*time.Millisecond)
-	require.Contains(t, stderr.String(), "remote_write")
+	require.Contains(t, stderr.String(), "remote_read")
 	time.Sleep(2 * time.Second) // a scrape and a snapshot later, both jobs still run
 	got := upJobs()
 	require.Contains(t, got, `{job="first"}`)

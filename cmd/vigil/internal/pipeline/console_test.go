@@ -38,11 +38,11 @@ func TestWarnings(t *testing.T) {
 
 	// A refused reload is shown until a reload goes through.
 	bad := filepath.Join(t.TempDir(), "prometheus.yml")
-	require.NoError(t, os.WriteFile(bad, []byte("remote_write:\n  - url: http://127.0.0.1:1/\n"), 0o600))
+	require.NoError(t, os.WriteFile(bad, []byte("remote_read:\n  - url: http://127.0.0.1:1/\n"), 0o600))
 	p.opts.ConfigFile = bad
 	p.Reload()
 	require.Contains(t, p.Warnings(), tui.Status{Source: "config", Text: p.reloadErr})
-	require.Contains(t, p.reloadErr, "remote_write")
+	require.Contains(t, p.reloadErr, "remote_read")
 
 	// The reader of stdout went away.
 	r, w, err := os.Pipe()
