@@ -52,6 +52,7 @@ type common struct {
 
 	polls   int // how many times the snapshots below were taken
 	targets []Target
+	remotes []RemoteWrite
 	alerts  []Alert
 	rules   []Rule
 	events  []AlertEvent // newest last, at most maxEvents

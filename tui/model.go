@@ -138,6 +138,9 @@ func (m *Model) poll() {
 			return a.Instance < b.Instance
 		})
 	}
+	if c.opts.RemoteWrites != nil {
+		c.remotes = c.opts.RemoteWrites.RemoteWrites()
+	}
 	if c.opts.Alerts != nil {
 		c.alerts = c.opts.Alerts.Alerts()
 	}

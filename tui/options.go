@@ -33,6 +33,9 @@ type Options struct {
 	// Silences, optional, is what S in the Alerts view silences the
 	// selected alert through; without it S is off.
 	Silences Silencer
+	// RemoteWrites, optional, adds the remote_write receivers and their
+	// lag to the Targets view.
+	RemoteWrites RemoteWriteSource
 
 	// AlertEvents, optional, carries alert transitions for the Alerts
 	// view's event log. The console never closes it; a closed channel is

@@ -77,14 +77,26 @@ type MetadataSource interface {
 	Metadata(ctx context.Context, metric string) (map[string][]Metadata, error)
 }
 
+// RemoteWriteSource lists the remote_write receivers and their queues
+// (vigil's adapter reads store/remotewrite). Optional: without it, or with
+// none configured, the Targets view shows no remote write section. Called
+// like TargetSource.Targets.
+type RemoteWriteSource interface {
+	RemoteWrites() []RemoteWrite
+}
+
 // The function forms, for callers that would rather pass a method value.
 type (
-	TargetsFunc  func() []Target
-	AlertsFunc   func() []Alert
-	RulesFunc    func() []Rule
-	SilenceFunc  func(ctx context.Context, ls labels.Labels, until time.Time) error
-	MetadataFunc func(ctx context.Context, metric string) (map[string][]Metadata, error)
+	TargetsFunc      func() []Target
+	AlertsFunc       func() []Alert
+	RulesFunc        func() []Rule
+	SilenceFunc      func(ctx context.Context, ls labels.Labels, until time.Time) error
+	MetadataFunc     func(ctx context.Context, metric string) (map[string][]Metadata, error)
+	RemoteWritesFunc func() []RemoteWrite
 )
+
+// RemoteWrites implements RemoteWriteSource.
+func (f RemoteWritesFunc) RemoteWrites() []RemoteWrite { return f() }
 
 // Metadata implements MetadataSource.
 func (f MetadataFunc) Metadata(ctx context.Context, metric string) (map[string][]Metadata, error) {

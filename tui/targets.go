@@ -355,6 +355,10 @@ func (v *targetsView) view(width, height int) string {
 		title += "\n" + st.Dim.Render(fit("every target: "+v.shared, width))
 		height--
 	}
+	rw := remoteWriteSection(c, width)
+	if len(rw) > 0 && height-1-len(rw)-1 >= 3 {
+		return title + "\n" + v.table.view(st, width, height-2-len(rw), empty) + "\n\n" + strings.Join(rw, "\n")
+	}
 	return title + "\n" + v.table.view(st, width, height-1, empty)
 }
 

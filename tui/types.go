@@ -144,3 +144,34 @@ type AlertEvent struct {
 type Metadata struct {
 	Type model.MetricType
 }
+
+// RemoteWrite is one remote_write receiver that vigil sends its samples
+// to, as the Targets view lists it below the targets. Name and URL
+// (without credentials) come from the config; the rest is the queue's
+// state.
+type RemoteWrite struct {
+	Name string
+	URL  string
+	// Protocol is "1.0" or "2.0"; FellBack says the receiver refused 2.0
+	// and is sent 1.0.
+	Protocol string
+	FellBack bool
+	// Failing says the last request failed and is being retried; the
+	// samples wait in the spool.
+	Failing bool
+	Pending int64 // samples waiting
+	// Lag is how far what the receiver took is behind what vigil
+	// holds; not known (LagKnown false) before the first send while
+	// samples wait.
+	Lag      time.Duration
+	LagKnown bool
+	Sent     uint64 // samples the receiver took since start
+	Dropped  uint64 // samples lost: refused by the receiver, past the spool's bound, damaged
+	LastSend time.Time
+	// LastError is the last failure, with the receiver's message
+	// (untrusted).
+	LastError string
+	// InMemory says the queue is not on disk (no data directory): what
+	// waits is lost on exit.
+	InMemory bool
+}

@@ -95,7 +95,7 @@ func (c *client) post(ctx context.Context, proto Protocol, body []byte) result {
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainedBody))
-	r.err = fmt.Errorf("%s answered %s: %s", RedactURL(c.url), resp.Status, cleanMessage(string(msg)))
+	r.err = fmt.Errorf("HTTP %s: %s", resp.Status, cleanMessage(string(msg)))
 	r.retryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return r
 }

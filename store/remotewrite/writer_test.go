@@ -195,7 +195,7 @@ func TestWriterDropsRefused(t *testing.T) {
 	require.NoError(t, w.Close())
 	requireReceived(t, f, more, labels.EmptyLabels())
 	require.EqualValues(t, 10, st.DroppedTotal())
-	require.Contains(t, st.LastError, "400 Bad Request: refused[31m by the fake receiver")
+	require.Contains(t, st.LastError, "HTTP 400 Bad Request: refused[31m by the fake receiver")
 	require.NotContains(t, st.LastError, "\x1b")
 }
 
