@@ -12,6 +12,8 @@ import (
 	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/cmd/vigil/internal/pipeline"
 	"github.com/vigilterm/vigil/cmd/vigil/internal/web"
+	"github.com/vigilterm/vigil/scrape"
+	"github.com/vigilterm/vigil/store/remotewrite"
 )
 
 // options are the command line of the console (DESIGN.md, "Command line").
@@ -25,6 +27,8 @@ type options struct {
 	maxSeries        int
 	dataDir          string
 	snapshotInterval time.Duration
+	remoteWriteSpool string // a size, such as 1GiB
+	spoolBytes       int64  // remoteWriteSpool parsed
 	headless         bool
 	events           string
 	alertmanagers    []string
@@ -72,7 +76,7 @@ func defaultDataDir() string {
 func newFlagSet(o *options) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("vigil", pflag.ContinueOnError)
 	fs.SortFlags = false
-	fs.StringVarP(&o.config, "config", "c", "", "a prometheus.yml: global, scrape_configs, rule_files, alerting.alertmanagers")
+	fs.StringVarP(&o.config, "config", "c", "", "a prometheus.yml: global, scrape_configs, rule_files, alerting.alertmanagers, remote_write")
 	fs.StringArrayVarP(&o.rules, "rules", "r", nil, "a Prometheus rule file; repeatable (default: built-in node rules when no rule is given)")
 	fs.StringArrayVarP(&o.alerts, "alert", "a", nil, "a threshold rule in one line, 'NAME: EXPR [for DUR]'; repeatable")
 	fs.DurationVar(&o.scrapeInterval, "scrape-interval", 5*time.Second, "scrape interval when no config sets one")
@@ -81,6 +85,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.IntVar(&o.maxSeries, "max-series", 1_000_000, "memory bound: past it new series are refused and counted")
 	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir(), `directory for snapshots; "" turns them off`)
 	fs.DurationVar(&o.snapshotInterval, "snapshot-interval", time.Minute, "how often to snapshot (also on every clean exit)")
+	fs.StringVar(&o.remoteWriteSpool, "remote-write-spool", "1GiB", "bound of the on-disk queue for remote_write: past it the oldest samples are dropped and counted")
 	fs.BoolVar(&o.headless, "headless", false, "no TUI: events on stdout, logs on stderr (for systemd, cron, CI)")
 	fs.StringVar(&o.events, "events", "", "what goes to stdout: json, text or none (default json when stdout is not a terminal, else none)")
 	fs.StringArrayVar(&o.alertmanagers, "alertmanager", nil, "also post alerts to this Alertmanager (API v2); repeatable")
@@ -149,6 +154,14 @@ func parseFlags(args []string) (*options, *pflag.FlagSet, error) {
 			return nil, fs, fmt.Errorf("--%s %d: must be positive", name, n)
 		}
 	}
+	spool, err := scrape.ParseByteSize(o.remoteWriteSpool)
+	if err != nil {
+		return nil, fs, fmt.Errorf("--remote-write-spool: %w", err)
+	}
+	if spool < remotewrite.MinSpoolBytes {
+		return nil, fs, fmt.Errorf("--remote-write-spool %s: want at least 1MiB", o.remoteWriteSpool)
+	}
+	o.spoolBytes = int64(spool)
 	return o, fs, nil
 }
 
@@ -169,6 +182,7 @@ func (o *options) pipelineOptions(plan ioPlan, stdout io.Writer) pipeline.Option
 		MaxSeries:        o.maxSeries,
 		DataDir:          o.dataDir,
 		SnapshotInterval: o.snapshotInterval,
+		RemoteWriteSpool: o.spoolBytes,
 		Events:           plan.events,
 		Stdout:           stdout,
 		Console:          plan.tui,

@@ -31,6 +31,9 @@ func (p *Pipeline) ConsoleOptions() tui.Options {
 	if p.relay != nil {
 		opts.AlertEvents = p.relay.C()
 	}
+	if p.rw != nil {
+		opts.RemoteWrites = RemoteWrites(p.rw)
+	}
 	opts.Warnings = p.Warnings
 	// The ranges offered stop at what the store keeps.
 	opts.Retention = p.opts.Retention
@@ -57,6 +60,9 @@ func (p *Pipeline) Warnings() []tui.Status {
 	p.mu.Unlock()
 	for _, f := range p.failures.Failing() {
 		add(f.Component, f.Err)
+	}
+	if p.rw != nil {
+		ws = append(ws, remoteWriteWarnings(p.rw.Status())...)
 	}
 	// A refusal is the alerts' fault, not a failure that ends: it stays
 	// said until vigil restarts.

@@ -24,6 +24,9 @@ type Options struct {
 	MaxSeries        int
 	DataDir          string // snapshots, silences and the console's log; "" for none
 	SnapshotInterval time.Duration
+	// RemoteWriteSpool bounds remote write's spool, in bytes
+	// (--remote-write-spool); 0 for its default.
+	RemoteWriteSpool int64
 
 	Events  string    // what goes to Stdout: json, text or none
 	Stdout  io.Writer // where events go

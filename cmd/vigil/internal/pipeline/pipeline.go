@@ -15,6 +15,7 @@ import (
 	"github.com/vigilterm/vigil/cmd/vigil/internal/web"
 	"github.com/vigilterm/vigil/scrape"
 	"github.com/vigilterm/vigil/store"
+	"github.com/vigilterm/vigil/store/remotewrite"
 )
 
 // Pipeline is the running vigil: scrape → store ← rules → sinks, and what
@@ -31,11 +32,12 @@ type Pipeline struct {
 	engine  *promql.Engine
 	scrape  *scrape.Manager
 	rules   *alert.Manager
-	notify  *alert.Notifier    // nil without Alertmanagers
-	events  *alert.EventWriter // nil with --events none
-	console *alert.ChannelSink // nil without a console
-	relay   *EventRelay        // the console sink's events in the console's type; nil without a console
-	web     *web.Server        // nil without --web.listen-address
+	notify  *alert.Notifier     // nil without Alertmanagers
+	events  *alert.EventWriter  // nil with --events none
+	rw      *remotewrite.Writer // the remote_write queue; set by Open
+	console *alert.ChannelSink  // nil without a console
+	relay   *EventRelay         // the console sink's events in the console's type; nil without a console
+	web     *web.Server         // nil without --web.listen-address
 	stopped sync.Once
 
 	restoreWarning string // what the restore of the snapshot lost, if anything
@@ -99,6 +101,7 @@ func (p *Pipeline) Open(logger *slog.Logger, engine *promql.Engine) error {
 		p.failures.Register(failSnapshot)
 		storeOpts.OnSnapshot = observeSnapshot(p.failures)
 	}
+	storeOpts.OnCommit = p.onCommit
 	openStart := time.Now()
 	if p.opts.DataDir == "" {
 		p.db = store.New(storeOpts)
@@ -117,6 +120,10 @@ func (p *Pipeline) Open(logger *slog.Logger, engine *promql.Engine) error {
 	p.restoreWarning = restored.Warning()
 	if p.restoreWarning != "" {
 		logger.Warn(p.restoreWarning)
+	}
+	if err := p.openRemoteWrite(); err != nil {
+		_ = p.db.Close()
+		return err
 	}
 	return nil
 }
@@ -192,6 +199,11 @@ func (p *Pipeline) Start() error {
 		Logger:   p.logger,
 		Internal: []scrape.InternalTarget{p.Self()},
 	})
+	// The remotes start before the scrapes and rules, so that their
+	// first samples are queued.
+	if err := p.rw.ApplyConfig(remoteWrites(p.cfg), p.cfg.Global.ExternalLabels); err != nil {
+		return err
+	}
 	if err := p.scrape.ApplyConfig(p.cfg); err != nil {
 		return err
 	}
@@ -275,6 +287,12 @@ func (p *Pipeline) Stop() error {
 		if p.events != nil {
 			_ = p.events.Close(2 * time.Second) // a broken pipe here is expected, not a failure
 		}
+		if p.rw != nil {
+			// After the scrapes and rules, before the store: what
+			// is queued is sent for a moment, the rest waits in the
+			// spool.
+			errs = append(errs, p.rw.Close())
+		}
 		if p.db != nil {
 			if err := p.db.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("final snapshot: %w", err))
@@ -296,6 +314,11 @@ func (p *Pipeline) Reload() {
 	}
 	cfg, err := loadConfig(&p.opts)
 	if err == nil {
+		// Remote write first: it refuses a config it cannot run
+		// before anything changes.
+		err = p.rw.ApplyConfig(remoteWrites(cfg), cfg.Global.ExternalLabels)
+	}
+	if err == nil {
 		err = p.scrape.ApplyConfig(cfg)
 	}
 	p.mu.Lock()
@@ -310,7 +333,7 @@ func (p *Pipeline) Reload() {
 		p.logger.Error("reload refused, the running config is kept", "err", err)
 		return
 	}
-	p.logger.Info("config reloaded", "file", p.opts.ConfigFile, "scrape_configs", len(cfg.ScrapeConfigs))
+	p.logger.Info("config reloaded", "file", p.opts.ConfigFile, "scrape_configs", len(cfg.ScrapeConfigs), "remote_write", len(cfg.RemoteWriteConfigs))
 }
 
 // EventsDone is closed when the reader of stdout went away; never with

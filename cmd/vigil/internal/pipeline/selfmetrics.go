@@ -35,6 +35,11 @@ func (p *Pipeline) Self() scrape.InternalTarget {
 			if err := p.failures.WriteMetrics(w); err != nil {
 				return err
 			}
+			if p.rw != nil {
+				if err := writeRemoteWriteMetrics(w, p.rw.Status()); err != nil {
+					return err
+				}
+			}
 			var sinks []alert.Sink
 			if p.events != nil {
 				sinks = append(sinks, p.events)
