@@ -42,13 +42,31 @@ type encoder struct {
 	sym    writev2.SymbolsTable
 	labels []prompb.Label
 	refs   []uint32
-	index  map[uint32]int // series id → its place in the request
-	pb     []byte
-	out    []byte
+	// index is each series id's place in the request, valid where mark
+	// holds the request's number (ids are dense: a segment's, from 0).
+	index []int32
+	mark  []uint32
+	req   uint32
+	pb    []byte
+	out   []byte
 }
 
 func newEncoder() *encoder {
-	return &encoder{sym: writev2.NewSymbolTable(), index: map[uint32]int{}}
+	return &encoder{sym: writev2.NewSymbolTable()}
+}
+
+// place returns where series id is in the request, and false when it is
+// not there yet (then the caller puts it at i).
+func (e *encoder) place(id uint32, i int) (int, bool) {
+	for int(id) >= len(e.index) {
+		e.index = append(e.index, 0)
+		e.mark = append(e.mark, 0)
+	}
+	if e.mark[id] == e.req {
+		return int(e.index[id]), true
+	}
+	e.mark[id], e.index[id] = e.req, int32(i)
+	return i, false
 }
 
 // encode returns the snappy-compressed request for samples, one time series
@@ -56,7 +74,11 @@ func newEncoder() *encoder {
 // (a series' own label of the same name wins); nil when the samples' labels
 // already hold them. The result is the encoder's until its next call.
 func (e *encoder) encode(proto Protocol, samples []sample, ext []labels.Label, types TypeFunc) ([]byte, error) {
-	clear(e.index)
+	e.req++
+	if e.req == 0 { // wrapped: no mark may look current
+		clear(e.mark)
+		e.req = 1
+	}
 	var err error
 	if proto == V2 {
 		err = e.encodeV2(samples, ext, types)
@@ -75,10 +97,8 @@ func (e *encoder) encodeV1(samples []sample, ext []labels.Label) error {
 	e.v1.Metadata = e.v1.Metadata[:0]
 	e.labels = e.labels[:0]
 	for _, s := range samples {
-		i, ok := e.index[s.id]
+		i, ok := e.place(s.id, len(e.v1.Timeseries))
 		if !ok {
-			i = len(e.v1.Timeseries)
-			e.index[s.id] = i
 			if i < cap(e.v1.Timeseries) {
 				e.v1.Timeseries = e.v1.Timeseries[:i+1]
 			} else {
@@ -103,10 +123,8 @@ func (e *encoder) encodeV2(samples []sample, ext []labels.Label, types TypeFunc)
 	e.sym.Reset()
 	e.refs = e.refs[:0]
 	for _, s := range samples {
-		i, ok := e.index[s.id]
+		i, ok := e.place(s.id, len(e.v2.Timeseries))
 		if !ok {
-			i = len(e.v2.Timeseries)
-			e.index[s.id] = i
 			if i < cap(e.v2.Timeseries) {
 				e.v2.Timeseries = e.v2.Timeseries[:i+1]
 			} else {

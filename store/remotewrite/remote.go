@@ -56,6 +56,7 @@ type remote struct {
 	relabeled  []relabeledSeries
 
 	encoders []*encoder
+	parts    [][]sample // a chunk split by shard; reused
 	draining atomic.Bool
 	drainCh  chan struct{}
 	cancel   context.CancelFunc
@@ -215,7 +216,13 @@ func (q *remote) sendChunk(ctx context.Context, chunk []sample) (ok, retried boo
 	for len(q.encoders) < n {
 		q.encoders = append(q.encoders, newEncoder())
 	}
-	parts := make([][]sample, n)
+	for len(q.parts) < n {
+		q.parts = append(q.parts, nil)
+	}
+	parts := q.parts[:n]
+	for i := range parts {
+		parts[i] = parts[i][:0]
+	}
 	for _, s := range chunk {
 		i := int(s.id) % n
 		parts[i] = append(parts[i], s)
