@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -45,7 +46,7 @@ func longTests(t *testing.T) {
 
 // startFleet builds and starts cmd/fleet with n targets of about series
 // series each, and returns its file_sd file.
-func startFleet(t *testing.T, n, series int) string {
+func startFleet(t testing.TB, n, series int) string {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "fleet")
@@ -74,7 +75,7 @@ type vigilProc struct {
 	debug  string // its --debug-listen address
 }
 
-func startVigil(t *testing.T, args ...string) *vigilProc {
+func startVigil(t testing.TB, args ...string) *vigilProc {
 	t.Helper()
 	debug := peertest.FreePort(t)
 	cmd := exec.Command(vigilBin, append([]string{"--headless", "--events", "none", "--debug-listen", debug}, args...)...)
@@ -89,7 +90,7 @@ func startVigil(t *testing.T, args ...string) *vigilProc {
 }
 
 // stop ends vigil with SIGTERM, as an operator's service manager would.
-func (v *vigilProc) stop(t *testing.T) {
+func (v *vigilProc) stop(t testing.TB) {
 	t.Helper()
 	require.NoError(t, v.cmd.Process.Signal(syscall.SIGTERM))
 	done := make(chan error, 1)
@@ -102,9 +103,22 @@ func (v *vigilProc) stop(t *testing.T) {
 	}
 }
 
+// waitFor waits until cond holds, failing with what and vigil's log after
+// timeout.
+func (v *vigilProc) waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v; vigil's log:\n%s", what, timeout, v.stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // metrics reads vigil's own metrics from its debug listener: each sample
 // by its series as written ("name{labels}").
-func (v *vigilProc) metrics(t *testing.T) map[string]float64 {
+func (v *vigilProc) metrics(t testing.TB) map[string]float64 {
 	t.Helper()
 	resp, err := http.Get("http://" + v.debug + "/metrics")
 	if err != nil {
@@ -367,13 +381,13 @@ remote_write:
 `), 0o600))
 	data := filepath.Join(dir, "data")
 	v := startVigil(t, "-c", cfg, "-r", rules, "--data-dir", data)
-	require.Eventually(t, func() bool {
+	v.waitFor(t, "samples sent to every remote", time.Minute, func() bool {
 		ms := v.metrics(t)
 		return ownMetric(ms, "vigil_remote_write_samples_sent_total", `remote="victoria"`) > 0 &&
 			ownMetric(ms, "vigil_remote_write_samples_sent_total", `remote="prometheus-2"`) > 0 &&
 			ownMetric(ms, "vigil_remote_write_samples_sent_total", `remote="prometheus-3"`) > 0 &&
 			ownMetric(ms, "vigil_targets", `health="up"`) == 5
-	}, 60*time.Second, 200*time.Millisecond, "stderr:\n%s", v.stderr.String())
+	})
 	time.Sleep(8 * time.Second)
 	ms := v.metrics(t)
 	require.Equal(t, 1.0, ownMetric(ms, "vigil_remote_write_protocol_info", `remote="prometheus-2"`, `version="1.0"`, `fell_back="true"`), "2.42 does not take 2.0")
@@ -425,7 +439,7 @@ func samplesOf(t *testing.T, base string) map[string]map[int64]float64 {
 	return out
 }
 
-var pendingRE = regexp.MustCompile(`samples from before the restart wait in the spool and are sent first remote=victoria samples=(\d+)`)
+var pendingRE = regexp.MustCompile(`samples from before the restart wait in the spool and are sent first"? remote=victoria samples=(\d+)`)
 
 // TestRemoteWriteOutage: the receiver is down for a while; in the middle
 // of it vigil is killed (SIGKILL) and started again; when the receiver is
@@ -452,9 +466,9 @@ remote_write:
 	data := filepath.Join(dir, "data")
 	args := []string{"-c", cfg, "--data-dir", data, "--snapshot-interval", "15s", "-a", "Up: up == 1"}
 	a := startVigil(t, args...)
-	require.Eventually(t, func() bool {
+	a.waitFor(t, "samples sent", time.Minute, func() bool {
 		return ownMetric(a.metrics(t), "vigil_remote_write_samples_sent_total") > 0
-	}, 60*time.Second, 200*time.Millisecond, "stderr:\n%s", a.stderr.String())
+	})
 	time.Sleep(10 * time.Second)
 
 	const outage = 90 * time.Second
@@ -466,20 +480,21 @@ remote_write:
 	require.Positive(t, ownMetric(ms, "vigil_remote_write_samples_pending"))
 	require.NoError(t, a.cmd.Process.Kill()) // SIGKILL: no final snapshot, no flush
 	_ = a.cmd.Wait()
+	t.Logf("receiver down at %d, vigil killed at %d", down.UnixMilli(), time.Now().UnixMilli())
 
 	b := startVigil(t, args...)
-	require.Eventually(t, func() bool { return pendingRE.MatchString(b.stderr.String()) }, 30*time.Second, 100*time.Millisecond,
-		"the restart says what waits; stderr:\n%s", b.stderr.String())
+	b.waitFor(t, "the restart says what waits", 30*time.Second, func() bool { return pendingRE.MatchString(b.stderr.String()) })
 	waited, _ := strconv.Atoi(pendingRE.FindStringSubmatch(b.stderr.String())[1])
 	require.Positive(t, waited)
 	time.Sleep(outage - time.Since(down))
 	vm.Restart(t)
-	require.Eventually(t, func() bool {
+	t.Logf("receiver back at %d", time.Now().UnixMilli())
+	b.waitFor(t, "caught up after the outage", 3*time.Minute, func() bool {
 		ms := b.metrics(t)
 		return ownMetric(ms, "vigil_remote_write_samples_sent_total") > float64(waited) &&
 			ownMetric(ms, "vigil_remote_write_samples_pending") < 20_000 && // caught up, bar what a few scrapes add
 			ownMetric(ms, "vigil_remote_write_lag_seconds") < 5
-	}, 3*time.Minute, time.Second, "stderr:\n%s", b.stderr.String())
+	})
 	ms = b.metrics(t)
 	require.Zero(t, ownMetric(ms, "vigil_remote_write_samples_failed_total"))
 	for _, reason := range []string{"spool_full", "damaged", "spool_write_failed"} {
@@ -488,22 +503,44 @@ remote_write:
 	b.stop(t)
 	require.Contains(t, b.stderr.String(), "the receiver takes samples again")
 
-	// Every sample in the store is in the receiver, raw.
+	// Every sample in the store is in the receiver, raw. VictoriaMetrics
+	// may take a moment to show the last it took: ask again a while.
 	want, names, mint, maxt := storeSeries(t, data, labels.FromStrings("site", "outage"))
-	if resp, err := http.Get(vm.URL + "/internal/force_flush"); err == nil {
-		resp.Body.Close()
-	}
-	got := samplesOf(t, vm.URL)
+	var got map[string]map[int64]float64
 	var missing []string
 	var inStore int
-	for k, s := range want {
-		g := got[k]
-		for i, ts := range s.ts {
-			inStore++
-			if v, ok := g[ts]; !ok || !(v == s.vs[i] || math.IsNaN(v) && math.IsNaN(s.vs[i]) || sameSum(v, s.vs[i])) {
-				missing = append(missing, fmt.Sprintf("%s @%d", k, ts))
+	for try := 0; try < 50; try++ {
+		if resp, err := http.Get(vm.URL + "/internal/force_flush"); err == nil {
+			resp.Body.Close()
+		}
+		got = samplesOf(t, vm.URL)
+		missing, inStore = missing[:0], 0
+		for k, s := range want {
+			g := got[k]
+			for i, ts := range s.ts {
+				inStore++
+				if v, ok := g[ts]; !ok || !(v == s.vs[i] || math.IsNaN(v) && math.IsNaN(s.vs[i]) || sameSum(v, s.vs[i])) {
+					missing = append(missing, fmt.Sprintf("%s @%d", k, ts))
+				}
 			}
 		}
+		if len(missing) == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(missing) > 0 {
+		// What each side holds around the first sample missing.
+		k, at, _ := strings.Cut(missing[0], " @")
+		ts, _ := strconv.ParseInt(at, 10, 64)
+		var near []string
+		for i, x := range want[k].ts {
+			if x >= ts-3000 && x <= ts+3000 {
+				v, ok := got[k][x]
+				near = append(near, fmt.Sprintf("%d store %v receiver %v %v", x, want[k].vs[i], v, ok))
+			}
+		}
+		t.Logf("around %s:\n%s\nB's log:\n%s\nreceiver's log:\n%s", missing[0], strings.Join(near, "\n"), b.stderr.String(), vm.Log())
 	}
 	if len(missing) > 10 {
 		missing = append(missing[:10], fmt.Sprintf("… %d in all", len(missing)))
@@ -526,7 +563,7 @@ remote_write:
 }
 
 // rss is a process's resident set, in bytes.
-func rss(t *testing.T, pid int) int64 {
+func rss(t testing.TB, pid int) int64 {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	require.NoError(t, err)
@@ -566,7 +603,7 @@ remote_write:
 	spoolFull := func() float64 {
 		return ownMetric(v.metrics(t), "vigil_remote_write_samples_dropped_total", `reason="spool_full"`)
 	}
-	require.Eventually(t, func() bool { return spoolFull() > 0 }, 3*time.Minute, time.Second, "stderr:\n%s", v.stderr.String())
+	v.waitFor(t, "the spool full", 3*time.Minute, func() bool { return spoolFull() > 0 })
 	// The store's ring fills within its minute of retention too: from
 	// then on, what vigil holds stays the same size.
 	time.Sleep(30 * time.Second)
@@ -589,4 +626,72 @@ remote_write:
 	t.Logf("RSS %d MiB → %d MiB over a minute with the spool full; %v samples dropped", before>>20, after>>20, spoolFull())
 	require.Less(t, float64(after), 1.2*float64(before), "memory stays flat while the spool drops its oldest")
 	v.stop(t)
+}
+
+var (
+	rwBenchTargets = flag.Int("rw.targets", 100, "BenchmarkRemoteWriteRSS: fleet targets (about 1,000 series each)")
+	rwBenchWarmup  = flag.Duration("rw.warmup", 2*time.Minute, "BenchmarkRemoteWriteRSS: time before the window")
+	rwBenchWindow  = flag.Duration("rw.window", 3*time.Minute, "BenchmarkRemoteWriteRSS: the measurement window")
+)
+
+// cpuOf is a process's user and system CPU time, from /proc/PID/stat.
+func cpuOf(t testing.TB, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// BenchmarkRemoteWriteRSS runs two vigils side by side on one fleet (100
+// targets of about 1,000 series, every 5 s), one with a remote_write to a
+// VictoriaMetrics and one without, and reports each one's RSS (the median
+// over the window, sampled every 10 s), the ratio, and the CPU the one
+// with the remote spent beyond the other's a sample sent. Run it alone:
+//
+//	go test ./cmd/vigil -run '^$' -bench RemoteWriteRSS -benchtime 1x -timeout 30m
+func BenchmarkRemoteWriteRSS(b *testing.B) {
+	vm := peertest.VictoriaMetrics(b)
+	sd := startFleet(b, *rwBenchTargets, 1000)
+	for range b.N {
+		dir := b.TempDir()
+		cfg := func(remote bool) string {
+			body := "global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\nscrape_configs:\n  - job_name: fleet\n    file_sd_configs: [{files: [" + sd + "]}]\n"
+			if remote {
+				body += "remote_write:\n  - url: " + vm.URL + "/api/v1/write\n"
+			}
+			name := filepath.Join(dir, fmt.Sprintf("remote-%v.yml", remote))
+			require.NoError(b, os.WriteFile(name, []byte(body), 0o600))
+			return name
+		}
+		with := startVigil(b, "-c", cfg(true), "--data-dir", filepath.Join(dir, "with"))
+		without := startVigil(b, "-c", cfg(false), "--data-dir", filepath.Join(dir, "without"))
+		time.Sleep(*rwBenchWarmup)
+		sent0 := ownMetric(with.metrics(b), "vigil_remote_write_samples_sent_total")
+		cpuWith0, cpuWithout0 := cpuOf(b, with.cmd.Process.Pid), cpuOf(b, without.cmd.Process.Pid)
+		var rssWith, rssWithout []int64
+		for end := time.Now().Add(*rwBenchWindow); time.Now().Before(end); time.Sleep(10 * time.Second) {
+			rssWith = append(rssWith, rss(b, with.cmd.Process.Pid))
+			rssWithout = append(rssWithout, rss(b, without.cmd.Process.Pid))
+		}
+		ms := with.metrics(b)
+		sent := ownMetric(ms, "vigil_remote_write_samples_sent_total") - sent0
+		extraCPU := (cpuOf(b, with.cmd.Process.Pid) - cpuWith0) - (cpuOf(b, without.cmd.Process.Pid) - cpuWithout0)
+		require.Zero(b, ownMetric(ms, "vigil_remote_write_samples_failed_total"))
+		require.Positive(b, sent)
+		with.stop(b)
+		without.stop(b)
+		median := func(xs []int64) float64 {
+			sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
+			return float64(xs[len(xs)/2])
+		}
+		mw, mo := median(rssWith), median(rssWithout)
+		b.ReportMetric(mw/(1<<20), "rss-MiB-with-remote")
+		b.ReportMetric(mo/(1<<20), "rss-MiB-without")
+		b.ReportMetric(mw/mo, "rss-ratio")
+		b.ReportMetric(float64(extraCPU.Nanoseconds())/sent, "extra-cpu-ns/sample-sent")
+		b.ReportMetric(sent/rwBenchWindow.Seconds(), "samples-sent/s")
+		b.ReportMetric(ownMetric(ms, "vigil_remote_write_spool_bytes")/(1<<20), "spool-MiB")
+	}
 }

@@ -177,6 +177,7 @@ func (q *remote) collect(ctx context.Context, buf []sample, nextMeta time.Time) 
 		defer mt.Stop()
 		meta = mt.C
 	}
+	drain := q.drainCh
 	for {
 		wake := q.sp.wait()
 		var segEnd bool
@@ -198,7 +199,8 @@ func (q *remote) collect(ctx context.Context, buf []sample, nextMeta time.Time) 
 				return buf
 			}
 			meta = nil
-		case <-q.drainCh:
+		case <-drain:
+			drain = nil // closed: seen once is enough
 		case <-wake:
 		}
 	}

@@ -366,3 +366,38 @@ func TestRetryAfter(t *testing.T) {
 	require.Zero(t, retryAfter("soon", now))
 	require.Zero(t, retryAfter("-5", now))
 }
+
+// TestWriterShards: with a backlog and a receiver that takes each request
+// slowly, the queue sends more requests at once (up to max_shards), each
+// series still in order; once caught up it goes back to min_shards.
+func TestWriterShards(t *testing.T) {
+	f := newFakeReceiver(t)
+	f.answer = func(int, *http.Request) (int, http.Header) {
+		time.Sleep(20 * time.Millisecond) // a slow receiver (the fake answers one request at a time)
+		return 0, nil
+	}
+	w := newTestWriter(t, filepath.Join(t.TempDir(), SpoolDirName))
+	c := testConfig(f.URL)
+	c.Queue.MaxSamplesPerSend = 100
+	c.Queue.MaxShards = 8
+	require.NoError(t, w.ApplyConfig([]Config{c}, labels.EmptyLabels()))
+	cs := commits(60, 50)
+	for _, c := range cs {
+		w.Append(c)
+	}
+	most := 0
+	eventually(t, func() bool {
+		most = max(most, w.Status().Remotes[0].Shards)
+		return f.count() == total(cs)
+	}, func() string { return "samples received" })
+	requireReceived(t, f, cs, labels.EmptyLabels())
+	require.Greater(t, most, 1, "a backlog sends on more shards")
+	require.LessOrEqual(t, most, 8)
+	// Chunks that are not full halve the shards, one after another.
+	for _, c := range commits(66, 50)[60:] {
+		w.Append(c)
+		time.Sleep(50 * time.Millisecond)
+	}
+	eventually(t, func() bool { return w.Status().Remotes[0].Shards == 1 }, func() string { return "back to min_shards" })
+	require.NoError(t, w.Close())
+}
