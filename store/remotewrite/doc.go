@@ -18,7 +18,7 @@
 // segments, files of records (0600), a new one started each 1/16 of the
 // bound and at each start. A record holds one commit: its header carries
 // the body's length, sample count and CRC-32C; the body, compressed with
-// zstd, defines the series the segment has not seen yet (ids from 0) and
+// snappy, defines the series the segment has not seen yet (ids from 0) and
 // then each sample as its series' id, its timestamp's delta and its value
 // XORed with the series' last one (record.go says where each byte goes).
 // Each remote has a cursor file, replaced atomically (store/fileutil)
@@ -39,7 +39,9 @@
 // The wire is Prometheus': Remote-Write 1.0 (prompb.WriteRequest) by
 // default, 2.0 (io.prometheus.write.v2.Request, with each series' type
 // from the targets' TYPE lines) when protobuf_message asks for it, snappy
-// (klauspost/compress). A 2.0 request that the receiver answers with 415,
+// (klauspost/compress, which the spool's records use too: on top of the
+// ids, deltas and XORed values zstd saved little more, for its encoder's
+// memory and code; BenchmarkSpoolAppend measures the bytes). A 2.0 request that the receiver answers with 415,
 // or with 2xx but none of 2.0's written-samples headers (how Prometheus
 // 2.42 and VictoriaMetrics 1.79 answer: they read the body as 1.0 and
 // store nothing), is sent again as 1.0, and so is everything after it

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/klauspost/compress/snappy"
 	"github.com/prometheus/prometheus/model/labels"
 )
 
@@ -218,12 +219,18 @@ func (r *reader) decodeAt(in segInfo, off int64, out []entry) ([]entry, error) {
 		return out, err
 	}
 	body := r.rec[recordHeaderSize:]
-	if rh.codec == codecZstd {
-		r.body, err = r.sp.dec.DecodeAll(body, r.body[:0])
+	if rh.codec == codecSnappy {
+		n, err := snappy.DecodedLen(body)
+		if err != nil || n > maxRecordBody {
+			return out, fmt.Errorf("%w: snappy length", errDamaged)
+		}
+		if cap(r.body) < n {
+			r.body = make([]byte, n)
+		}
+		body, err = snappy.Decode(r.body[:n], body)
 		if err != nil {
 			return out, errors.Join(errDamaged, err)
 		}
-		body = r.body
 	}
 	return r.sr.decodeBody(body, rh.samples, out)
 }

@@ -7,9 +7,10 @@ import (
 	"hash/crc32"
 	"math"
 	"math/bits"
+	"slices"
 	"unsafe"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/compress/snappy"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
@@ -22,7 +23,7 @@ import (
 //	[0:4]   length L of the body, little endian
 //	[4:8]   CRC-32C (Castagnoli) of bytes [8:16+L]
 //	[8:12]  the number of samples in it
-//	[12]    the body's codec: codecNone or codecZstd
+//	[12]    the body's codec: codecNone or codecSnappy
 //	[13:16] zero
 //	[16:]   the body, L bytes
 //
@@ -45,8 +46,8 @@ const (
 	segmentMagic     = "VIGILRW\x01"
 	recordHeaderSize = 16
 
-	codecNone byte = 0
-	codecZstd byte = 1
+	codecNone   byte = 0
+	codecSnappy byte = 1 // snappy's block format
 
 	// maxRecordBody bounds what a record header may claim, against a
 	// damaged length: far above any commit (a scrape has sample_limit).
@@ -72,9 +73,9 @@ func newSegWriter() *segWriter {
 	return &segWriter{ids: map[storage.SeriesRef]uint32{}}
 }
 
-// encode appends a whole record for samples to dst, its body compressed
-// with enc (nil: not compressed).
-func (w *segWriter) encode(dst []byte, samples []store.CommittedSample, enc *zstd.Encoder) []byte {
+// encode appends a whole record for samples to dst, its body
+// snappy-compressed unless raw.
+func (w *segWriter) encode(dst []byte, samples []store.CommittedSample, raw bool) []byte {
 	b := w.body[:0]
 	var fresh []store.CommittedSample // first time in this segment
 	for i := range samples {
@@ -111,9 +112,11 @@ func (w *segWriter) encode(dst []byte, samples []store.CommittedSample, enc *zst
 	start := len(dst)
 	dst = append(dst, make([]byte, recordHeaderSize)...)
 	codec := codecNone
-	if enc != nil {
-		codec = codecZstd
-		dst = enc.EncodeAll(b, dst)
+	if !raw {
+		codec = codecSnappy
+		n := snappy.MaxEncodedLen(len(b))
+		dst = slices.Grow(dst, n)
+		dst = dst[:len(dst)+len(snappy.Encode(dst[len(dst):len(dst)+n], b))]
 	} else {
 		dst = append(dst, b...)
 	}
@@ -154,7 +157,7 @@ func parseHeader(h []byte) (recordHeader, error) {
 		samples: int(binary.LittleEndian.Uint32(h[8:12])),
 		codec:   h[12],
 	}
-	if rh.bodyLen > maxRecordBody || (rh.codec != codecNone && rh.codec != codecZstd) || h[13]|h[14]|h[15] != 0 {
+	if rh.bodyLen > maxRecordBody || (rh.codec != codecNone && rh.codec != codecSnappy) || h[13]|h[14]|h[15] != 0 {
 		return rh, fmt.Errorf("%w: bad header", errDamaged)
 	}
 	return rh, nil

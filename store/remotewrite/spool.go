@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/vigilterm/vigil/store"
@@ -36,9 +35,6 @@ type spool struct {
 	bound   int64
 	segSize int64
 	logger  *slog.Logger
-
-	enc *zstd.Encoder
-	dec *zstd.Decoder // DecodeAll is safe for concurrent use
 
 	mu      sync.Mutex
 	segs    []*segment // oldest first; the last is being written
@@ -126,19 +122,8 @@ func segmentSize(bound int64) int64 {
 // record at the end of the last segment is cut off, and a new segment is
 // started.
 func openSpool(dir string, bound int64, logger *slog.Logger) (*spool, error) {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
-		zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
-	if err != nil {
-		return nil, err
-	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-		zstd.WithDecoderMaxMemory(maxRecordBody))
-	if err != nil {
-		return nil, err
-	}
 	sp := &spool{
 		dir: dir, bound: bound, segSize: segmentSize(bound), logger: logger,
-		enc: enc, dec: dec,
 		readers: map[string]*readerState{},
 		notify:  make(chan struct{}),
 		maxT:    math.MinInt64,
@@ -375,7 +360,7 @@ func (sp *spool) append(samples []store.CommittedSample) {
 		sp.broken = false
 	}
 	seg := sp.segs[len(sp.segs)-1]
-	sp.buf = sp.w.encode(sp.buf[:0], samples, sp.enc)
+	sp.buf = sp.w.encode(sp.buf[:0], samples, false)
 	if seg.file != nil {
 		if _, err := seg.file.Write(sp.buf); err != nil {
 			sp.writeFailed(seg, samples, err)
@@ -664,8 +649,6 @@ func (sp *spool) close() {
 		sp.writeCursor(rs)
 	}
 	close(sp.notify)
-	sp.enc.Close()
-	sp.dec.Close()
 }
 
 // segInfo is what a reader needs to know of a segment, taken under mu.

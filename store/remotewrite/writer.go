@@ -254,8 +254,10 @@ func (w *Writer) Close() error {
 	wg.Wait()
 	sp := w.sp.Load()
 	if sp != nil {
+		spooled := sp.stats().spooled
 		for id, q := range w.remotes {
 			pending, _ := sp.readerStats(q.rs)
+			w.opts.Logger.Info("remote write: stopped", "remote", id, "sent", q.sent.Load(), "pending", pending, "spooled_since_start", spooled)
 			switch {
 			case pending == 0:
 			case w.opts.Dir == "":
