@@ -439,6 +439,8 @@ func samplesOf(t *testing.T, base string) map[string]map[int64]float64 {
 	return out
 }
 
+var stoppedRE = regexp.MustCompile(`remote write: stopped"? remote=victoria sent=(\d+) pending=(\d+) spooled_since_start=(\d+)`)
+
 var pendingRE = regexp.MustCompile(`samples from before the restart wait in the spool and are sent first"? remote=victoria samples=(\d+)`)
 
 // TestRemoteWriteOutage: the receiver is down for a while; in the middle
@@ -502,6 +504,15 @@ remote_write:
 	}
 	b.stop(t)
 	require.Contains(t, b.stderr.String(), "the receiver takes samples again")
+	// What B sent and left is what waited from before the kill and what
+	// it spooled itself: nothing lost, nothing counted twice.
+	m := stoppedRE.FindStringSubmatch(b.stderr.String())
+	require.NotNil(t, m, "the stop says what was sent; log:\n%s", b.stderr.String())
+	sent, _ := strconv.Atoi(m[1])
+	left, _ := strconv.Atoi(m[2])
+	spooled, _ := strconv.Atoi(m[3])
+	require.Equal(t, waited+spooled, sent+left, "sent %d + left %d against waited %d + spooled %d", sent, left, waited, spooled)
+	t.Logf("%d samples waited across the kill, %d spooled since, %d sent, %d left in the spool", waited, spooled, sent, left)
 
 	// Every sample in the store is in the receiver, raw. VictoriaMetrics
 	// may take a moment to show the last it took: ask again a while.
@@ -597,9 +608,9 @@ remote_write:
   - url: http://`+nowhere+`/api/v1/write
     queue_config: {max_backoff: 1s}
 `), 0o600))
-	const bound = 4 << 20
+	const bound = 2 << 20
 	data := filepath.Join(dir, "data")
-	v := startVigil(t, "-c", cfg, "--data-dir", data, "--retention", "1m", "--remote-write-spool", "4MiB")
+	v := startVigil(t, "-c", cfg, "--data-dir", data, "--retention", "1m", "--remote-write-spool", "2MiB")
 	spoolFull := func() float64 {
 		return ownMetric(v.metrics(t), "vigil_remote_write_samples_dropped_total", `reason="spool_full"`)
 	}
