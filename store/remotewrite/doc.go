@@ -83,9 +83,10 @@
 //     later records refer to series it defined.
 //   - A reload (ApplyConfig) keeps each remote's queue by name (the name,
 //     or the URL without credentials): a remote whose config changed goes
-//     on from its cursor with the new one; a remote no longer configured
-//     is forgotten, and the samples it had not sent are logged as dropped.
-//     A restart that no longer configures a remote does the same.
+//     on from its cursor with the new one (the request it had in flight
+//     may go again); a remote no longer configured is forgotten, and the
+//     samples it had not sent are logged as dropped. A restart that no
+//     longer configures a remote does the same.
 //   - Close gives each remote whose receiver answers FlushDeadline to send
 //     what is queued; the rest waits in the spool for the next start.
 //

@@ -138,7 +138,10 @@ func (q *remote) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		if q.cfg.Metadata.Send && q.typesOf != nil && !q.now().Before(nextMeta) {
 			q.refreshTypes()
-			if q.proto.Load() == V1 {
+			q.mu.Lock()
+			failing := q.failing
+			q.mu.Unlock()
+			if q.proto.Load() == V1 && !failing { // a failing receiver is already in the log
 				q.sendMetadata(ctx)
 			}
 			nextMeta = q.now().Add(q.cfg.Metadata.SendInterval)

@@ -207,6 +207,11 @@ func (w *Writer) ApplyConfig(cfgs []Config, ext labels.Labels) error {
 		}
 		w.applied = true
 	}
+	if len(cfgs) == 0 {
+		sp.mu.Lock()
+		sp.removeConsumed() // no reader needs any segment but the last
+		sp.mu.Unlock()
+	}
 	for _, c := range cfgs {
 		id := c.ID()
 		if q, ok := w.remotes[id]; ok {

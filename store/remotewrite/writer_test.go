@@ -401,3 +401,26 @@ func TestWriterShards(t *testing.T) {
 	eventually(t, func() bool { return w.Status().Remotes[0].Shards == 1 }, func() string { return "back to min_shards" })
 	require.NoError(t, w.Close())
 }
+
+// TestWriterNoRemotes: a config without remotes leaves a spool an earlier
+// run made with one segment, the one just started, whatever the number
+// of starts.
+func TestWriterNoRemotes(t *testing.T) {
+	f := newFakeReceiver(t)
+	dir := filepath.Join(t.TempDir(), SpoolDirName)
+	w := newTestWriter(t, dir)
+	require.NoError(t, w.ApplyConfig([]Config{testConfig(f.URL)}, labels.EmptyLabels()))
+	w.Append(commits(1, 3)[0])
+	require.NoError(t, w.Close())
+	for range 3 {
+		w = newTestWriter(t, dir)
+		require.NoError(t, w.ApplyConfig(nil, labels.EmptyLabels()))
+		w.Append(commits(1, 3)[0]) // no remote: not spooled
+		require.Zero(t, w.Status().Spooled)
+		require.NoError(t, w.Close())
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	require.Len(t, segs, 1)
+	cursors, _ := filepath.Glob(filepath.Join(dir, "*"+cursorExt))
+	require.Empty(t, cursors)
+}
