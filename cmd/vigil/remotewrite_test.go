@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -54,7 +56,7 @@ func startFleet(t testing.TB, n, series int) string {
 		t.Fatalf("build fleet: %v\n%s", err, out)
 	}
 	sd := filepath.Join(dir, "fleet.json")
-	listen := peertest.FreePort(t) // the fleet counts up from it
+	listen := freeRange(t, n) // the fleet counts up from it
 	cmd := exec.Command(bin, "-targets", strconv.Itoa(n), "-series", strconv.Itoa(series),
 		"-listen", listen, "-sd-file", sd, "-body", "../../testdata/fleet/node_exporter.prom.txt")
 	out := &syncBuffer{}
@@ -64,8 +66,37 @@ func startFleet(t testing.TB, n, series int) string {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "ready") }, 30*time.Second, 50*time.Millisecond, "fleet: %s", out.String())
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "fleet: ready") {
+		if time.Now().After(deadline) || cmd.ProcessState != nil {
+			t.Fatalf("the fleet did not start:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	return sd
+}
+
+// freeRange returns a loopback address whose port and the n-1 above it
+// were all free a moment ago.
+func freeRange(t testing.TB, n int) string {
+	t.Helper()
+	for try := 0; try < 100; try++ {
+		base := 20000 + rand.IntN(40000)
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				break
+			}
+			l.Close()
+		}
+		if ok {
+			return fmt.Sprintf("127.0.0.1:%d", base)
+		}
+	}
+	t.Fatalf("no %d free ports in a row", n)
+	return ""
 }
 
 // vigilProc is a vigil started by a test.
@@ -679,6 +710,11 @@ func BenchmarkRemoteWriteRSS(b *testing.B) {
 		with := startVigil(b, "-c", cfg(true), "--data-dir", filepath.Join(dir, "with"))
 		without := startVigil(b, "-c", cfg(false), "--data-dir", filepath.Join(dir, "without"))
 		time.Sleep(*rwBenchWarmup)
+		for _, v := range []*vigilProc{with, without} {
+			if up := ownMetric(v.metrics(b), "vigil_targets", `health="up"`); up != float64(*rwBenchTargets+1) {
+				b.Fatalf("%v of %d targets up after the warm-up; log:\n%s", up, *rwBenchTargets+1, v.stderr.String())
+			}
+		}
 		sent0 := ownMetric(with.metrics(b), "vigil_remote_write_samples_sent_total")
 		cpuWith0, cpuWithout0 := cpuOf(b, with.cmd.Process.Pid), cpuOf(b, without.cmd.Process.Pid)
 		var rssWith, rssWithout []int64

@@ -435,17 +435,30 @@ func (q *remote) setErr(err error) {
 	q.lastErr, q.lastErrAt = err.Error(), q.now()
 }
 
-// reshard adapts the number of shards: twice as many (up to max_shards)
-// after a full chunk that went through without retries, which means the
-// receiver takes samples slower than they come; half as many (down to
-// min_shards) once a chunk is not full.
+// reshard adapts the number of shards to how far the remote is behind
+// (in sample time): twice as many (up to max_shards) when it is more than
+// two batch_send_deadlines behind after a full chunk that went through
+// without retries, that is when the receiver takes samples slower than
+// they come (a receiver that fails needs no more requests at once); half
+// as many (down to min_shards) once it is within one deadline. The
+// encoders of shards no longer used are let go.
 func (q *remote) reshard(full, retried bool) {
 	n := q.shards.Load()
+	deadline := q.cfg.Queue.BatchSendDeadline.Milliseconds()
+	lag := int64(0)
+	if hi := q.highestSent.Load(); hi != math.MinInt64 {
+		lag = q.sp.stats().maxT - hi
+	}
 	switch {
-	case full && !retried && n < int64(q.cfg.Queue.MaxShards):
+	case full && !retried && lag > 2*deadline && n < int64(q.cfg.Queue.MaxShards):
 		q.shards.Store(min(n*2, int64(q.cfg.Queue.MaxShards)))
-	case !full && n > int64(q.cfg.Queue.MinShards):
-		q.shards.Store(max(n/2, int64(q.cfg.Queue.MinShards)))
+	case lag <= deadline && n > int64(q.cfg.Queue.MinShards):
+		n = max(n/2, int64(q.cfg.Queue.MinShards))
+		q.shards.Store(n)
+		clear(q.encoders[n:])
+		q.encoders = q.encoders[:n]
+		clear(q.parts[n:])
+		q.parts = q.parts[:n]
 	}
 }
 

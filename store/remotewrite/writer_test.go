@@ -1,6 +1,7 @@
 package remotewrite
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -393,12 +394,16 @@ func TestWriterShards(t *testing.T) {
 	requireReceived(t, f, cs, labels.EmptyLabels())
 	require.Greater(t, most, 1, "a backlog sends on more shards")
 	require.LessOrEqual(t, most, 8)
-	// Chunks that are not full halve the shards, one after another.
-	for _, c := range commits(66, 50)[60:] {
-		w.Append(c)
-		time.Sleep(50 * time.Millisecond)
-	}
-	eventually(t, func() bool { return w.Status().Remotes[0].Shards == 1 }, func() string { return "back to min_shards" })
+	// Once caught up, each chunk halves the shards.
+	more := commits(100, 50)[66:]
+	eventually(t, func() bool {
+		if len(more) > 0 {
+			w.Append(more[0])
+			more = more[1:]
+			time.Sleep(150 * time.Millisecond) // more than a chunk takes: caught up in between
+		}
+		return w.Status().Remotes[0].Shards == 1
+	}, func() string { return fmt.Sprint("back to min_shards: ", w.Status().Remotes[0]) })
 	require.NoError(t, w.Close())
 }
 
