@@ -3,7 +3,7 @@ package remotewrite
 import (
 	"strings"
 
-	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/s2"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
@@ -88,7 +88,7 @@ func (e *encoder) encode(proto Protocol, samples []sample, ext []labels.Label, t
 	if err != nil {
 		return nil, err
 	}
-	e.out = snappy.Encode(e.out[:cap(e.out)], e.pb)
+	e.out = s2.EncodeSnappy(e.out[:cap(e.out)], e.pb)
 	return e.out, nil
 }
 
@@ -155,7 +155,7 @@ func (e *encoder) encodeMetadata(md []prompb.MetricMetadata) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.out = snappy.Encode(e.out[:cap(e.out)], e.pb)
+	e.out = s2.EncodeSnappy(e.out[:cap(e.out)], e.pb)
 	return e.out, nil
 }
 

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"unsafe"
 
-	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/s2"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 
@@ -114,9 +114,9 @@ func (w *segWriter) encode(dst []byte, samples []store.CommittedSample, raw bool
 	codec := codecNone
 	if !raw {
 		codec = codecSnappy
-		n := snappy.MaxEncodedLen(len(b))
+		n := s2.MaxEncodedLen(len(b))
 		dst = slices.Grow(dst, n)
-		dst = dst[:len(dst)+len(snappy.Encode(dst[len(dst):len(dst)+n], b))]
+		dst = dst[:len(dst)+len(s2.EncodeSnappy(dst[len(dst):len(dst)+n], b))]
 	} else {
 		dst = append(dst, b...)
 	}

@@ -49,6 +49,7 @@ type remote struct {
 	lastErr   string
 	lastErrAt time.Time
 	failing   bool              // the last attempt failed and is being retried
+	failSince time.Time         // when failing began
 	dropped   map[string]uint64 // by reason, for what the remote itself drops
 
 	// The relabelled labels of each series of segment relabelSeq.
@@ -414,6 +415,7 @@ func (q *remote) retrying(n int, err error) {
 	defer q.mu.Unlock()
 	if !q.failing {
 		q.logger.Warn("remote write: sending failed; retrying with backoff, the samples wait in the spool", "err", err)
+		q.failSince = q.now()
 	}
 	q.failing = true
 	q.setErr(err)

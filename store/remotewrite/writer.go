@@ -314,8 +314,10 @@ type RemoteStatus struct {
 	LastSend    time.Time // the last request the receiver took; zero before
 	LastError   string    // the last failure, with the receiver's message
 	LastErrorAt time.Time
-	// Failing says the last request failed and is being retried.
-	Failing bool
+	// Failing says the last request failed and is being retried, since
+	// FailingSince.
+	Failing      bool
+	FailingSince time.Time
 	// Lag is how far what the receiver took is behind what was spooled,
 	// in sample time; 0 when nothing waits.
 	Lag time.Duration
@@ -365,7 +367,7 @@ func (w *Writer) Status() Status {
 			Shards: int(q.shards.Load()),
 			Sent:   q.sent.Load(), Failed: q.failed.Load(), Retried: q.retried.Load(),
 			Dropped: dropped, Pending: pending,
-			LastError: q.lastErr, LastErrorAt: q.lastErrAt, Failing: q.failing,
+			LastError: q.lastErr, LastErrorAt: q.lastErrAt, Failing: q.failing, FailingSince: q.failSince,
 		}
 		q.mu.Unlock()
 		if ns := q.lastSend.Load(); ns != 0 {
