@@ -37,12 +37,12 @@ import (
 // in the receiver.
 //
 // TestRemoteWriteOutage and TestRemoteWriteSpoolBound take minutes: they
-// run when VIGIL_REMOTE_WRITE_LONG is set (.ci/run has a step for them).
+// run when VIGIL_LONG is set (.ci/run has a step for them).
 
 // longTests says whether the tests that take minutes run.
 func longTests(t *testing.T) {
-	if os.Getenv("VIGIL_REMOTE_WRITE_LONG") == "" {
-		t.Skip("takes minutes: set VIGIL_REMOTE_WRITE_LONG=1 to run it")
+	if os.Getenv("VIGIL_LONG") == "" {
+		t.Skip("takes minutes: set VIGIL_LONG=1 to run it")
 	}
 }
 
@@ -372,6 +372,9 @@ func requireInReceiver(t *testing.T, name, base string, want map[string]*series,
 // its own, a recording rule's, ALERTS and ALERTS_FOR_STATE) is in each
 // receiver, with the external labels.
 func TestRemoteWriteFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs vigil for half a minute")
+	}
 	vm := peertest.VictoriaMetrics(t)
 	p2 := peertest.Prometheus(t, "global:\n  scrape_interval: 1h\n", nil, "--web.enable-remote-write-receiver")
 	p3 := peertest.Prometheus3(t, "global:\n  scrape_interval: 1h\n", "--web.enable-remote-write-receiver",

@@ -46,7 +46,8 @@ func (p *Pipeline) ConsoleOptions() tui.Options {
 // Warnings are the console's header warnings, read each time the console
 // refreshes: what the restore lost, a refused reload, what fails now
 // (Failures: a snapshot, rules, events, an Alertmanager, --max-series
-// reached), and alerts an Alertmanager refused.
+// reached, a remote_write receiver behind or dropping), and alerts an
+// Alertmanager refused.
 func (p *Pipeline) Warnings() []tui.Status {
 	var ws []tui.Status
 	add := func(source, text string) {
@@ -60,9 +61,6 @@ func (p *Pipeline) Warnings() []tui.Status {
 	p.mu.Unlock()
 	for _, f := range p.failures.Failing() {
 		add(f.Component, f.Err)
-	}
-	if p.rw != nil {
-		ws = append(ws, remoteWriteWarnings(p.rw.Status())...)
 	}
 	// A refusal is the alerts' fault, not a failure that ends: it stays
 	// said until vigil restarts.

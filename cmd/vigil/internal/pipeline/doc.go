@@ -25,7 +25,8 @@
 //   - what vigil says of the failures it runs through (Failures): a
 //     snapshot that cannot be written, rules that fail, events that are
 //     not delivered, an Alertmanager that does not take alerts, the store
-//     at --max-series (and remote write, once it lands), each said once
+//     at --max-series, a remote_write receiver that falls behind or
+//     drops samples, each said once
 //     when it starts and once when it ends, whatever the retries: in the
 //     log (so on stderr in --headless), in the console's header and in
 //     vigil_failing{component};

@@ -17,9 +17,7 @@ const (
 	failEvents       = "events"       // events cannot be written to stdout, or are dropped
 	failAlertmanager = "alertmanager" // an Alertmanager does not take alerts
 	failMaxSeries    = "max_series"   // the store holds --max-series: new series are refused
-	// Remote write, when it lands, is one more: a constant here, a
-	// Register in Start and an Observe after each send (or a probe in
-	// Pipeline.probes) are all it takes.
+	failRemoteWrite  = "remote_write" // a remote falls behind or drops samples
 )
 
 // Failures says each failure vigil keeps running through once when it

@@ -46,6 +46,8 @@ type Pipeline struct {
 	// store's snapshots and by watch; stopWatch ends watch.
 	failures  *Failures
 	stopWatch func()
+	// rwDrops is what remoteWriteState saw of each remote's drops.
+	rwDrops dropsSeen
 	// drops is what eventsState saw of dropped events: how many, and
 	// when that last grew. Only observe (one goroutine) touches it.
 	drops struct {

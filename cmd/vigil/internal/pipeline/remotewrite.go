@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -106,29 +109,66 @@ func RemoteWrites(rw *remotewrite.Writer) tui.RemoteWritesFunc {
 	}
 }
 
-// remoteBehind is how far a remote may lag before the header says so:
-// a healthy one is a batch deadline (5s) and a request behind.
+// remoteBehind is how far a remote may lag (or fail, before anything was
+// sent) before vigil says so: a healthy one is a batch deadline (5s) and
+// a request behind.
 const remoteBehind = time.Minute
 
-// remoteWriteWarnings are the header's lines about remote write: a remote
-// that fell behind (failing or slow), one that dropped samples, a spool
-// that cannot be written.
-func remoteWriteWarnings(st remotewrite.Status) []tui.Status {
-	var ws []tui.Status
-	if st.LastWriteErr != "" && st.WriteFailures > 0 {
-		ws = append(ws, tui.Status{Source: "remote write", Text: fmt.Sprintf("remote write spool: %d samples lost: %s", st.WriteFailures, st.LastWriteErr)})
+// dropsSeen remembers when each remote's drops last grew, so that a burst
+// of drops is one failure that ends once they stop (as events' drops).
+type dropsSeen struct {
+	mu   sync.Mutex
+	seen map[string]uint64
+	at   map[string]time.Time
+}
+
+// recent records total as name's drops at now and says whether they grew
+// within eventDropQuiet.
+func (d *dropsSeen) recent(name string, total uint64, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil {
+		d.seen, d.at = map[string]uint64{}, map[string]time.Time{}
+	}
+	if total > d.seen[name] {
+		d.seen[name], d.at[name] = total, now
+	}
+	at, ok := d.at[name]
+	return ok && now.Sub(at) < eventDropQuiet
+}
+
+// remoteWriteState is remote write's probe for Failures.
+func (p *Pipeline) remoteWriteState() error {
+	return remoteWriteTrouble(p.rw.Status(), time.Now(), p.rwDrops.recent)
+}
+
+// remoteWriteTrouble says what goes wrong with remote write, nil while
+// every remote keeps up: a remote a minute behind, or failing for a
+// minute before it sent anything; samples dropped within the last
+// eventDropQuiet (write_relabel_configs' are not a loss); a spool that
+// cannot be written.
+func remoteWriteTrouble(st remotewrite.Status, now time.Time, dropped func(name string, total uint64, now time.Time) bool) error {
+	var errs []string
+	if dropped("", st.WriteFailures, now) {
+		errs = append(errs, fmt.Sprintf("remote write spool: %d samples lost: %s", st.WriteFailures, st.LastWriteErr))
 	}
 	for _, r := range st.Remotes {
+		behind := r.LagKnown && r.Lag >= remoteBehind
+		stuck := r.Failing && !r.LagKnown && now.Sub(r.FailingSince) >= remoteBehind
 		switch {
-		case r.Failing && (!r.LagKnown || r.Lag >= remoteBehind):
-			ws = append(ws, tui.Status{Source: "remote write " + r.Name, Text: fmt.Sprintf("remote write %s: failing, %s behind, %d samples waiting: %s", r.Name, lagText(r), r.Pending, r.LastError)})
-		case r.LagKnown && r.Lag >= remoteBehind:
-			ws = append(ws, tui.Status{Source: "remote write " + r.Name, Text: fmt.Sprintf("remote write %s: %s behind, %d samples waiting", r.Name, lagText(r), r.Pending)})
-		case r.DroppedTotal() > 0:
-			ws = append(ws, tui.Status{Source: "remote write " + r.Name, Text: fmt.Sprintf("remote write %s: %d samples dropped%s", r.Name, r.DroppedTotal(), lastErrText(r))})
+		case r.Failing && (behind || stuck):
+			errs = append(errs, fmt.Sprintf("remote write %s: failing, %s behind, %d samples waiting: %s", r.Name, lagText(r), r.Pending, r.LastError))
+		case behind:
+			errs = append(errs, fmt.Sprintf("remote write %s: %s behind, %d samples waiting", r.Name, lagText(r), r.Pending))
+		}
+		if n := r.DroppedTotal(); dropped(" "+r.Name, n, now) {
+			errs = append(errs, fmt.Sprintf("remote write %s: %d samples dropped%s", r.Name, n, lastErrText(r)))
 		}
 	}
-	return ws
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(errs, "; "))
 }
 
 func lagText(r remotewrite.RemoteStatus) string {

@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigilterm/vigil/store/remotewrite"
-	"github.com/vigilterm/vigil/tui"
 )
 
 // receiver is a Remote-Write 1.0 receiver that counts what it is sent by
@@ -159,14 +158,24 @@ remote_write:
 	require.NoError(t, p.Stop())
 }
 
-// TestRemoteWriteWarnings: the header says when a remote falls behind or
-// drops, and nothing while it keeps up.
-func TestRemoteWriteWarnings(t *testing.T) {
+// TestRemoteWriteTrouble: Failures hears when a remote falls behind or
+// drops, and nothing while it keeps up; drops are a failure that ends
+// once they stop.
+func TestRemoteWriteTrouble(t *testing.T) {
+	now := time.Now()
+	var seen dropsSeen
+	trouble := func(rs ...remotewrite.RemoteStatus) string {
+		err := remoteWriteTrouble(remotewrite.Status{Remotes: rs}, now, seen.recent)
+		if err == nil {
+			return ""
+		}
+		return err.Error()
+	}
 	ok := remotewrite.RemoteStatus{Name: "a", LagKnown: true, Lag: 2 * time.Second}
-	require.Empty(t, remoteWriteWarnings(remotewrite.Status{Remotes: []remotewrite.RemoteStatus{ok}}))
+	require.Empty(t, trouble(ok))
 	failingBriefly := ok
-	failingBriefly.Failing = true
-	require.Empty(t, remoteWriteWarnings(remotewrite.Status{Remotes: []remotewrite.RemoteStatus{failingBriefly}}), "a retry is not yet news")
+	failingBriefly.Failing, failingBriefly.FailingSince = true, now.Add(-10*time.Second)
+	require.Empty(t, trouble(failingBriefly), "a retry is not yet news")
 
 	for _, tc := range []struct {
 		name string
@@ -175,20 +184,26 @@ func TestRemoteWriteWarnings(t *testing.T) {
 	}{
 		{"failing", remotewrite.RemoteStatus{Name: "a", Failing: true, LagKnown: true, Lag: 3 * time.Minute, Pending: 1234, LastError: "HTTP 503 Service Unavailable: down"},
 			"remote write a: failing, 3m0s behind, 1234 samples waiting: HTTP 503 Service Unavailable: down"},
-		{"failing, nothing sent yet", remotewrite.RemoteStatus{Name: "a", Failing: true, Pending: 7, LastError: "connection refused"},
-			"remote write a: failing, ? (nothing sent yet) behind, 7 samples waiting: connection refused"},
-		{"slow", remotewrite.RemoteStatus{Name: "a", LagKnown: true, Lag: 90 * time.Second, Pending: 50000},
-			"remote write a: 1m30s behind, 50000 samples waiting"},
-		{"refused", remotewrite.RemoteStatus{Name: "a", LagKnown: true, Failed: 10, LastError: "HTTP 400 Bad Request: out of order"},
-			"remote write a: 10 samples dropped (the receiver refused them: HTTP 400 Bad Request: out of order)"},
-		{"spool full", remotewrite.RemoteStatus{Name: "a", LagKnown: true, Dropped: map[string]uint64{"spool_full": 99}},
-			"remote write a: 99 samples dropped (past --remote-write-spool)"},
+		{"failing, nothing sent yet", remotewrite.RemoteStatus{Name: "b", Failing: true, FailingSince: now.Add(-2 * time.Minute), Pending: 7, LastError: "connection refused"},
+			"remote write b: failing, ? (nothing sent yet) behind, 7 samples waiting: connection refused"},
+		{"slow", remotewrite.RemoteStatus{Name: "c", LagKnown: true, Lag: 90 * time.Second, Pending: 50000},
+			"remote write c: 1m30s behind, 50000 samples waiting"},
+		{"refused", remotewrite.RemoteStatus{Name: "d", LagKnown: true, Failed: 10, LastError: "HTTP 400 Bad Request: out of order"},
+			"remote write d: 10 samples dropped (the receiver refused them: HTTP 400 Bad Request: out of order)"},
+		{"spool full", remotewrite.RemoteStatus{Name: "e", LagKnown: true, Dropped: map[string]uint64{"spool_full": 99}},
+			"remote write e: 99 samples dropped (past --remote-write-spool)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ws := remoteWriteWarnings(remotewrite.Status{Remotes: []remotewrite.RemoteStatus{tc.r}})
-			require.Equal(t, []tui.Status{{Source: "remote write a", Text: tc.want}}, ws)
+			require.Equal(t, tc.want, trouble(tc.r))
 		})
 	}
-	relabeled := remotewrite.RemoteStatus{Name: "a", LagKnown: true, Dropped: map[string]uint64{"write_relabel": 5}}
-	require.Empty(t, remoteWriteWarnings(remotewrite.Status{Remotes: []remotewrite.RemoteStatus{relabeled}}), "what the config leaves out is no loss")
+	relabeled := remotewrite.RemoteStatus{Name: "f", LagKnown: true, Dropped: map[string]uint64{"write_relabel": 5}}
+	require.Empty(t, trouble(relabeled), "what the config leaves out is no loss")
+
+	// Drops that stopped are over after a while.
+	dropped := remotewrite.RemoteStatus{Name: "e", LagKnown: true, Dropped: map[string]uint64{"spool_full": 99}}
+	now = now.Add(eventDropQuiet + time.Second)
+	require.Empty(t, trouble(dropped))
+	dropped.Dropped["spool_full"]++
+	require.Contains(t, trouble(dropped), "100 samples dropped")
 }

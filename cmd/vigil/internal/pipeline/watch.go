@@ -29,8 +29,7 @@ type probe struct {
 }
 
 // probes are the parts Pipeline.watch looks at. The snapshots report
-// themselves (store.Options.OnSnapshot), as remote write will after each
-// send.
+// themselves (store.Options.OnSnapshot).
 func (p *Pipeline) probes() []probe {
 	ps := []probe{
 		{failMaxSeries, p.maxSeriesState},
@@ -41,6 +40,9 @@ func (p *Pipeline) probes() []probe {
 	}
 	if p.notify != nil {
 		ps = append(ps, probe{failAlertmanager, p.alertmanagerState})
+	}
+	if p.rw != nil {
+		ps = append(ps, probe{failRemoteWrite, p.remoteWriteState})
 	}
 	return ps
 }
