@@ -29,10 +29,11 @@
 // max_samples_per_send samples, never across two segments, or what came
 // within batch_send_deadline), splits it by series over the shards, sends
 // the shards at once, and moves the cursor once every shard is through.
-// The number of shards doubles (up to max_shards) while full chunks go
-// through without retries, that is while the receiver keeps up slower
-// than vigil spools, and halves (down to min_shards) once a chunk is not
-// full. Before sending, sample_age_limit, the external labels (a series'
+// The number of shards doubles (up to max_shards) while the remote is
+// more than two batch_send_deadlines behind after full chunks that went
+// through without retries, that is while the receiver takes samples
+// slower than vigil spools them, and halves (down to min_shards) once it
+// is within one deadline. Before sending, sample_age_limit, the external labels (a series'
 // own label of the same name wins) and write_relabel_configs apply, as in
 // Prometheus.
 //
