@@ -42,30 +42,25 @@ type encoder struct {
 	sym    writev2.SymbolsTable
 	labels []prompb.Label
 	refs   []uint32
-	// index is each series id's place in the request, valid where mark
-	// holds the request's number (ids are dense: a segment's, from 0).
-	index []int32
-	mark  []uint32
-	req   uint32
+	// index is each series id's place in the request being built: a
+	// map, since a request holds a few thousand series of a segment's
+	// hundreds of thousands.
+	index map[uint32]int32
 	pb    []byte
 	out   []byte
 }
 
 func newEncoder() *encoder {
-	return &encoder{sym: writev2.NewSymbolTable()}
+	return &encoder{sym: writev2.NewSymbolTable(), index: map[uint32]int32{}}
 }
 
 // place returns where series id is in the request, and false when it is
 // not there yet (then the caller puts it at i).
 func (e *encoder) place(id uint32, i int) (int, bool) {
-	for int(id) >= len(e.index) {
-		e.index = append(e.index, 0)
-		e.mark = append(e.mark, 0)
+	if j, ok := e.index[id]; ok {
+		return int(j), true
 	}
-	if e.mark[id] == e.req {
-		return int(e.index[id]), true
-	}
-	e.mark[id], e.index[id] = e.req, int32(i)
+	e.index[id] = int32(i)
 	return i, false
 }
 
@@ -74,11 +69,7 @@ func (e *encoder) place(id uint32, i int) (int, bool) {
 // (a series' own label of the same name wins); nil when the samples' labels
 // already hold them. The result is the encoder's until its next call.
 func (e *encoder) encode(proto Protocol, samples []sample, ext []labels.Label, types TypeFunc) ([]byte, error) {
-	e.req++
-	if e.req == 0 { // wrapped: no mark may look current
-		clear(e.mark)
-		e.req = 1
-	}
+	clear(e.index)
 	var err error
 	if proto == V2 {
 		err = e.encodeV2(samples, ext, types)
