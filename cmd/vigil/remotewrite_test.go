@@ -46,9 +46,9 @@ func longTests(t *testing.T) {
 	}
 }
 
-// startFleet builds and starts cmd/fleet with n targets of about series
+// startFleetSD builds and starts cmd/fleet with n targets of about series
 // series each, and returns its file_sd file.
-func startFleet(t testing.TB, n, series int) string {
+func startFleetSD(t testing.TB, n, series int) string {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "fleet")
@@ -380,7 +380,7 @@ func TestRemoteWriteFleet(t *testing.T) {
 	p3 := peertest.Prometheus3(t, "global:\n  scrape_interval: 1h\n", "--web.enable-remote-write-receiver",
 		"--web.remote-write-receiver.accepted-protobuf-messages=prometheus.WriteRequest",
 		"--web.remote-write-receiver.accepted-protobuf-messages=io.prometheus.write.v2.Request")
-	sd := startFleet(t, 4, 300)
+	sd := startFleetSD(t, 4, 300)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(cfg, []byte(`global:
@@ -485,7 +485,7 @@ var pendingRE = regexp.MustCompile(`samples from before the restart wait in the 
 func TestRemoteWriteOutage(t *testing.T) {
 	longTests(t)
 	vm := peertest.VictoriaMetrics(t)
-	sd := startFleet(t, 4, 500)
+	sd := startFleetSD(t, 4, 500)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(cfg, []byte(`global:
@@ -629,7 +629,7 @@ func rss(t testing.TB, pid int) int64 {
 // memory stays flat.
 func TestRemoteWriteSpoolBound(t *testing.T) {
 	longTests(t)
-	sd := startFleet(t, 5, 1000)
+	sd := startFleetSD(t, 5, 1000)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	nowhere := peertest.FreePort(t) // nothing listens: every send fails
@@ -698,7 +698,7 @@ func cpuOf(t testing.TB, pid int) time.Duration {
 //	go test ./cmd/vigil -run '^$' -bench RemoteWriteRSS -benchtime 1x -timeout 30m
 func BenchmarkRemoteWriteRSS(b *testing.B) {
 	vm := peertest.VictoriaMetrics(b)
-	sd := startFleet(b, *rwBenchTargets, 1000)
+	sd := startFleetSD(b, *rwBenchTargets, 1000)
 	for range b.N {
 		dir := b.TempDir()
 		cfg := func(remote bool) string {
