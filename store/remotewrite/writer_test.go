@@ -394,14 +394,16 @@ func TestWriterShards(t *testing.T) {
 	requireReceived(t, f, cs, labels.EmptyLabels())
 	require.Greater(t, most, 1, "a backlog sends on more shards")
 	require.LessOrEqual(t, most, 8)
-	// Once caught up, each chunk halves the shards.
-	more := commits(100, 50)[66:]
+	// Once caught up, each chunk halves the shards. The samples that
+	// follow are a millisecond apart in sample time, so that however
+	// slow the machine, the remote is never a deadline behind.
+	next := commits(61, 50)[60]
 	eventually(t, func() bool {
-		if len(more) > 0 {
-			w.Append(more[0])
-			more = more[1:]
-			time.Sleep(150 * time.Millisecond) // more than a chunk takes: caught up in between
+		for i := range next {
+			next[i].T++
 		}
+		w.Append(next)
+		time.Sleep(20 * time.Millisecond)
 		return w.Status().Remotes[0].Shards == 1
 	}, func() string { return fmt.Sprint("back to min_shards: ", w.Status().Remotes[0]) })
 	require.NoError(t, w.Close())
