@@ -474,13 +474,19 @@ func (v *alertsView) view(width, height int) string {
 	switch v.pane {
 	case paneAlerts:
 		empty = "no alerts: all quiet"
-		if c.opts.Alerts == nil {
+		switch {
+		case c.opts.Alerts == nil:
 			empty = "no alert source"
+		case c.alertsErr != nil:
+			empty = "alerts: " + Sanitize(c.alertsErr.Error(), maxErrorLen)
 		}
 	case paneRules:
 		empty = "no rules"
-		if c.opts.Rules == nil {
+		switch {
+		case c.opts.Rules == nil:
 			empty = "rule health is not available"
+		case c.rulesErr != nil:
+			empty = "rules: " + Sanitize(c.rulesErr.Error(), maxErrorLen)
 		}
 	case paneEvents:
 		empty = "no alert events since the console started"

@@ -56,6 +56,9 @@ type common struct {
 	alerts  []Alert
 	rules   []Rule
 	events  []AlertEvent // newest last, at most maxEvents
+	// Why the lists above are not what there is, from their sources'
+	// Reporting: nil when they are.
+	targetsErr, alertsErr, rulesErr error
 
 	// silenceErr is why the last S failed; "" when it did not.
 	silenceErr string

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -65,6 +66,9 @@ type explore struct {
 	// types are the families' declared types, where the targets agree
 	// (Options.Metadata); nil without them.
 	types map[string]model.MetricType
+	// typesNote says that the MetadataSource has no types to give
+	// (ErrNotReported); "" when it has.
+	typesNote string
 
 	metric     string // chosen metric name (raw)
 	series     table
@@ -250,7 +254,12 @@ func (e *explore) update(msg tea.Msg) tea.Cmd {
 		if msg.seq == e.metricsSeq {
 			e.metricsBusy, e.metricsReady = false, true
 			e.names, e.metricsErr = msg.names, msg.err
+			e.typesNote = ""
 			switch {
+			case errors.Is(msg.typesErr, ErrNotReported):
+				// Not a failure: the remote keeps no types (VictoriaMetrics).
+				e.types = nil
+				e.typesNote = "metric types " + ErrNotReported.Error() + ": counters are told by their names"
 			case msg.typesErr != nil:
 				// The types of the last load stay; a new family goes by
 				// its name.
@@ -402,6 +411,10 @@ func (e *explore) view(width, height int) string {
 	title := st.Title.Render("Metrics") + st.Dim.Render(" "+e.metrics.scrollInfo())
 	if f := e.f().view(st, width/2); f != "" {
 		title += "  " + f
+	}
+	if e.typesNote != "" && height > 4 {
+		title += "\n" + st.Dim.Render(fit(e.typesNote, width))
+		height--
 	}
 	return e.listPage(title, e.metricsErr, e.metricsReady, len(e.names) > 0, "metrics", "metric", &e.metrics, width, height)
 }

@@ -707,7 +707,7 @@ func (p *hostPage) targetsSection(width int) []string {
 			health = st.Down.Render("● down   ")
 		}
 		tail := "last " + padLeft(formatAge(c.now, t.LastScrape), 6) + " " + padLeft(formatDuration(t.LastDuration), 8) + " " +
-			padLeft(itoa(t.Series), 8) + " series"
+			padLeft(countOrNot(t.Series), 8) + " series"
 		if t.LastScrape.IsZero() {
 			tail = st.Dim.Render("not scraped yet")
 		}
@@ -716,6 +716,9 @@ func (p *hostPage) targetsSection(width int) []string {
 		}
 		line := health + "  " + padANSI(st.Dim.Render(fit("job "+Sanitize(t.Job, maxLabelLen), 24)), 24) + " " + tail
 		lines = append(lines, fitANSI(line, width))
+	}
+	if len(lines) == 0 && len(c.targets) == 0 && c.targetsErr != nil {
+		lines = append(lines, st.Dim.Render(fit(Sanitize(c.targetsErr.Error(), maxErrorLen), width)))
 	}
 	if len(lines) == 0 {
 		return nil

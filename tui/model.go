@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,6 +148,7 @@ func (m *Model) poll() {
 	if c.opts.Rules != nil {
 		c.rules = c.opts.Rules.Rules()
 	}
+	c.targetsErr, c.alertsErr, c.rulesErr = reporting(c.opts.Targets), reporting(c.opts.Alerts), reporting(c.opts.Rules)
 	if c.opts.Warnings != nil {
 		clear(m.polled)
 		for _, s := range c.opts.Warnings() {
@@ -426,6 +428,8 @@ func (m Model) headerView(w int) string {
 	sep := st.HeaderDim.Render(" │ ")
 	tgt := "targets " + strconv.Itoa(up) + "/" + strconv.Itoa(total) + " up"
 	switch {
+	case total == 0 && c.targetsErr != nil:
+		tgt = st.HeaderDim.Render("targets " + notKnown(c.targetsErr))
 	case total == 0:
 		tgt = st.HeaderDim.Render(tgt)
 	case up < total:
@@ -445,10 +449,14 @@ func (m Model) headerView(w int) string {
 	} else {
 		ps = st.HeaderDim.Render(ps)
 	}
+	als := "alerts " + fs + " " + ps
+	if len(c.alerts) == 0 && c.alertsErr != nil {
+		als = st.HeaderDim.Render("alerts " + notKnown(c.alertsErr))
+	}
 	segs := []string{
 		st.Brand.Render("vigil"),
 		tgt,
-		"alerts " + fs + " " + ps,
+		als,
 		st.HeaderDim.Render("range ") + c.rangeText() + scrapeEvery(c.targets),
 		st.HeaderDim.Render(c.now.In(c.opts.Location).Format("15:04:05")),
 	}
@@ -483,12 +491,27 @@ func (m Model) headerView(w int) string {
 		if pending > 0 {
 			p = st.HeaderWarn.Render(p)
 		}
+		if total == 0 && c.targetsErr != nil {
+			up = "?↑"
+		}
+		if len(c.alerts) == 0 && c.alertsErr != nil {
+			f, p = "?F", "?P"
+		}
 		line = up + " " + f + " " + p
 		if full := st.Brand.Render("vigil") + " " + line; ansi.StringWidth(full) <= w {
 			line = full
 		}
 	}
 	return st.Header.Render(ansi.Truncate(line, w, "…"))
+}
+
+// notKnown says in a word or two why a count is not known: its source's
+// Reporting error.
+func notKnown(err error) string {
+	if errors.Is(err, ErrNotReported) {
+		return "not reported"
+	}
+	return "not known"
 }
 
 // scrapeEvery is the scrape interval for the header, " @5s", or the

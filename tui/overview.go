@@ -742,7 +742,7 @@ func (o *overview) othersView(width, height int) []string {
 		job := st.Dim.Render(fit(Sanitize(t.Job, maxLabelLen), 10))
 		tail := st.Dim.Render("not scraped yet")
 		if !t.LastScrape.IsZero() {
-			tail = padLeft(formatDuration(t.LastDuration), 8) + " " + padLeft(itoa(t.Series), 8) + " series"
+			tail = padLeft(formatDuration(t.LastDuration), 8) + " " + padLeft(countOrNot(t.Series), 8) + " series"
 		}
 		lines = append(lines, fitANSI(health+" "+padANSI(name, 24)+" "+padANSI(job, 10)+" "+tail, width))
 	}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -83,6 +84,35 @@ type MetadataSource interface {
 // like TargetSource.Targets.
 type RemoteWriteSource interface {
 	RemoteWrites() []RemoteWrite
+}
+
+// ErrNotReported is what a source answers for what its backend does not
+// serve, or answers with nothing: a remote without /api/v1/targets (Mimir),
+// or whose /api/v1/metadata is empty (VictoriaMetrics). The console says so
+// where the list would be, rather than show an empty one. A MetadataSource
+// returns it (wrapped) from Metadata; a TargetSource, AlertSource or
+// RuleSource through Reporting.
+var ErrNotReported = errors.New("not reported by the remote")
+
+// Reporting is an optional interface of TargetSource, AlertSource and
+// RuleSource, for a source that cannot always list what it is asked for
+// (a remote that does not serve it, or has not answered yet). Called on
+// the event loop with the list: it must be cheap and must not block.
+type Reporting interface {
+	// Reporting returns nil when the list is what the source knows, else
+	// why it is not: an error wrapping ErrNotReported, or one that says
+	// why the list is not known yet. The views show it in place of an
+	// empty list, and the header the counts it would give as not known.
+	Reporting() error
+}
+
+// reporting is what src says of its list through Reporting; nil when it
+// does not implement it.
+func reporting(src any) error {
+	if r, ok := src.(Reporting); ok {
+		return r.Reporting()
+	}
+	return nil
 }
 
 // The function forms, for callers that would rather pass a method value.

@@ -266,7 +266,7 @@ func (v *targetsView) rebuild() {
 		inst := Sanitize(t.Instance, maxLabelLen)
 		dur, samples := "-", "-"
 		if !t.LastScrape.IsZero() {
-			dur, samples = formatDuration(t.LastDuration), itoa(t.LastSamples)
+			dur, samples = formatDuration(t.LastDuration), countOrNot(t.LastSamples)
 		}
 		hs := v.healthStyle(t.Health)
 		r := row{key: t.Job + "\x00" + t.Instance + "\x00" + t.URL}
@@ -350,6 +350,8 @@ func (v *targetsView) view(width, height int) string {
 		empty = "no target source"
 	case len(c.targets) > 0:
 		empty = "no target matches the filter"
+	case c.targetsErr != nil:
+		empty = "targets: " + Sanitize(c.targetsErr.Error(), maxErrorLen)
 	}
 	if v.shared != "" {
 		title += "\n" + st.Dim.Render(fit("every target: "+v.shared, width))
@@ -382,9 +384,9 @@ func (v *targetsView) detailView(t Target, width, height int) string {
 		kv("url", Sanitize(redactURL(t.URL), maxLineLen)),
 		kv("last", formatAge(c.now, t.LastScrape)+" ago"),
 		kv("duration", formatDuration(t.LastDuration)),
-		kv("samples", itoa(t.LastSamples)),
-		kv("series", itoa(t.Series)),
-		kv("interval", formatDuration(t.ScrapeInterval)+" (timeout "+formatDuration(t.ScrapeTimeout)+")"),
+		kv("samples", countOrNot(t.LastSamples)),
+		kv("series", countOrNot(t.Series)),
+		kv("interval", durationOrNot(t.ScrapeInterval)+" (timeout "+durationOrNot(t.ScrapeTimeout)+")"),
 		kv("labels", labelsString(t.Labels, false, maxLineLen)),
 	}
 	if t.LastScrape.IsZero() {
@@ -408,6 +410,23 @@ func (v *targetsView) detailView(t Target, width, height int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// countOrNot prints a count, "-" when it is not known (negative: a
+// remote that does not say).
+func countOrNot(n int) string {
+	if n < 0 {
+		return "-"
+	}
+	return itoa(n)
+}
+
+// durationOrNot prints a duration, "-" when it is not known (zero).
+func durationOrNot(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return formatDuration(d)
 }
 
 // wrap breaks a sanitised single-line string into lines of width cells.

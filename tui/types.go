@@ -30,7 +30,9 @@ const (
 // /api/v1/targets: Job is its scrapePool, URL its scrapeUrl (without
 // credentials), Labels its labels after relabelling, LastDuration its
 // lastScrapeDuration; the others as named there. LastWarning,
-// LastSamples, Series and SeriesRefused are vigil's own.
+// LastSamples, Series and SeriesRefused are vigil's own. A remote source
+// that cannot tell LastSamples or Series gives -1 (shown as not known),
+// and a zero ScrapeInterval or ScrapeTimeout is not known either.
 type Target struct {
 	Job      string
 	Instance string
