@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,6 +39,8 @@ type options struct {
 	ascii            bool
 	mouse            bool
 	debugListen      string // hidden: serve pprof here
+	source           string // --source: the console on a remote API
+	sourceConfig     string
 	web              web.Options
 
 	// set records which flags were given, so a config file's values are
@@ -49,12 +52,15 @@ const usageHead = `vigil: a monitoring console for one operator in one terminal.
 
 Usage:
   vigil [flags] [TARGET...]        TARGET: host:port or a URL; bare targets form job "node"
+  vigil --source URL [--source-config FILE]
+                                   the console on a remote Prometheus-compatible API
+                                   (Prometheus, Thanos, Mimir, VictoriaMetrics): no scraping
   vigil check config FILE          validate a prometheus.yml like promtool check config
   vigil check rules FILE...        validate rule files like promtool check rules
   vigil test rules FILE...         run rule unit-test files like promtool test rules
-  vigil query [--data-dir DIR] [--time T] [--json] EXPR
+  vigil query [--data-dir DIR | --source URL] [--time T] [--json] EXPR
   vigil query --range [--start T] [--end T] [--step D] [...] EXPR
-                                   evaluate PromQL over the last snapshot
+                                   evaluate PromQL over the last snapshot or a remote
 
 With no TARGET and no --config, vigil watches the machine it runs on.
 
@@ -100,6 +106,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.IntVar(&o.web.MaxSamples, "query.max-samples", def.MaxSamples, "most samples one API query may hold in memory")
 	fs.IntVar(&o.web.MaxConcurrency, "query.max-concurrency", def.MaxConcurrency, "most API requests reading the store at once")
 	fs.BoolVar(&o.mouse, "mouse", false, "mouse input in the console (m turns it on and off); off, the terminal's own selection works")
+	fs.StringVar(&o.source, "source", "", "run the console on this remote Prometheus-compatible API (http://HOST:PORT[/PREFIX]) instead of scraping: no targets, rules or store of vigil's own")
+	fs.StringVar(&o.sourceConfig, "source-config", "", "the remote's HTTP client config (basic_auth, authorization, oauth2, tls_config, proxy_url, http_headers), as in prometheus.yml")
 	fs.StringVar(&o.debugListen, "debug-listen", "", "serve Go profiles (/debug/pprof/) on this address, for profiling vigil")
 	_ = fs.MarkHidden("debug-listen")
 	fs.Usage = func() {
@@ -142,6 +150,9 @@ func parseFlags(args []string) (*options, *pflag.FlagSet, error) {
 			return nil, fs, fmt.Errorf("--web.external-url: %w", err)
 		}
 		o.externalURL = u
+	}
+	if err := o.checkSource(); err != nil {
+		return nil, fs, err
 	}
 	if o.maxSeries <= 0 {
 		return nil, fs, fmt.Errorf("--max-series %d: must be positive", o.maxSeries)
@@ -190,4 +201,32 @@ func (o *options) pipelineOptions(plan ioPlan, stdout io.Writer) pipeline.Option
 		Web:              o.web,
 		Version:          version,
 	}
+}
+
+// notWithSource are the flags of vigil's own scraping, store, rules and
+// API, which mean nothing to a console on a remote.
+var notWithSource = []string{
+	"config", "rules", "alert", "scrape-interval", "eval-interval", "retention", "max-series",
+	"snapshot-interval", "headless", "events", "alertmanager", "web.external-url",
+	"web.listen-address", "web.config.file", "query.timeout", "query.max-samples", "query.max-concurrency",
+}
+
+// checkSource refuses --source with what only vigil's own pipeline does,
+// and --source-config without --source.
+func (o *options) checkSource() error {
+	if o.source == "" {
+		if o.set["source-config"] {
+			return errors.New("--source-config needs --source")
+		}
+		return nil
+	}
+	for _, f := range notWithSource {
+		if o.set[f] {
+			return fmt.Errorf("--%s with --source: the console reads the remote; vigil does not scrape, store, evaluate or serve there", f)
+		}
+	}
+	if len(o.targets) > 0 {
+		return fmt.Errorf("targets with --source (%s): the remote's own targets are shown; scrape them there", o.targets[0])
+	}
+	return nil
 }

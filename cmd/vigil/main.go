@@ -105,6 +105,9 @@ func consoleCmd(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Run 'vigil --help' for usage.")
 		return exitUsage
 	}
+	if o.source != "" {
+		return remoteConsoleCmd(ctx, o, stderr)
+	}
 	plan, err := planIO(o, os.Stdin, os.Stdout, openDevTTY)
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil: %v\n", err)
