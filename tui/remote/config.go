@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -78,8 +79,19 @@ func secrets(cfg config.HTTPClientConfig) []string {
 		}
 	}
 	if a := cfg.BasicAuth; a != nil {
-		add(string(a.Password))
-		file(a.PasswordFile)
+		user, pass := a.Username, string(a.Password)
+		if b, err := os.ReadFile(a.UsernameFile); a.UsernameFile != "" && err == nil {
+			user = strings.TrimSpace(string(b))
+		}
+		if b, err := os.ReadFile(a.PasswordFile); a.PasswordFile != "" && err == nil {
+			pass = strings.TrimSpace(string(b))
+		}
+		add(pass)
+		if pass != "" {
+			// The Authorization header carries it in base64, which a
+			// remote's error could echo.
+			add(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
+		}
 	}
 	if a := cfg.Authorization; a != nil {
 		add(string(a.Credentials))

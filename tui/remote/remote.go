@@ -147,7 +147,11 @@ var (
 
 // New returns a Source on the API at opts.URL. It makes no request: a
 // remote that does not answer yet is no reason to refuse to start.
-func New(opts Options) (*Source, error) {
+func New(opts Options) (*Source, error) { return newSource(opts, nil) }
+
+// newSource is New, over base instead of the client config's transport
+// when base is not nil (the fuzz tests answer without a network).
+func newSource(opts Options, base http.RoundTripper) (*Source, error) {
 	opts.setDefaults()
 	if opts.URL == nil {
 		return nil, errors.New("remote: no URL")
@@ -169,6 +173,9 @@ func New(opts Options) (*Source, error) {
 	hc, err := config.NewClientFromConfig(cfg, "vigil-source", config.WithUserAgent(opts.UserAgent))
 	if err != nil {
 		return nil, s.redact.err(fmt.Errorf("source config: %w", err))
+	}
+	if base != nil {
+		hc = &http.Client{Transport: base}
 	}
 	hc.Transport = &limitTransport{next: hc.Transport, maxBytes: opts.MaxBytes, observe: s.observe}
 	s.client, err = api.NewClient(api.Config{Address: opts.URL.String(), Client: hc})
