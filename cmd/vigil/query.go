@@ -19,6 +19,7 @@ import (
 	"github.com/vigilterm/vigil/alert"
 	"github.com/vigilterm/vigil/store"
 	"github.com/vigilterm/vigil/tui"
+	"github.com/vigilterm/vigil/tui/remote"
 )
 
 // parseTime reads --time: RFC 3339, or a Unix timestamp in seconds (with a
@@ -88,12 +89,14 @@ func metric(ls labels.Labels) model.Metric {
 
 // queryUsage is `vigil query --help`.
 const queryUsage = `usage:
-  vigil query [--data-dir DIR] [--time T] [--json] EXPR
-  vigil query --range [--start T] [--end T] [--step D] [--data-dir DIR] [--json] EXPR
+  vigil query [--data-dir DIR | --source URL] [--time T] [--json] EXPR
+  vigil query --range [--start T] [--end T] [--step D] [--data-dir DIR | --source URL] [--json] EXPR
 
 Evaluates EXPR over the last snapshot of a data directory, without taking its
-lock (so it works beside a running console), and prints the result as
-promtool query instant / query range do. T is RFC 3339 or Unix seconds.
+lock (so it works beside a running console), or on a remote
+Prometheus-compatible API (--source, with --source-config for its auth and
+TLS), and prints the result as promtool query instant / query range do. T is
+RFC 3339 or Unix seconds.
 
 Flags:
 `
@@ -113,6 +116,8 @@ func queryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	step := fs.Duration("step", 0, "resolution of a range query (default: the range / 250, at least 1s)")
 	evalInterval := fs.Duration("eval-interval", alert.DefaultEvalInterval, "the step of subqueries that name none (x[5m:]): the console's --eval-interval, as Prometheus uses its evaluation_interval")
 	asJSON := fs.Bool("json", false, "print the result as the Prometheus HTTP API's data object")
+	source := fs.String("source", "", "query this remote Prometheus-compatible API (http://HOST:PORT[/PREFIX]) instead of a snapshot")
+	sourceConfig := fs.String("source-config", "", "the remote's HTTP client config (basic_auth, authorization, tls_config, ...), as in prometheus.yml")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, queryUsage)
 		fs.PrintDefaults()
@@ -128,7 +133,17 @@ func queryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	expr := fs.Arg(0)
-	if *dataDir == "" {
+	switch {
+	case *source != "" && fs.Changed("data-dir"):
+		fmt.Fprintln(stderr, "vigil query: --data-dir or --source, not both")
+		return exitUsage
+	case *source != "" && fs.Changed("eval-interval"):
+		fmt.Fprintln(stderr, "vigil query: --eval-interval with --source: the remote evaluates with its own")
+		return exitUsage
+	case *source == "" && *sourceConfig != "":
+		fmt.Fprintln(stderr, "vigil query: --source-config needs --source")
+		return exitUsage
+	case *source == "" && *dataDir == "":
 		fmt.Fprintln(stderr, "vigil query: no data directory: pass --data-dir")
 		return exitUsage
 	}
@@ -162,40 +177,39 @@ func queryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		*f.out = t
 	}
 
-	opts := store.DefaultOptions()
-	opts.Retention = -1 // keep all that the snapshot holds
-	db, err := store.OpenSnapshot(*dataDir, opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "vigil query: %v\n", err)
-		return exitFailed
-	}
-	defer db.Close()
-	st := db.Stats()
-	if w := st.Restore.Warning(); w != "" {
-		fmt.Fprintf(stderr, "vigil query: %s\n", w)
-	}
-
 	// The end of a range, or the time of an instant query.
 	ts := given.at
 	if *isRange {
 		ts = given.end
 	}
-	if ts.IsZero() {
-		ts = time.Now()
-		if st.Series > 0 && st.MaxTime != math.MinInt64 {
-			if newest := time.UnixMilli(st.MaxTime); ts.Sub(newest) > 5*time.Minute {
-				which := "--time"
-				if *isRange {
-					which = "--end"
-				}
-				fmt.Fprintf(stderr, "vigil query: the snapshot ends at %s; evaluating there (use %s to choose)\n", newest.UTC().Format(time.RFC3339), which)
-				ts = newest
-			}
+	var q tui.Querier
+	if *source != "" {
+		// A cut answer would be a wrong one: nothing is cut, the body
+		// is bounded, and the remote has the query's time limit.
+		src, err := newSource(*source, *sourceConfig, remote.Options{MaxSeries: -1, MaxBytes: queryMaxBytes})
+		if err != nil {
+			fmt.Fprintf(stderr, "vigil query: %v\n", err)
+			return exitUsage
 		}
+		defer src.Close()
+		q = src
+		if ts.IsZero() {
+			ts = time.Now()
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, queryTimeout)
+		defer cancel()
+	} else {
+		db, closeDB, ok := openQuerySnapshot(*dataDir, stderr)
+		if !ok {
+			return exitFailed
+		}
+		defer closeDB()
+		q = tui.NewEngineQuerier(newEngine(nil, *evalInterval), db)
+		ts = snapshotTime(ts, db, *isRange, stderr)
 	}
-
-	q := tui.NewEngineQuerier(newEngine(nil, *evalInterval), db)
 	var v parser.Value
+	var err error
 	if *isRange {
 		from := given.start
 		if from.IsZero() {
@@ -228,4 +242,49 @@ func queryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	return exitOK
+}
+
+// queryMaxBytes bounds a remote's answer to vigil query, and queryTimeout
+// its wait, Prometheus' default query timeout.
+const (
+	queryMaxBytes = 1 << 30
+	queryTimeout  = 2 * time.Minute
+)
+
+// openQuerySnapshot loads the last snapshot of dataDir without taking its
+// lock, saying on stderr what its restore lost.
+func openQuerySnapshot(dataDir string, stderr io.Writer) (*store.DB, func(), bool) {
+	opts := store.DefaultOptions()
+	opts.Retention = -1 // keep all that the snapshot holds
+	db, err := store.OpenSnapshot(dataDir, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "vigil query: %v\n", err)
+		return nil, nil, false
+	}
+	if w := db.Stats().Restore.Warning(); w != "" {
+		fmt.Fprintf(stderr, "vigil query: %s\n", w)
+	}
+	return db, func() { _ = db.Close() }, true
+}
+
+// snapshotTime is the time to evaluate at in db: ts when given, else now,
+// or the snapshot's newest sample when that is older than the 5m
+// lookback (which stderr is told).
+func snapshotTime(ts time.Time, db *store.DB, isRange bool, stderr io.Writer) time.Time {
+	if !ts.IsZero() {
+		return ts
+	}
+	ts = time.Now()
+	st := db.Stats()
+	if st.Series > 0 && st.MaxTime != math.MinInt64 {
+		if newest := time.UnixMilli(st.MaxTime); ts.Sub(newest) > 5*time.Minute {
+			which := "--time"
+			if isRange {
+				which = "--end"
+			}
+			fmt.Fprintf(stderr, "vigil query: the snapshot ends at %s; evaluating there (use %s to choose)\n", newest.UTC().Format(time.RFC3339), which)
+			ts = newest
+		}
+	}
+	return ts
 }

@@ -44,6 +44,18 @@ func newSource(rawURL, configFile string, opts remote.Options) (*remote.Source, 
 // and the data dir holds no store (only vigil.log); silences are the
 // console's, in memory, for as long as it runs.
 func remoteConsoleCmd(ctx context.Context, o *options, stderr io.Writer) int {
+	// The URL and the client config are checked before anything opens.
+	u, err := remote.ParseURL(o.source)
+	if err != nil {
+		fmt.Fprintf(stderr, "vigil: %v\n", err)
+		return exitUsage
+	}
+	if o.sourceConfig != "" {
+		if _, err := remote.LoadClientConfig(o.sourceConfig); err != nil {
+			fmt.Fprintf(stderr, "vigil: %v\n", err)
+			return exitUsage
+		}
+	}
 	plan, err := planIO(o, os.Stdin, os.Stdout, openDevTTY)
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil: %v\n", err)
@@ -54,7 +66,7 @@ func remoteConsoleCmd(ctx context.Context, o *options, stderr io.Writer) int {
 	}
 	logger, closeLog := pipeline.NewLogger(false, stderr, o.dataDir)
 	defer closeLog()
-	src, err := newSource(o.source, o.sourceConfig, remote.Options{Logger: logger.With("source", o.source)})
+	src, err := newSource(o.source, o.sourceConfig, remote.Options{Logger: logger.With("source", u.Redacted())})
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil: %v\n", err)
 		return exitUsage
