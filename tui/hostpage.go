@@ -83,6 +83,15 @@ func (p *hostPage) update(d *hostPageData) {
 		return
 	}
 	p.busy = false
+	if d.err != nil && p.data != nil {
+		// A read that failed (a remote that does not answer) leaves
+		// what was read, with the error above it, and is tried again on
+		// the next refresh.
+		kept := *p.data
+		kept.err = d.err
+		p.data = &kept
+		return
+	}
 	p.data = d
 	p.valueAt = p.c.valueTime()
 	if d.ranged {

@@ -305,11 +305,17 @@ func nanSlice(n int) []float64 {
 
 // apply takes freshly read data in.
 func (o *overview) apply(d overviewData) {
+	o.err = d.err
+	if d.err != nil && len(o.hosts) > 0 {
+		// A read that failed (a remote that does not answer) leaves the
+		// hosts last read, with the error above them, rather than say
+		// there are none; the next refresh tries again.
+		return
+	}
 	if d.series != nil {
 		o.series, o.span = d.series, d.span
 	}
 	o.valueAt = o.c.valueTime()
-	o.err = d.err
 	insts := map[string]bool{}
 	for inst := range o.series {
 		insts[inst] = true

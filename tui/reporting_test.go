@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
 )
 
@@ -116,4 +120,83 @@ func TestTargetCountsNotKnown(t *testing.T) {
 	require.Regexp(t, `series +-\n`, scr)
 	require.Contains(t, scr, "interval   - (timeout -)")
 	require.NotContains(t, scr, "-1")
+}
+
+// failingQuerier fails every call while fail is set, as a remote that
+// does not answer.
+type failingQuerier struct {
+	Querier
+	fail atomic.Bool
+}
+
+var errNoAnswer = errors.New(`Post "http://remote:9090/api/v1/query": context deadline exceeded`)
+
+func (q *failingQuerier) Instant(ctx context.Context, expr string, ts time.Time) (parser.Value, error) {
+	if q.fail.Load() {
+		return nil, errNoAnswer
+	}
+	return q.Querier.Instant(ctx, expr, ts)
+}
+
+func (q *failingQuerier) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
+	if q.fail.Load() {
+		return nil, errNoAnswer
+	}
+	return q.Querier.Range(ctx, expr, start, end, step)
+}
+
+// TestFailedReadKeepsHosts: when the queries fail (a remote that does not
+// answer), the Overview and the host page keep what they read, with the
+// error above it, rather than say there are no hosts; they are read again
+// when the queries answer.
+func TestFailedReadKeepsHosts(t *testing.T) {
+	opts := testOptions(t)
+	q := &failingQuerier{Querier: opts.Querier}
+	opts.Querier = q
+	now := testNow
+	opts.Now = func() time.Time { return now }
+	m := newTestModel(t, opts, 100, 30)
+	before := m.View()
+	require.Contains(t, before, "db1:9100")
+	require.NotContains(t, before, "query: ")
+
+	q.fail.Store(true)
+	now = now.Add(10 * time.Second)
+	m = tick(t, m)
+	scr := m.View()
+	require.Contains(t, scr, "query: "+errNoAnswer.Error()[:40])
+	require.Contains(t, scr, "db1:9100", "the hosts last read stay")
+	require.NotContains(t, scr, "no hosts")
+
+	q.fail.Store(false)
+	now = now.Add(10 * time.Second)
+	m = tick(t, m)
+	require.NotContains(t, m.View(), "query: ")
+
+	// The host page: read, then failing.
+	m = press(t, m, "enter")
+	page := m.View()
+	require.Contains(t, page, "LOAD")
+	q.fail.Store(true)
+	now = now.Add(10 * time.Second)
+	m = tick(t, m)
+	scr = m.View()
+	require.Contains(t, scr, "query: ")
+	loadLine := func(scr string) string {
+		for _, l := range strings.Split(scr, "\n") {
+			if strings.HasPrefix(l, "LOAD") {
+				return l
+			}
+		}
+		return ""
+	}
+	require.Regexp(t, `^LOAD +[0-9.]+ `, loadLine(page))
+	require.Equal(t, loadLine(page), loadLine(scr), "what the page read stays")
+	q.fail.Store(false)
+	now = now.Add(10 * time.Second)
+	m = tick(t, m)
+	require.NotContains(t, m.View(), "query: ")
+	m = press(t, m, "esc")
+	require.NotContains(t, m.View(), "query: ")
+	require.Contains(t, m.View(), "db1:9100")
 }
