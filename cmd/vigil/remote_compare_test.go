@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,10 +93,14 @@ func victoriaMetricsWithRules(t *testing.T, scrape, rules string) string {
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		require.Eventually(t, func() bool {
-			return exec.Command("curl", "-fsS", "-o", "/dev/null", ready).Run() == nil
+			resp, err := http.Get(ready) //nolint:noctx // a readiness probe
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
 		}, 60*time.Second, 200*time.Millisecond, "%s did not start: %s", bin, &log)
 	}
-	peertest.Need(t, "curl", "curl")
 	run(vm, url+"/health", "-storageDataPath="+filepath.Join(dir, "data"), "-httpListenAddr="+addr,
 		"-search.latencyOffset=0s", "-search.disableCache", "-promscrape.config="+scrapeFile,
 		"-vmalert.proxyURL=http://"+alertAddr, "-loggerLevel=ERROR")
