@@ -72,6 +72,9 @@ func remoteConsoleCmd(ctx context.Context, o *options, stderr io.Writer) int {
 		return exitUsage
 	}
 	logger.Info("console on a remote", "url", src.URL())
+	// No store here: the heap is the answers being read, garbage soon
+	// after; collecting early keeps a large one's peak near its size.
+	tuneGC()
 	src.Start()
 	defer src.Close()
 

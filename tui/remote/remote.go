@@ -35,7 +35,7 @@ type Options struct {
 	// Timeout bounds each of the poller's requests: 10s. The console's
 	// queries carry its own timeout (tui.Options.QueryTimeout).
 	Timeout time.Duration
-	// MaxBytes bounds the body of one answer: 32 MiB.
+	// MaxBytes bounds the body of one answer: 16 MiB.
 	MaxBytes int64
 	// MaxSeries is how many series (or label values, or targets) one
 	// answer may hold; the rest are cut, and Warnings says so: 10000.
@@ -56,7 +56,7 @@ type Options struct {
 const (
 	DefaultPoll      = 5 * time.Second
 	DefaultTimeout   = 10 * time.Second
-	DefaultMaxBytes  = 32 << 20
+	DefaultMaxBytes  = 16 << 20
 	DefaultMaxSeries = 10000
 )
 
