@@ -65,19 +65,26 @@ func briefNames(hosts []host, targets []Target) map[string]string {
 // them. The Targets view shows the whole error.
 func briefError(t Target) string {
 	e := targetError(t)
-	if rest, ok := strings.CutPrefix(e, `Get "`); ok {
-		if i := strings.Index(rest, `": `); i >= 0 {
-			e = rest[i+3:]
+	// Prometheus' and vigil's scrapes, then VictoriaMetrics'.
+	for _, pre := range []string{`Get "`, `error when scraping "`} {
+		if rest, ok := strings.CutPrefix(e, pre); ok {
+			if i := strings.Index(rest, `": `); i >= 0 {
+				e = rest[i+3:]
+			}
 		}
 	}
+	e = strings.TrimSuffix(e, "; try -enableTCP6 command-line flag if you scrape ipv6 addresses")
 	addr := t.Instance
 	if u, err := url.Parse(t.URL); err == nil && u.Host != "" {
 		addr = u.Host
 	}
+dial:
 	for _, a := range []string{addr, t.Instance} {
-		if rest, ok := strings.CutPrefix(e, "dial tcp "+a+": "); ok {
-			e = rest
-			break
+		for _, dial := range []string{"dial tcp ", "dial tcp4 ", "dial tcp6 "} {
+			if rest, ok := strings.CutPrefix(e, dial+a+": "); ok {
+				e = rest
+				break dial
+			}
 		}
 	}
 	if e == "" {

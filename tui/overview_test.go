@@ -52,6 +52,8 @@ func TestBriefError(t *testing.T) {
 		`Get "http://db1:9100/metrics": dial tcp 10.0.0.1:9100: i/o timeout`:            "dial tcp 10.0.0.1:9100: i/o timeout",
 		`server returned HTTP status 500 Internal Server Error`:                         "server returned HTTP status 500 Internal Server Error",
 		`Get "http://db1:9100/metrics": `:                                               `Get "http://db1:9100/metrics": `,
+		// VictoriaMetrics' scrapes.
+		`error when scraping "http://db1:9100/metrics": dial tcp4 db1:9100: connect: connection refused; try -enableTCP6 command-line flag if you scrape ipv6 addresses`: "connect: connection refused",
 	} {
 		tg.LastError = in
 		require.Equal(t, want, briefError(tg), in)
