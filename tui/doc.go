@@ -109,6 +109,14 @@
 // are taken on it once per tick and must be cheap. Every goroutine the
 // console starts ends when it quits or its context is done.
 //
+// A source that cannot always list what it is asked for (tui/remote, on a
+// remote API that serves no targets, or has not answered yet) says why
+// through the optional Reporting, and a MetadataSource with no types
+// returns ErrNotReported: the views say so where the list would be ("not
+// reported by the remote"), and the header shows the counts as not known,
+// never as an empty list with counts of zero. A read that fails leaves
+// what was read on screen, with the error above it.
+//
 // Everything a target controls (label names and values, metric names,
 // errors, annotations) is untrusted: it passes through Sanitize, which
 // shows control characters, escape sequences, bidi overrides and invalid

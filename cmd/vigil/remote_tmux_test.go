@@ -118,6 +118,9 @@ func (p *stallProxy) stall(on bool) {
 // answering keys, says the remote is unreachable and since when, keeps
 // what it read, and recovers when the remote answers again.
 func TestRemoteConsoleOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for many seconds")
+	}
 	ne := peertest.NodeExporter(t)
 	prom := peertest.Prometheus(t, "global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: node\n    static_configs: [{targets: ['"+ne.Addr+"']}]\n"+
 		"rule_files: [rules.yml]\n", map[string]string{"rules.yml": "groups:\n  - name: g\n    rules:\n      - alert: NodeUp\n        expr: up == 1\n"})

@@ -174,6 +174,9 @@ func sourceOn(t *testing.T, p *peertest.Peer) *Source {
 // built-in rules, the down target's alert, the same series and values;
 // and what each does not report said as such.
 func TestEngines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for many seconds")
+	}
 	const interval = time.Second
 	f := startFleet(t, 4, 1)
 	engines := map[string]*peertest.Peer{
