@@ -2,7 +2,6 @@ package remote
 
 import (
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/prometheus/common/model"
@@ -197,6 +196,3 @@ func sortedStrings[S ~string](vs []S, max int) ([]string, int) {
 	}
 	return kept, cut
 }
-
-// finite reports whether f is a number a count can be made of.
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

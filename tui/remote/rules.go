@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -65,9 +64,6 @@ func (s alertsSource) Alerts() []tui.Alert {
 func (s alertsSource) Reporting() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.resolved) > 0 && s.alerts.err != nil && !errors.Is(s.alerts.err, tui.ErrNotReported) {
-		return nil
-	}
 	return reporting(s.Source, &s.alerts)
 }
 
