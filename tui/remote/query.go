@@ -23,10 +23,11 @@ import (
 
 // Instant implements tui.Querier: /api/v1/query.
 func (s *Source) Instant(ctx context.Context, expr string, ts time.Time) (parser.Value, error) {
-	v, ws, _, err := s.api.Query(ctx, expr, ts)
+	var status int
+	v, ws, _, err := s.api.Query(withStatus(ctx, &status), expr, ts)
 	s.warned("query", ws)
 	if err != nil {
-		return nil, s.fail("query", err)
+		return nil, s.fail("query", wrongBase(err, status))
 	}
 	out, cut, err := fromModel(v, s.opts.MaxSeries)
 	if err != nil {
@@ -41,10 +42,11 @@ func (s *Source) Range(ctx context.Context, expr string, start, end time.Time, s
 	if step <= 0 {
 		return nil, errors.New("range query: step must be positive")
 	}
-	v, ws, _, err := s.api.QueryRange(ctx, expr, v1.Range{Start: start, End: end, Step: step})
+	var status int
+	v, ws, _, err := s.api.QueryRange(withStatus(ctx, &status), expr, v1.Range{Start: start, End: end, Step: step})
 	s.warned("query", ws)
 	if err != nil {
-		return nil, s.fail("range query", err)
+		return nil, s.fail("range query", wrongBase(err, status))
 	}
 	out, cut, err := fromModel(v, s.opts.MaxSeries)
 	if err != nil {
@@ -131,6 +133,16 @@ func (s *Source) Metadata(ctx context.Context, metric string) (map[string][]tui.
 		n++
 	}
 	return out, nil
+}
+
+// wrongBase adds to the error of a query the remote does not serve at
+// all what is likely wrong: every engine serves /api/v1/query, so a 404
+// is a URL without the API's prefix (Mimir's /prometheus).
+func wrongBase(err error, status int) error {
+	if notServed(status) {
+		return fmt.Errorf("%w (no /api/v1/query there: is --source the API's base, what comes before /api/v1?)", err)
+	}
+	return err
 }
 
 // limit asks the remote for at most n answers (the limit parameter of

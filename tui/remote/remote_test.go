@@ -47,7 +47,9 @@ func TestNotServed(t *testing.T) {
 	}
 	require.Empty(t, s.TargetSource().Targets())
 	require.Empty(t, s.AlertSource().Alerts())
-	_, err := s.Metadata(context.Background(), "")
+	_, err := s.Range(context.Background(), "up", time.Now().Add(-time.Minute), time.Now(), time.Second)
+	require.ErrorContains(t, err, "is --source the API's base", "every engine serves query_range: a 404 is a wrong URL")
+	_, err = s.Metadata(context.Background(), "")
 	require.ErrorIs(t, err, tui.ErrNotReported)
 	require.Empty(t, warningsText(s), "a remote that answers 404 answers")
 

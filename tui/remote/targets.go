@@ -119,7 +119,7 @@ func parseTargets(status int, body []byte, max int) ([]tui.Target, error) {
 		if status/100 != 2 {
 			return nil, fmt.Errorf("targets: HTTP %d", status)
 		}
-		return nil, fmt.Errorf("targets: the answer is not the API's JSON: %w", err)
+		return nil, fmt.Errorf("targets: the answer is not the API's JSON (is --source the API's base, what comes before /api/v1?): %w", err)
 	}
 	if env.Status != "success" {
 		if env.Error == "" {
