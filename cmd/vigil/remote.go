@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/prometheus/common/config"
@@ -110,7 +111,9 @@ func remoteConsoleCmd(ctx context.Context, o *options, stderr io.Writer) int {
 }
 
 // remoteConsoleOptions are the console's options on src: every source of
-// the console's contract is the remote's, silences included.
+// the console's contract is the remote's, silences included; the Query
+// view's history is the one of vigil's own console, in the data
+// directory. The remote's retention is not known: every range is offered.
 func remoteConsoleOptions(src *remote.Source, o *options) tui.Options {
 	opts := tui.DefaultOptions()
 	opts.Querier = src
@@ -121,6 +124,9 @@ func remoteConsoleOptions(src *remote.Source, o *options) tui.Options {
 	opts.Silences = src
 	opts.AlertEvents = src.Events()
 	opts.Warnings = src.Warnings
-	opts.Color, opts.ASCII = o.color, o.ascii
+	opts.Color, opts.ASCII, opts.Mouse = o.color, o.ascii, o.mouse
+	if o.dataDir != "" {
+		opts.HistoryFile = filepath.Join(o.dataDir, pipeline.QueryHistoryFileName)
+	}
 	return opts
 }

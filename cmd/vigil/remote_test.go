@@ -15,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/vigilterm/vigil/cmd/vigil/internal/pipeline"
 	"github.com/vigilterm/vigil/scrape/peertest"
+	"github.com/vigilterm/vigil/tui/remote"
 )
 
 // TestQueryCommandSource: vigil query --source prints what promtool query
@@ -175,4 +177,30 @@ func promWithAuth(t *testing.T, dir, config, webConfig, user, password string) *
 		return resp.StatusCode == http.StatusOK
 	}, 60*time.Second, 100*time.Millisecond, "prometheus did not start")
 	return p
+}
+
+// TestRemoteConsoleOptions: every source of the console is the remote's,
+// the look is the flags', the Query view's history is in the data
+// directory, as for vigil's own console.
+func TestRemoteConsoleOptions(t *testing.T) {
+	dir := t.TempDir()
+	o, _, err := parseFlags([]string{"--source", "http://127.0.0.1:1", "--data-dir", dir, "--mouse", "--ascii", "--color", "never"})
+	require.NoError(t, err)
+	src, err := newSource(o.source, "", remote.Options{})
+	require.NoError(t, err)
+	defer src.Close()
+	opts := remoteConsoleOptions(src, o)
+	require.Equal(t, src, opts.Querier)
+	require.Equal(t, src, opts.Metadata)
+	require.Equal(t, src, opts.Silences)
+	require.NotNil(t, opts.Targets)
+	require.NotNil(t, opts.Alerts)
+	require.NotNil(t, opts.Rules)
+	require.NotNil(t, opts.AlertEvents)
+	require.NotNil(t, opts.Warnings)
+	require.True(t, opts.Mouse)
+	require.True(t, opts.ASCII)
+	require.Equal(t, "never", opts.Color)
+	require.Equal(t, filepath.Join(dir, pipeline.QueryHistoryFileName), opts.HistoryFile)
+	require.Zero(t, opts.Retention, "the remote's retention is not known")
 }
