@@ -22,10 +22,10 @@ import (
 	"github.com/vigilterm/vigil/scrape/peertest"
 )
 
-// remoteLongEnv runs the comparison of the console on remotes with a
-// local vigil, which waits minutes for an alert to fire (.ci/run runs it
-// in a step of its own).
-const remoteLongEnv = "VIGIL_REMOTE_LONG"
+// longEnv runs the tests that take minutes, such as the comparison of
+// the console on remotes with a local vigil, which waits for an alert to
+// fire (.ci/run runs each in a step of its own).
+const longEnv = "VIGIL_LONG"
 
 // steadyFigures is what cmd/fleet -expect writes of one target.
 type steadyFigures struct {
@@ -181,8 +181,8 @@ func readConsole(t *testing.T, s *tmuxSession) consoleView {
 // are the fleet's own (VictoriaMetrics' rate does not extrapolate; the
 // host page's rates are divided by the clock's, which holds on both).
 func TestRemoteConsoleMatchesLocal(t *testing.T) {
-	if os.Getenv(remoteLongEnv) == "" {
-		t.Skipf("waits minutes for an alert to fire: set %s=1 (.ci/run does)", remoteLongEnv)
+	if os.Getenv(longEnv) == "" {
+		t.Skipf("waits minutes for an alert to fire: set %s=1 (.ci/run does)", longEnv)
 	}
 	sd, addrs, want := steadyFleet(t, 6, 1)
 	down := addrs[len(addrs)-1]
