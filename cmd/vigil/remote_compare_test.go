@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,40 +73,15 @@ func steadyFleet(t *testing.T, n, down int) (string, []string, map[string]steady
 
 // victoriaMetricsWithRules starts VictoriaMetrics scraping by the
 // prometheus.yml scrape (no rule_files), and vmalert evaluating rules on
-// it, served through it (-vmalert.proxyURL).
+// it every 5s, served through it (-vmalert.proxyURL).
 func victoriaMetricsWithRules(t *testing.T, scrape, rules string) string {
 	t.Helper()
-	vm := peertest.Need(t, "victoria-metrics", "victoria-metrics")
-	vmalert := peertest.Need(t, "victoria-metrics", "vmalert")
-	dir := t.TempDir()
-	scrapeFile, ruleFile := filepath.Join(dir, "scrape.yml"), filepath.Join(dir, "rules.yml")
+	scrapeFile := filepath.Join(t.TempDir(), "scrape.yml")
 	require.NoError(t, os.WriteFile(scrapeFile, []byte(scrape), 0o600))
-	require.NoError(t, os.WriteFile(ruleFile, []byte(rules), 0o600))
-	addr, alertAddr := peertest.FreePort(t), peertest.FreePort(t)
-	url := "http://" + addr
-	run := func(bin, ready string, args ...string) {
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = dir
-		var log strings.Builder
-		cmd.Stdout, cmd.Stderr = &log, &log
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		require.Eventually(t, func() bool {
-			resp, err := http.Get(ready) //nolint:noctx // a readiness probe
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		}, 60*time.Second, 200*time.Millisecond, "%s did not start: %s", bin, &log)
-	}
-	run(vm, url+"/health", "-storageDataPath="+filepath.Join(dir, "data"), "-httpListenAddr="+addr,
-		"-search.latencyOffset=0s", "-search.disableCache", "-promscrape.config="+scrapeFile,
-		"-vmalert.proxyURL=http://"+alertAddr, "-loggerLevel=ERROR")
-	run(vmalert, "http://"+alertAddr+"/health", "-rule="+ruleFile, "-httpListenAddr="+alertAddr, "-evaluationInterval=5s",
-		"-datasource.url="+url, "-remoteWrite.url="+url, "-remoteRead.url="+url,
-		"-notifier.url=http://127.0.0.1:1", "-loggerLevel=ERROR")
-	return url
+	alertAddr := peertest.FreePort(t)
+	vm := peertest.VictoriaMetrics(t, "-promscrape.config="+scrapeFile, "-vmalert.proxyURL=http://"+alertAddr)
+	peertest.VMAlert(t, alertAddr, vm.URL, rules, "-evaluationInterval=5s")
+	return vm.URL
 }
 
 // newTmuxSized is newTmux in a w×h terminal.

@@ -1,7 +1,8 @@
 // Package peertest starts the real programs vigil is tested against, the
 // Debian packages prometheus-node-exporter, prometheus,
-// prometheus-alertmanager and victoria-metrics, and the Prometheus 3 built
-// from the pinned module, on loopback ports for the length of one test.
+// prometheus-alertmanager and victoria-metrics (with its vmalert), and the
+// Prometheus 3 built from the pinned module, on loopback ports for the
+// length of one test.
 //
 // A test that needs a peer which is not installed is skipped with a message
 // that says how to install it; when the CI environment variable is set it
@@ -148,6 +149,33 @@ func VictoriaMetrics(t testing.TB, args ...string) *Peer {
 		"-httpListenAddr=" + addr,
 		"-search.latencyOffset=0s",
 		"-search.disableCache",
+		"-loggerLevel=WARN",
+	}, args...))
+	p.readyPath = "/health"
+	waitReady(t, p, p.readyPath)
+	return p
+}
+
+// VMAlert starts vmalert (Debian victoria-metrics) on addr (from
+// FreePort, so that a VictoriaMetrics started before it can proxy to it
+// with -vmalert.proxyURL), evaluating the rule file body every second on
+// the Prometheus-compatible API at datasource, where it also writes its
+// alerts' state and reads it back on a restart. vmalert will not start
+// alerting rules without a notifier; it gets one where nothing listens.
+func VMAlert(t testing.TB, addr, datasource, rules string, args ...string) *Peer {
+	t.Helper()
+	bin := Need(t, "victoria-metrics", "vmalert")
+	dir := t.TempDir()
+	ruleFile := filepath.Join(dir, "rules.yml")
+	writeFile(t, ruleFile, rules)
+	p := startIn(t, dir, bin, addr, append([]string{
+		"-rule=" + ruleFile,
+		"-httpListenAddr=" + addr,
+		"-evaluationInterval=1s",
+		"-datasource.url=" + datasource,
+		"-remoteWrite.url=" + datasource,
+		"-remoteRead.url=" + datasource,
+		"-notifier.url=http://127.0.0.1:1",
 		"-loggerLevel=WARN",
 	}, args...))
 	p.readyPath = "/health"

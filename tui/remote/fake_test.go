@@ -198,13 +198,3 @@ func (b *syncBuffer) String() string {
 }
 
 func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
-
-// httpGet returns the status of a GET of u.
-func httpGet(u string) (int, error) {
-	resp, err := http.Get(u) //nolint:noctx // a test's readiness probe
-	if err != nil {
-		return 0, err
-	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
-}

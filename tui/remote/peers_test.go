@@ -108,54 +108,15 @@ func startPrometheus(t *testing.T, f fleet, interval time.Duration) *peertest.Pe
 // alerts served through VictoriaMetrics (-vmalert.proxyURL).
 func startVictoriaMetrics(t *testing.T, f fleet, interval time.Duration, rules bool) *peertest.Peer {
 	t.Helper()
-	vm := peertest.Need(t, "victoria-metrics", "victoria-metrics")
-	dir := t.TempDir()
-	scrape := filepath.Join(dir, "scrape.yml")
+	scrape := filepath.Join(t.TempDir(), "scrape.yml")
 	require.NoError(t, os.WriteFile(scrape, []byte(scrapeConfig(f, interval)), 0o600))
-	addr := peertest.FreePort(t)
-	args := []string{
-		"-storageDataPath=" + filepath.Join(dir, "data"), "-httpListenAddr=" + addr,
-		"-search.latencyOffset=0s", "-search.disableCache", "-promscrape.config=" + scrape, "-loggerLevel=ERROR",
+	if !rules {
+		return peertest.VictoriaMetrics(t, "-promscrape.config="+scrape)
 	}
-	var alertAddr string
-	if rules {
-		alertAddr = peertest.FreePort(t)
-		args = append(args, "-vmalert.proxyURL=http://"+alertAddr)
-	}
-	p := startPeer(t, dir, vm, addr, "/health", args...)
-	if rules {
-		vmalert := peertest.Need(t, "victoria-metrics", "vmalert")
-		ruleFile := filepath.Join(dir, "rules.yml")
-		require.NoError(t, os.WriteFile(ruleFile, []byte(defaultRules(t)), 0o600))
-		startPeer(t, dir, vmalert, alertAddr, "/health",
-			"-rule="+ruleFile, "-httpListenAddr="+alertAddr, "-evaluationInterval="+interval.String(),
-			"-datasource.url="+p.URL, "-remoteWrite.url="+p.URL, "-remoteRead.url="+p.URL,
-			// vmalert will not start alerting rules without a notifier;
-			// nothing listens there.
-			"-notifier.url=http://127.0.0.1:1", "-loggerLevel=ERROR")
-	}
-	return p
-}
-
-// startPeer runs bin in dir until the test ends and waits for path on addr
-// to answer 200.
-func startPeer(t *testing.T, dir, bin, addr, path string, args ...string) *peertest.Peer {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	p := &peertest.Peer{Addr: addr, URL: "http://" + addr, Dir: dir}
-	require.Eventually(t, func() bool {
-		resp, err := httpGet(p.URL + path)
-		return err == nil && resp == 200
-	}, 60*time.Second, 100*time.Millisecond, "%s did not start: %s", bin, &out)
-	return p
+	alertAddr := peertest.FreePort(t)
+	vm := peertest.VictoriaMetrics(t, "-promscrape.config="+scrape, "-vmalert.proxyURL=http://"+alertAddr)
+	peertest.VMAlert(t, alertAddr, vm.URL, defaultRules(t), "-evaluationInterval="+interval.String())
+	return vm
 }
 
 func sourceOn(t *testing.T, p *peertest.Peer) *Source {
@@ -281,11 +242,7 @@ func TestEngines(t *testing.T) {
 // answers rules and alerts with empty lists, and without its own scraping
 // it lists no targets: not reported, all three.
 func TestVictoriaMetricsAlone(t *testing.T) {
-	vm := peertest.Need(t, "victoria-metrics", "victoria-metrics")
-	dir := t.TempDir()
-	addr := peertest.FreePort(t)
-	p := startPeer(t, dir, vm, addr, "/health", "-storageDataPath="+filepath.Join(dir, "data"), "-httpListenAddr="+addr, "-loggerLevel=ERROR")
-	s := sourceOn(t, p)
+	s := sourceOn(t, peertest.VictoriaMetrics(t))
 	for what, src := range map[string]tui.Reporting{
 		"targets": s.TargetSource().(tui.Reporting), "rules": s.RuleSource().(tui.Reporting), "alerts": s.AlertSource().(tui.Reporting),
 	} {
